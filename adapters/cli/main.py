@@ -1,0 +1,64 @@
+"""The `ems` command: every subcommand is an adapter module registered here."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from adapters.files.errors import InputFileError
+
+# Each module defines click commands/groups and lists them in its `COMMANDS` tuple.
+# They are imported lazily so that `ems --help` stays fast and a broken optional edge
+# does not take down the others.
+_COMMAND_MODULES = (
+    "adapters.cli.control",  # run, plan
+    "adapters.cli.operator",  # chargers, sessions, tokens, remote commands
+    "adapters.cli.meter",  # meter read, sim-meter
+    "adapters.cli.replay",  # replay, compare
+    "adapters.cli.demo",  # demo
+)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except InputFileError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+
+
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """Site charging controller: keeps many EVs charging under one grid connection.
+
+    It reads the site meter over Modbus TCP, solves a linear program for every
+    connector's current under the site and circuit limits, and sends the result to the
+    chargers as OCPP charging profiles while acting as their central system.
+    """
+    level = logging.WARNING - 10 * verbose
+    logging.basicConfig(
+        level=max(level, logging.DEBUG),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+
+
+def _register() -> None:
+    for name in _COMMAND_MODULES:
+        module = importlib.import_module(name)
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli()

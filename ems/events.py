@@ -1,0 +1,171 @@
+"""Events the controller core receives. Adapters translate the world into these.
+
+No OCPP, Modbus or socket type appears here. Every event carries `at`, an aware UTC
+datetime stamped by the adapter that saw it happen. Per-phase charger quantities are in
+the *charger's* phase order (its L1, L2, L3); the core maps them to site phases using the
+connector's configured rotation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from ems.commands import SetLimit
+
+PhaseValues = tuple[float | None, float | None, float | None]
+
+
+class ConnectorStatus(StrEnum):
+    """Connector status, the union of OCPP 1.6 and 2.0.1 values."""
+
+    AVAILABLE = "Available"
+    PREPARING = "Preparing"
+    CHARGING = "Charging"
+    SUSPENDED_EV = "SuspendedEV"
+    SUSPENDED_EVSE = "SuspendedEVSE"
+    FINISHING = "Finishing"
+    RESERVED = "Reserved"
+    UNAVAILABLE = "Unavailable"
+    FAULTED = "Faulted"
+    OCCUPIED = "Occupied"
+
+
+@dataclass(frozen=True)
+class MeterReading:
+    """One reading of a site or circuit meter, valid or not.
+
+    Never 0 A for a read that failed: an invalid reading has `valid=False`, a `reason`,
+    and whatever values could be read (possibly None). Import is positive.
+    """
+
+    meter_id: str
+    at: datetime
+    valid: bool
+    current_a: PhaseValues = (None, None, None)
+    voltage_v: PhaseValues = (None, None, None)
+    power_w: PhaseValues = (None, None, None)
+    total_power_w: float | None = None
+    energy_import_wh: float | None = None
+    frequency_hz: float | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ChargerConnected:
+    charger_id: str
+    at: datetime
+    protocol: str
+    """`"ocpp1.6"` or `"ocpp2.0.1"`."""
+    vendor: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class ChargerDisconnected:
+    charger_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ChargerCapabilities:
+    """What the charger said it supports for smart charging (probed after boot)."""
+
+    charger_id: str
+    at: datetime
+    max_stack_level: int | None = None
+    rate_units: tuple[str, ...] = ("A", "W")
+    max_periods: int | None = None
+    smart_charging: bool = True
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    charger_id: str
+    connector_id: int
+    status: ConnectorStatus
+    at: datetime
+    error_code: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionStarted:
+    charger_id: str
+    connector_id: int
+    transaction_id: str
+    at: datetime
+    id_token: str | None = None
+    meter_start_wh: float | None = None
+
+
+@dataclass(frozen=True)
+class SessionEnded:
+    charger_id: str
+    connector_id: int
+    transaction_id: str
+    at: datetime
+    meter_stop_wh: float | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class MeterSample:
+    """What a charger measured on one connector at one moment."""
+
+    charger_id: str
+    connector_id: int
+    at: datetime
+    transaction_id: str | None = None
+    current_a: PhaseValues = (None, None, None)
+    power_w: float | None = None
+    energy_wh: float | None = None
+    voltage_v: PhaseValues = (None, None, None)
+    soc_pct: float | None = None
+
+
+@dataclass(frozen=True)
+class EnergyNeed:
+    """The EV's charging needs (2.0.1 NotifyEVChargingNeeds, or an operator/app input)."""
+
+    charger_id: str
+    connector_id: int
+    at: datetime
+    energy_wh: float | None = None
+    departure: datetime | None = None
+    max_current_a: float | None = None
+    min_current_a: float | None = None
+
+
+@dataclass(frozen=True)
+class ProfileAnswer:
+    """The charger's answer to a SetLimit we sent (or the failure to get one)."""
+
+    command: SetLimit
+    at: datetime
+    accepted: bool
+    status: str
+    """The charger's status string, or `Timeout` / `CallError:<code>` / `Offline`."""
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Tick:
+    """Time passed; the controller may re-plan."""
+
+    at: datetime
+
+
+Event = (
+    MeterReading
+    | ChargerConnected
+    | ChargerDisconnected
+    | ChargerCapabilities
+    | StatusChanged
+    | SessionStarted
+    | SessionEnded
+    | MeterSample
+    | EnergyNeed
+    | ProfileAnswer
+    | Tick
+)

@@ -1,0 +1,95 @@
+"""The configured site: what is wired where. Static data, loaded once from config.
+
+A connector is addressed by `(charger_id, connector_id)`; for OCPP 2.0.1 chargers the
+`connector_id` is the EVSE id (smart charging in 2.0.1 is per EVSE). Its string key,
+used by the optimizer and in logs, is `"<charger_id>/<connector_id>"`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from optimizer.problem import DEFAULT_MIN_CURRENT_A, Circuit, Phase, PhaseTriple, SiteLimits
+
+
+def connector_key(charger_id: str, connector_id: int) -> str:
+    return f"{charger_id}/{connector_id}"
+
+
+@dataclass(frozen=True)
+class ConnectorConfig:
+    """One connector as installed.
+
+    `phases` maps the charger's own phases, in order, to site phases: a 3-phase connector
+    rotated by the installer is `(L2, L3, L1)`; a 1-phase connector on site L3 is `(L3,)`.
+    """
+
+    charger_id: str
+    connector_id: int
+    phases: tuple[Phase, ...]
+    max_current_a: float
+    min_current_a: float = DEFAULT_MIN_CURRENT_A
+    circuit: str | None = None
+    priority: float = 1.0
+
+    @property
+    def key(self) -> str:
+        return connector_key(self.charger_id, self.connector_id)
+
+
+@dataclass(frozen=True)
+class ChargerConfig:
+    """A charger (charging station) and its connectors.
+
+    `behind_meter`: the site meter measures this charger's draw too, so base load is the
+    meter minus what the charger reports. `fallback_a`: the per-phase current each connector
+    falls back to when the controller is gone; None lets the controller compute a safe one.
+    """
+
+    id: str
+    connectors: tuple[ConnectorConfig, ...]
+    behind_meter: bool = True
+    fallback_a: float | None = None
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """The site: its limits, circuit tree, chargers, and the worst base load to assume
+    when the meter cannot be trusted."""
+
+    name: str
+    limits: SiteLimits
+    chargers: tuple[ChargerConfig, ...]
+    circuits: tuple[Circuit, ...] = ()
+    worst_base_load_a: PhaseTriple = (0.0, 0.0, 0.0)
+
+    def connectors(self) -> tuple[ConnectorConfig, ...]:
+        return tuple(c for ch in self.chargers for c in ch.connectors)
+
+    def connector(self, charger_id: str, connector_id: int) -> ConnectorConfig | None:
+        for c in self.connectors():
+            if c.charger_id == charger_id and c.connector_id == connector_id:
+                return c
+        return None
+
+
+@dataclass(frozen=True)
+class ControlSettings:
+    """Tuning of the control loop. Durations in seconds, currents in A per phase."""
+
+    period_s: float = 10.0
+    meter_stale_s: float = 10.0
+    meter_recover_readings: int = 3
+    deadband_a: float = 1.0
+    deadband_pct: float = 5.0
+    min_update_interval_s: float = 60.0
+    pause_dwell_s: float = 300.0
+    profile_validity_s: float = 300.0
+    start_schedule_backdate_s: float = 60.0
+    taper_margin_a: float = 1.0
+    taper_detect_s: float = 60.0
+    probe_interval_s: float = 300.0
+    noncompliance_tolerance_a: float = 2.0
+    noncompliance_after_s: float = 60.0
+    max_schedule_periods: int = 24
+    extra: dict[str, float] = field(default_factory=dict)
