@@ -1,0 +1,193 @@
+"""The JSON documents of the status API, rendered from a snapshot.
+
+Per-phase values are objects keyed `L1`, `L2`, `L3`; times are ISO 8601 UTC with `Z`;
+unknown or non-finite numbers are `null` (JSON has no NaN).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.http.health import assess
+from adapters.http.history import LoadHistory
+from adapters.http.snapshot import (
+    AllocationSnapshot,
+    ChargerSnapshot,
+    ConnectorSnapshot,
+    SessionSnapshot,
+    StatusSnapshot,
+)
+
+Document = dict[str, Any]
+PHASES = ("L1", "L2", "L3")
+
+
+def iso_utc(at: datetime | None) -> str | None:
+    """`2024-05-01T12:00:00Z`. A naive datetime is a bug upstream, not a local time."""
+    if at is None:
+        return None
+    if at.tzinfo is None:
+        raise ValueError(f"naive datetime {at!r}: snapshot times must be aware UTC")
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def number(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return value
+
+
+def phases(values: Sequence[float | None]) -> dict[str, float | None]:
+    return {phase: number(value) for phase, value in zip(PHASES, values, strict=True)}
+
+
+def site_document(snapshot: StatusSnapshot) -> Document:
+    site = snapshot.site
+    return {
+        "at": iso_utc(snapshot.at),
+        "name": site.name,
+        "limit_a": phases(site.limit_a),
+        "configured_limit_a": number(site.configured_limit_a),
+        "override_limit_a": number(site.override_limit_a),
+        "power_limit_w": number(site.power_limit_w),
+        "current_a": phases(site.current_a),
+        "base_load_a": phases(site.base_load_a),
+        "mode": site.mode,
+        "meter": {
+            "age_s": number(site.meter_age_s),
+            "valid": site.meter_valid,
+            "reason": site.meter_reason,
+            "stale_after_s": number(site.meter_stale_after_s),
+        },
+    }
+
+
+def health_document(snapshot: StatusSnapshot) -> Document:
+    site = snapshot.site
+    health = assess(site)
+    return {
+        "at": iso_utc(snapshot.at),
+        "ok": health.ok,
+        "problems": list(health.problems),
+        "mode": site.mode,
+        "meter_age_s": number(site.meter_age_s),
+        "meter_valid": site.meter_valid,
+        "meter_reason": site.meter_reason,
+    }
+
+
+def charger_document(charger: ChargerSnapshot) -> Document:
+    return {
+        "id": charger.id,
+        "protocol": charger.protocol,
+        "connected": charger.connected,
+        "vendor": charger.vendor,
+        "model": charger.model,
+        "last_seen": iso_utc(charger.last_seen),
+    }
+
+
+def connector_document(connector: ConnectorSnapshot) -> Document:
+    return {
+        "key": connector.key,
+        "charger_id": connector.charger_id,
+        "connector_id": connector.connector_id,
+        "status": connector.status,
+        "state": connector.state,
+        "reason": connector.reason,
+        "allowed_a": phases(connector.allowed_a),
+        "drawn_a": phases(connector.drawn_a),
+        "power_w": number(connector.power_w),
+        "session_id": connector.session_id,
+        "energy_wh": number(connector.energy_wh),
+    }
+
+
+def session_document(session: SessionSnapshot) -> Document:
+    return {
+        "id": session.id,
+        "connector": session.connector,
+        "charger_id": session.charger_id,
+        "connector_id": session.connector_id,
+        "started_at": iso_utc(session.started_at),
+        "energy_wh": number(session.energy_wh),
+        "id_token": session.id_token,
+    }
+
+
+def allocation_document(allocation: AllocationSnapshot | None) -> Document | None:
+    if allocation is None:
+        return None
+    return {
+        "status": allocation.status,
+        "binding": list(allocation.binding),
+        "solve_ms": number(allocation.solve_ms),
+        "at": iso_utc(allocation.at),
+    }
+
+
+def chargers_document(snapshot: StatusSnapshot) -> Document:
+    return {
+        "at": iso_utc(snapshot.at),
+        "chargers": [charger_document(c) for c in snapshot.chargers],
+    }
+
+
+def connectors_document(snapshot: StatusSnapshot) -> Document:
+    return {
+        "at": iso_utc(snapshot.at),
+        "connectors": [connector_document(c) for c in snapshot.connectors],
+    }
+
+
+def sessions_document(snapshot: StatusSnapshot) -> Document:
+    return {
+        "at": iso_utc(snapshot.at),
+        "sessions": [session_document(s) for s in snapshot.sessions],
+    }
+
+
+def last_allocation_document(snapshot: StatusSnapshot) -> Document:
+    return {
+        "at": iso_utc(snapshot.at),
+        "allocation": allocation_document(snapshot.allocation),
+    }
+
+
+def status_document(snapshot: StatusSnapshot) -> Document:
+    """Everything in one document, so the page gets a consistent picture per poll."""
+    counters = snapshot.counters
+    return {
+        "at": iso_utc(snapshot.at),
+        "site": site_document(snapshot),
+        "health": health_document(snapshot),
+        "chargers": [charger_document(c) for c in snapshot.chargers],
+        "connectors": [connector_document(c) for c in snapshot.connectors],
+        "sessions": [session_document(s) for s in snapshot.sessions],
+        "allocation": allocation_document(snapshot.allocation),
+        "counters": {
+            "profiles_sent": counters.profiles_sent,
+            "profiles_rejected": counters.profiles_rejected,
+            "meter_errors": counters.meter_errors,
+            "solves": counters.solves,
+            "solve_seconds_total": number(counters.solve_seconds_total),
+        },
+    }
+
+
+def history_document(snapshot: StatusSnapshot, history: LoadHistory) -> Document:
+    return {
+        "at": iso_utc(snapshot.at),
+        "interval_s": history.interval_s,
+        "samples": [
+            {
+                "at": iso_utc(sample.at),
+                "current_a": phases(sample.current_a),
+                "limit_a": phases(sample.limit_a),
+            }
+            for sample in history.samples()
+        ],
+    }

@@ -1,0 +1,140 @@
+"""The endpoints that change something: a site limit override and a remote stop.
+
+Both need `Authorization: Bearer <token>`. Without a configured token they are disabled
+(403), so a fresh install exposes nothing that acts on chargers. Every accepted action
+is logged, as an audit trail of who changed what on the site.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import math
+from typing import Any
+
+from aiohttp import web
+
+from adapters.http.source import OperatorActions, StatusSource
+
+log = logging.getLogger(__name__)
+
+DISABLED_MESSAGE = (
+    "operator endpoints are disabled: set `token` in the [http] section of the config"
+    " and send it as `Authorization: Bearer <token>`"
+)
+
+
+class InvalidInput(Exception):
+    """A request the operator must fix; `field` names what was wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def error_response(status: int, message: str, field: str | None = None) -> web.Response:
+    body: dict[str, Any] = {"error": message}
+    if field is not None:
+        body["field"] = field
+    return web.json_response(body, status=status)
+
+
+def parse_limit_override(body: str, configured_limit_a: float) -> float | None:
+    """`{"limit_a": 25}` sets an override, `{"limit_a": null}` or `null` clears it.
+
+    An override may only lower the configured limit: raising it above the main fuse is
+    never safe, whoever asks.
+    """
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as error:
+        raise InvalidInput("body", f'not valid JSON ({error}); send {{"limit_a": 25}}') from None
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise InvalidInput("body", 'must be a JSON object like {"limit_a": 25}')
+    unknown = sorted(set(data) - {"limit_a"})
+    if unknown:
+        raise InvalidInput(unknown[0], "unknown field (expected only limit_a)")
+    if "limit_a" not in data:
+        raise InvalidInput("limit_a", "required (a number of amperes per phase, or null)")
+    limit_a = data["limit_a"]
+    if limit_a is None:
+        return None
+    if isinstance(limit_a, bool) or not isinstance(limit_a, int | float):
+        raise InvalidInput("limit_a", f"must be a number of amperes or null (got {limit_a!r})")
+    if not math.isfinite(limit_a) or limit_a <= 0:
+        raise InvalidInput("limit_a", f"must be > 0 A (got {limit_a!r})")
+    if limit_a > configured_limit_a:
+        raise InvalidInput(
+            "limit_a",
+            f"must not exceed the configured site limit of {configured_limit_a:g} A"
+            f" (got {limit_a:g})",
+        )
+    return float(limit_a)
+
+
+class OperatorApi:
+    """Token-guarded handlers that call the runtime's `OperatorActions`."""
+
+    def __init__(self, source: StatusSource, actions: OperatorActions, token: str | None):
+        self._source = source
+        self._actions = actions
+        self._token = token
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post("/api/site/limit-override", self.limit_override),
+            web.post("/api/sessions/{id}/stop", self.stop_session),
+        ]
+
+    def _refusal(self, request: web.Request) -> web.Response | None:
+        """Why this request may not act, or None if it may."""
+        if self._token is None:
+            return error_response(403, DISABLED_MESSAGE)
+        scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not presented:
+            response = error_response(401, "missing `Authorization: Bearer <token>` header")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="ems"'
+            return response
+        if not hmac.compare_digest(presented.strip().encode(), self._token.encode()):
+            return error_response(403, "wrong token")
+        return None
+
+    async def limit_override(self, request: web.Request) -> web.Response:
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
+        configured_limit_a = self._source.snapshot().site.configured_limit_a
+        try:
+            limit_a = parse_limit_override(await request.text(), configured_limit_a)
+            self._actions.override_limit(limit_a)
+        except InvalidInput as error:
+            return error_response(400, str(error), error.field)
+        except ValueError as error:
+            return error_response(400, f"limit_a: {error}", "limit_a")
+        if limit_a is None:
+            log.warning("operator cleared the site limit override (from %s)", request.remote)
+        else:
+            log.warning(
+                "operator set a site limit override of %g A (from %s)", limit_a, request.remote
+            )
+        return web.json_response({"override_limit_a": limit_a})
+
+    async def stop_session(self, request: web.Request) -> web.Response:
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
+        transaction_id = request.match_info["id"]
+        if not any(s.id == transaction_id for s in self._source.snapshot().sessions):
+            return error_response(404, f"no running session {transaction_id!r}", "id")
+        log.warning("operator requested a remote stop of session %s", transaction_id)
+        result = await self._actions.remote_stop(transaction_id)
+        body = {
+            "session_id": transaction_id,
+            "accepted": result.accepted,
+            "status": result.status,
+            "detail": result.detail,
+        }
+        return web.json_response(body, status=200 if result.accepted else 409)

@@ -1,0 +1,139 @@
+"""What the status server shows: one consistent picture of the running site, as plain data.
+
+The runtime builds a `StatusSnapshot` from the controller's view, the central system and
+the meter reader whenever the server asks (each request, each scrape); the server only
+renders it. Nothing here refers to the controller's own types, so either side can change
+without the other.
+
+Units: currents in A per *site* phase (L1, L2, L3, in that order), power in W, energy in
+Wh, durations in seconds, times as aware UTC datetimes. A measured value that is not
+known (no reading yet, a failed read) is None, never 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ems.site import connector_key
+
+PhaseCurrents = tuple[float, float, float]
+"""Currents on site phases L1, L2, L3."""
+
+MeasuredPhaseCurrents = tuple[float | None, float | None, float | None]
+"""Measured currents on site phases L1, L2, L3; None where the value is not known."""
+
+
+@dataclass(frozen=True)
+class SiteSnapshot:
+    """The grid connection: its limits, what the meter measures, and the controller's mode.
+
+    `limit_a` is the per-phase limit the controller applies now (an operator override
+    included); `configured_limit_a` is the main fuse from the config, which an override
+    may lower but never raise. `mode` is the controller's mode: `"normal"`, or
+    `"conservative"` while the meter cannot be trusted, or another mode the controller
+    defines. `meter_stale_after_s` is the meter age past which the controller stops
+    trusting it.
+    """
+
+    name: str
+    limit_a: PhaseCurrents
+    configured_limit_a: float
+    override_limit_a: float | None
+    power_limit_w: float | None
+    current_a: MeasuredPhaseCurrents
+    base_load_a: MeasuredPhaseCurrents
+    mode: str
+    meter_age_s: float | None
+    meter_valid: bool
+    meter_reason: str | None
+    meter_stale_after_s: float
+
+
+@dataclass(frozen=True)
+class ChargerSnapshot:
+    """A charger as the central system knows it. `protocol` is `"ocpp1.6"` or
+    `"ocpp2.0.1"`, None if it has never connected."""
+
+    id: str
+    protocol: str | None
+    connected: bool
+    vendor: str | None
+    model: str | None
+    last_seen: datetime | None
+
+
+@dataclass(frozen=True)
+class ConnectorSnapshot:
+    """One connector: what it may draw, what it draws, and why.
+
+    `status` is the charger's OCPP status (`"Charging"`, `"SuspendedEV"`, ...);
+    `state` is the controller's decision (`"charging"`, `"paused"`, `"idle"`) and
+    `reason` says why (a pause reason, or the binding constraint that caps it).
+    """
+
+    charger_id: str
+    connector_id: int
+    status: str | None
+    allowed_a: PhaseCurrents
+    drawn_a: MeasuredPhaseCurrents
+    power_w: float | None
+    state: str
+    reason: str | None
+    session_id: str | None
+    energy_wh: float | None
+
+    @property
+    def key(self) -> str:
+        return connector_key(self.charger_id, self.connector_id)
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """A running charging session (its `id` is the OCPP transaction id)."""
+
+    id: str
+    charger_id: str
+    connector_id: int
+    started_at: datetime
+    energy_wh: float | None
+    id_token: str | None
+
+    @property
+    def connector(self) -> str:
+        return connector_key(self.charger_id, self.connector_id)
+
+
+@dataclass(frozen=True)
+class AllocationSnapshot:
+    """The last solve: its status and the constraints at their limit (the bottleneck),
+    named as the optimizer names them (`site-L1`, `circuit-c1-L2`, ...)."""
+
+    status: str
+    binding: tuple[str, ...]
+    solve_ms: float
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Counters:
+    """Running totals since the controller started, exported as Prometheus counters."""
+
+    profiles_sent: int
+    profiles_rejected: int
+    meter_errors: int
+    solves: int
+    solve_seconds_total: float
+
+
+@dataclass(frozen=True)
+class StatusSnapshot:
+    """Everything the status page, the JSON API and the metrics show, taken at `at`."""
+
+    at: datetime
+    site: SiteSnapshot
+    chargers: tuple[ChargerSnapshot, ...]
+    connectors: tuple[ConnectorSnapshot, ...]
+    sessions: tuple[SessionSnapshot, ...]
+    allocation: AllocationSnapshot | None
+    counters: Counters

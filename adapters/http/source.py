@@ -1,0 +1,40 @@
+"""The two ports the runtime implements for the status server: read the state, act on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from adapters.http.snapshot import StatusSnapshot
+
+
+class StatusSource(Protocol):
+    """Gives the current picture of the site. Called on the event loop for every request
+    and scrape, so it must be cheap: assemble data already in memory, do no I/O."""
+
+    def snapshot(self) -> StatusSnapshot: ...
+
+
+@dataclass(frozen=True)
+class RemoteStopResult:
+    """The charger's answer to a remote stop. `status` is its status string, or
+    `Timeout` / `Offline` / `CallError:<code>` when no answer came."""
+
+    accepted: bool
+    status: str
+    detail: str | None = None
+
+
+class OperatorActions(Protocol):
+    """What an operator may change through the API (token required)."""
+
+    def override_limit(self, limit_a: float | None) -> None:
+        """Cap the site at `limit_a` per phase until cleared with None.
+
+        Raises ValueError with a message for the operator if the value is refused.
+        """
+        ...
+
+    async def remote_stop(self, transaction_id: str) -> RemoteStopResult:
+        """Ask the charger running `transaction_id` to stop it."""
+        ...

@@ -1,0 +1,195 @@
+// Live status page: polls /api/status and redraws. No dependencies, no external requests.
+"use strict";
+
+const POLL_MS = 1500;
+const HISTORY_MS = 5 * 60 * 1000;
+const PHASES = ["L1", "L2", "L3"];
+const SVG_NS = "http://www.w3.org/2000/svg";
+const loadHistory = [];
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, text) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function svg(tag, attrs = {}) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  return node;
+}
+
+// Through the CSSOM, which the page's Content-Security-Policy allows (style attributes it blocks).
+function positioned(node, left, width) {
+  node.style.left = left;
+  if (width !== undefined) node.style.width = width;
+  return node;
+}
+
+const fixed = (value, digits = 1) => (value === null || value === undefined ? "—" : value.toFixed(digits));
+const words = (text) => (text ? text.replaceAll("_", " ") : "");
+
+function setBadge(node, text, level) {
+  node.textContent = text;
+  node.className = `badge ${level}`;
+}
+
+function renderHeader(status) {
+  const { site, health } = status;
+  $("site-name").textContent = site.name;
+  document.title = `${site.name} · charging status`;
+  $("updated").textContent = new Date(status.at).toLocaleTimeString();
+  setBadge($("mode"), `mode ${site.mode}`, site.mode === "normal" ? "ok" : "bad");
+  const meter = site.meter;
+  const age = meter.age_s === null ? "no reading" : `${fixed(meter.age_s)} s ago`;
+  const meterOk = meter.valid && meter.age_s !== null && meter.age_s <= meter.stale_after_s;
+  setBadge($("meter"), meterOk ? `meter ${age}` : `meter ${meter.valid ? "stale" : "invalid"} · ${age}`,
+    meterOk ? "ok" : "bad");
+  const override = $("override");
+  override.hidden = site.override_limit_a === null;
+  override.textContent = `limit override ${fixed(site.override_limit_a)} A`;
+  const problems = $("problems");
+  problems.hidden = health.ok;
+  problems.textContent = health.problems.join(" · ");
+}
+
+function renderPhases(site) {
+  const scale = Math.max(site.configured_limit_a || 0, ...PHASES.map((p) => site.limit_a[p] || 0),
+    ...PHASES.map((p) => site.current_a[p] || 0)) * 1.05 || 1;
+  const pct = (amps) => `${Math.max(0, Math.min(100, (100 * amps) / scale))}%`;
+  const rows = PHASES.map((phase) => {
+    const current = site.current_a[phase];
+    const base = site.base_load_a[phase];
+    const limit = site.limit_a[phase];
+    const known = current !== null;
+    const baseA = base === null ? 0 : Math.min(base, current ?? base);
+    const evA = known ? Math.max(0, current - baseA) : 0;
+    const row = el("div", { class: `phase${known && current > limit ? " over" : ""}`, "data-phase": phase });
+    row.append(el("span", { class: "name" }, phase));
+    const bar = el("div", { class: "bar" });
+    bar.append(
+      positioned(el("div", { class: "seg base" }), "0%", pct(baseA)),
+      positioned(el("div", { class: "seg ev" }), pct(baseA), pct(evA)),
+      positioned(el("div", { class: "limit" }), `calc(${pct(limit)} - 1px)`),
+    );
+    row.append(bar, el("span", { class: "figure" }, `${fixed(current)} / ${fixed(limit, 0)} A`));
+    return row;
+  });
+  $("phases").replaceChildren(...rows);
+}
+
+const peak = (phases) => Math.max(...PHASES.map((p) => phases[p] ?? 0));
+
+function remember(at, current, limit) {
+  const t = Date.parse(at);
+  if (loadHistory.length && t <= loadHistory[loadHistory.length - 1].t) return;
+  loadHistory.push({ t, current: { ...current }, limit: peak(limit) });
+  while (loadHistory.length && loadHistory[0].t < t - HISTORY_MS) loadHistory.shift();
+}
+
+function renderHistory() {
+  const W = 600, H = 200, top = 10, bottom = 10, left = 50;
+  const now = loadHistory.length ? loadHistory[loadHistory.length - 1].t : 0;
+  const limit = loadHistory.length ? loadHistory[loadHistory.length - 1].limit : 0;
+  const max = Math.max(1, ...loadHistory.map((h) => Math.max(h.limit, peak(h.current)))) * 1.1;
+  const x = (t) => left + (W - left) * (1 - (now - t) / HISTORY_MS);
+  const y = (amps) => top + (H - top - bottom) * (1 - amps / max);
+  const nodes = [];
+  for (const amps of [0, limit / 2, limit]) {
+    nodes.push(svg("line", { class: "grid", x1: left, x2: W, y1: y(amps), y2: y(amps) }));
+    const label = svg("text", { class: "axis", x: 0, y: y(amps) + 5 });
+    label.textContent = `${amps.toFixed(0)} A`;
+    nodes.push(label);
+  }
+  const path = (points) => points.map(([px, py], i) => `${i ? "L" : "M"}${px.toFixed(1)},${py.toFixed(1)}`).join("");
+  nodes.push(svg("path", { class: "line limit", d: path(loadHistory.map((h) => [x(h.t), y(h.limit)])) }));
+  for (const phase of PHASES) {
+    const points = loadHistory.filter((h) => h.current[phase] !== null).map((h) => [x(h.t), y(h.current[phase])]);
+    nodes.push(svg("path", { class: `line ${phase.toLowerCase()}`, d: path(points) }));
+  }
+  $("history").replaceChildren(...nodes);
+}
+
+function phaseCells(values, field) {
+  const cell = el("td", { class: "num", "data-field": field });
+  for (const phase of PHASES) {
+    const value = values[phase];
+    const zero = value === null || Math.abs(value) < 0.05;
+    cell.append(el("span", { class: `ph${zero ? " zero" : ""}`, "data-phase": phase }, fixed(value)));
+  }
+  return cell;
+}
+
+function renderConnectors(connectors) {
+  const rows = connectors.map((c) => {
+    const row = el("tr", { class: `connector state-${c.state}`, "data-connector": c.key });
+    row.append(el("td", { class: "conn", "data-field": "key" }, c.key));
+    row.append(el("td", { "data-field": "status" }, c.status ?? "—"));
+    const state = el("td", { "data-field": "state" });
+    state.append(el("span", { class: "pill state" }, c.state));
+    row.append(state, phaseCells(c.allowed_a, "allowed"), phaseCells(c.drawn_a, "drawn"));
+    row.append(el("td", { class: "num", "data-field": "power" }, c.power_w === null ? "—" : fixed(c.power_w / 1000)));
+    row.append(el("td", { class: "num", "data-field": "energy" }, c.energy_wh === null ? "—" : fixed(c.energy_wh / 1000, 2)));
+    row.append(el("td", { class: "reason", "data-field": "reason" }, words(c.reason)));
+    return row;
+  });
+  $("connectors").tBodies[0].replaceChildren(...rows);
+  $("no-connectors").hidden = connectors.length > 0;
+}
+
+function renderFacts(status) {
+  const online = status.chargers.filter((c) => c.connected).length;
+  $("chargers").textContent = `${online} / ${status.chargers.length}`;
+  $("sessions").textContent = String(status.sessions.length);
+  const allocation = status.allocation;
+  $("solve").textContent = allocation ? `${fixed(allocation.solve_ms)} ms` : "—";
+  $("solve-status").textContent = allocation ? words(allocation.status) : "";
+  $("bottleneck").textContent = allocation && allocation.binding.length ? allocation.binding.join(", ") : "none";
+}
+
+function render(status) {
+  renderHeader(status);
+  renderPhases(status.site);
+  remember(status.at, status.site.current_a, status.site.limit_a);
+  renderHistory();
+  renderFacts(status);
+  renderConnectors(status.connectors);
+}
+
+async function fetchJson(path) {
+  const response = await fetch(path, { cache: "no-store" });
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  return response.json();
+}
+
+async function poll() {
+  let status = null;
+  try {
+    status = await fetchJson("/api/status");
+  } catch (error) {
+    $("offline").hidden = false;
+  } finally {
+    setTimeout(poll, POLL_MS);
+  }
+  if (status !== null) {
+    $("offline").hidden = true;
+    render(status);
+  }
+}
+
+// The server keeps the last minutes of load, so the chart starts full.
+async function start() {
+  try {
+    for (const sample of (await fetchJson("/api/history")).samples) {
+      remember(sample.at, sample.current_a, sample.limit_a);
+    }
+  } catch (error) {
+    // The chart then fills from the polls alone.
+  }
+  poll();
+}
+
+start();

@@ -1,0 +1,96 @@
+"""The status page in headless Chromium: after its scripts ran, it shows the connectors."""
+
+from __future__ import annotations
+
+import dataclasses
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from adapters.http.browser import dump_dom, find_chromium, screenshot
+from tests.adapters.http.fakes import FakeSource
+
+CHROMIUM = find_chromium()
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Chromium is not installed (/usr/bin/chromium; on Debian: apt-get install chromium)",
+)
+
+
+class Rows(HTMLParser):
+    """The connector rows of the rendered table: key → {field: text}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, dict[str, str]] = {}
+        self.classes: dict[str, str] = {}
+        self._row: str | None = None
+        self._field: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "tr" and attributes.get("data-connector"):
+            self._row = attributes["data-connector"]
+            assert self._row is not None
+            self.rows[self._row] = {}
+            self.classes[self._row] = attributes.get("class") or ""
+        elif tag == "td" and self._row is not None:
+            self._field = attributes.get("data-field")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self._field = None
+        elif tag == "tr":
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        if self._row is not None and self._field is not None:
+            row = self.rows[self._row]
+            row[self._field] = (row.get(self._field, "") + " " + data).strip()
+
+
+def rendered_rows(dom: str) -> Rows:
+    rows = Rows()
+    rows.feed(dom)
+    return rows
+
+
+@needs_chromium
+async def test_page_shows_the_connectors(base_url: str) -> None:
+    assert CHROMIUM is not None
+    dom = await dump_dom(f"{base_url}/", chromium=CHROMIUM, timeout_s=90)
+
+    rows = rendered_rows(dom)
+
+    assert list(rows.rows) == ["cp1/1", "cp2/1", "cp2/2", "cp3/1"]
+    assert rows.rows["cp1/1"]["state"] == "charging"
+    assert rows.rows["cp1/1"]["allowed"] == "16.0 16.0 16.0"
+    assert rows.rows["cp2/1"]["drawn"] == "0.0 9.7 0.0"
+    assert rows.rows["cp2/2"]["reason"] == "insufficient capacity"
+    assert rows.rows["cp3/1"]["drawn"] == "— — —"
+    assert "state-paused" in rows.classes["cp2/2"]
+    assert "Depot Nord" in dom
+    assert "mode normal" in dom
+    assert 'data-phase="L2"' in dom
+
+
+@needs_chromium
+async def test_page_shows_conservative_mode(base_url: str, source: FakeSource) -> None:
+    assert CHROMIUM is not None
+    site = dataclasses.replace(source.current.site, mode="conservative")
+    source.current = dataclasses.replace(source.current, site=site)
+
+    dom = await dump_dom(f"{base_url}/", chromium=CHROMIUM, timeout_s=90)
+
+    assert "mode conservative" in dom
+    assert "controller in conservative mode" in dom
+
+
+@needs_chromium
+async def test_screenshot(base_url: str, tmp_path: Path) -> None:
+    assert CHROMIUM is not None
+
+    path = await screenshot(f"{base_url}/", tmp_path / "page.png", chromium=CHROMIUM, timeout_s=90)
+
+    assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
