@@ -1,0 +1,264 @@
+"""Meter settings from the site file's `[[meters]]` array.
+
+[[meters]]
+id = "grid"              # unique; names the meter in logs and readings
+map = "sdm630"           # a shipped map, a path to a map file, or "virtual"
+host = "192.168.1.50"
+port = 502
+unit_id = 1              # 1-247; 0 or 255 for devices that answer "this device"
+circuit = "garage"       # omit for the site (grid) meter
+interval_s = 1.0
+timeout_s = 0.5          # per request; no retries
+sign = "import_positive" # or "export_positive" for a meter counting the other way
+stale_after_s = 5.0      # a reading older than this is stale (health)
+frozen_after_s = 60.0    # identical voltages and energy this long = frozen
+max_current_a = 2000.0   # larger currents are implausible
+reconnect_min_s = 1.0    # backoff after a failed connection, doubling...
+reconnect_max_s = 10.0   # ...up to this
+
+[[meters]]               # a site without a meter: a fixed or scheduled base load
+id = "base"
+map = "virtual"
+current_a = [12.0, 10.0, 14.0]   # or schedule = "base-load.csv" (a load profile)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from adapters.files.errors import InputFileError, toml_line_of
+from adapters.modbus.profile import Phases
+from adapters.modbus.register_map import MAPS_DIR, UnknownMapError, load_map, map_path
+
+VIRTUAL = "virtual"
+
+
+class Sign(StrEnum):
+    IMPORT_POSITIVE = "import_positive"
+    """The meter counts power drawn from the grid as positive (the product's convention)."""
+    EXPORT_POSITIVE = "export_positive"
+    """The meter counts the other way: powers and currents are negated."""
+
+
+@dataclass(frozen=True)
+class MeterSettings:
+    id: str
+    map: str
+    """A shipped map name, an absolute path to a map file, or `virtual`."""
+    host: str | None = None
+    port: int = 502
+    unit_id: int = 1
+    interval_s: float = 1.0
+    timeout_s: float = 0.5
+    circuit: str | None = None
+    """None for the site (grid) meter."""
+    sign: Sign = Sign.IMPORT_POSITIVE
+    stale_after_s: float = 5.0
+    frozen_after_s: float = 60.0
+    max_current_a: float = 2000.0
+    reconnect_min_s: float = 1.0
+    reconnect_max_s: float = 10.0
+    current_a: Phases | None = None
+    """Virtual meter: a fixed base load per phase."""
+    schedule: Path | None = None
+    """Virtual meter: a load-profile CSV of the base load."""
+    nominal_voltage_v: float = 230.0
+
+    @property
+    def is_virtual(self) -> bool:
+        return self.map == VIRTUAL
+
+
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+_POSITIVE = (
+    "interval_s",
+    "timeout_s",
+    "stale_after_s",
+    "frozen_after_s",
+    "max_current_a",
+    "reconnect_min_s",
+    "reconnect_max_s",
+    "nominal_voltage_v",
+)
+_KEYS = {"id", "map", "host", "port", "unit_id", "circuit", "sign", "current_a", "schedule"}
+_KEYS |= set(_POSITIVE)
+
+
+def parse_meters_section(
+    data: list[dict[str, Any]], path: Path | str, text: str
+) -> tuple[MeterSettings, ...]:
+    """Validate the `[[meters]]` array of a site file. Raises InputFileError naming
+    the file, line and field (`meters[1].unit_id`)."""
+    if not isinstance(data, list):
+        raise InputFileError(path, "must be an array of tables [[meters]]", field="meters")
+    meters = tuple(_MeterParser(path, text, index).parse(entry) for index, entry in enumerate(data))
+    _check_unique(meters, path, text)
+    return meters
+
+
+class _MeterParser:
+    def __init__(self, path: Path | str, text: str, index: int) -> None:
+        self.path = path
+        self.text = text
+        self.index = index
+
+    def error(self, key: str, message: str) -> InputFileError:
+        field = f"meters[{self.index}].{key}"
+        return InputFileError(self.path, message, line=toml_line_of(self.text, field), field=field)
+
+    def parse(self, entry: Any) -> MeterSettings:
+        if not isinstance(entry, dict):
+            raise self.error("id", "each meter must be a table")
+        for key in entry:
+            if key not in _KEYS:
+                raise self.error(key, f"unknown key; known: {', '.join(sorted(_KEYS))}")
+        meter_id = self.text_value(entry, "id")
+        map_name = self.text_value(entry, "map")
+        fields: dict[str, Any] = {"id": meter_id, "map": map_name}
+        for key in _POSITIVE:
+            if key in entry:
+                fields[key] = self.positive(entry, key)
+        if "circuit" in entry:
+            fields["circuit"] = self.text_value(entry, "circuit")
+        if "sign" in entry:
+            try:
+                fields["sign"] = Sign(entry["sign"])
+            except ValueError:
+                options = ", ".join(s.value for s in Sign)
+                raise self.error(
+                    "sign", f"must be one of {options} (got {entry['sign']!r})"
+                ) from None
+        if map_name == VIRTUAL:
+            fields.update(self.virtual(entry))
+        else:
+            fields.update(self.modbus(entry, map_name))
+        settings = MeterSettings(**fields)
+        if settings.timeout_s > settings.interval_s:
+            raise self.error("timeout_s", "must not exceed interval_s (one request per interval)")
+        if settings.frozen_after_s <= settings.interval_s:
+            raise self.error("frozen_after_s", "must be longer than interval_s")
+        if settings.reconnect_max_s < settings.reconnect_min_s:
+            raise self.error("reconnect_max_s", "must be at least reconnect_min_s")
+        return settings
+
+    def modbus(self, entry: dict[str, Any], map_name: str) -> dict[str, Any]:
+        for key in ("current_a", "schedule"):
+            if key in entry:
+                raise self.error(key, 'only for map = "virtual"')
+        relative_to = Path(self.path).parent
+        try:
+            load_map(map_name, relative_to)
+            resolved = map_path(map_name, relative_to)
+        except UnknownMapError as error:
+            raise self.error("map", str(error)) from None
+        fields: dict[str, Any] = {
+            "map": map_name if resolved.parent == MAPS_DIR else str(resolved.resolve())
+        }
+        if "host" not in entry:
+            raise self.error("host", "missing: the meter's (or gateway's) IP address or name")
+        host = entry["host"]
+        if not isinstance(host, str) or not _valid_host(host):
+            raise self.error("host", f"not an IP address or host name: {host!r}")
+        fields["host"] = host
+        if "port" in entry:
+            fields["port"] = self.integer(entry, "port", 1, 65535)
+        if "unit_id" in entry:
+            unit_id = entry["unit_id"]
+            if (
+                isinstance(unit_id, bool)
+                or not isinstance(unit_id, int)
+                or not (1 <= unit_id <= 247 or unit_id in (0, 255))
+            ):
+                raise self.error(
+                    "unit_id",
+                    "must be 1-247 (or 0/255 for a device that answers as itself);"
+                    f" got {unit_id!r}",
+                )
+            fields["unit_id"] = unit_id
+        return fields
+
+    def virtual(self, entry: dict[str, Any]) -> dict[str, Any]:
+        for key in ("host", "port", "unit_id"):
+            if key in entry:
+                raise self.error(key, "a virtual meter has no connection")
+        if ("current_a" in entry) == ("schedule" in entry):
+            raise self.error("current_a", "a virtual meter needs current_a or schedule (one)")
+        if "schedule" in entry:
+            schedule = entry["schedule"]
+            if not isinstance(schedule, str) or not schedule:
+                raise self.error("schedule", "must be the path of a load-profile CSV")
+            resolved = Path(self.path).parent / schedule
+            if not resolved.is_file():
+                raise self.error("schedule", f"no such file: {resolved}")
+            return {"schedule": resolved}
+        current = entry["current_a"]
+        if (
+            not isinstance(current, list)
+            or len(current) != 3
+            or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                for v in current
+            )
+        ):
+            raise self.error("current_a", "must be three numbers: [L1, L2, L3] in A")
+        return {"current_a": (float(current[0]), float(current[1]), float(current[2]))}
+
+    def text_value(self, entry: dict[str, Any], key: str) -> str:
+        if key not in entry:
+            raise self.error(key, "missing")
+        value = entry[key]
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(key, f"must be a non-empty string (got {value!r})")
+        return value
+
+    def positive(self, entry: dict[str, Any], key: str) -> float:
+        value = entry[key]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            raise self.error(key, f"must be a number > 0 (got {value!r})")
+        return float(value)
+
+    def integer(self, entry: dict[str, Any], key: str, low: int, high: int) -> int:
+        value = entry[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.error(key, f"must be an integer from {low} to {high} (got {value!r})")
+        return value
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if all(part.isdigit() for part in host.split(".")):
+            return False  # looks like an IPv4 address but is not one (e.g. 192.168.1.300)
+        return bool(_HOSTNAME.match(host))
+    return True
+
+
+def _check_unique(meters: tuple[MeterSettings, ...], path: Path | str, text: str) -> None:
+    ids: set[str] = set()
+    circuits: set[str | None] = set()
+    for index, meter in enumerate(meters):
+        problem = None
+        if meter.id in ids:
+            key, problem = "id", f"duplicate id {meter.id!r}"
+        elif meter.circuit in circuits:
+            where = "the site" if meter.circuit is None else f"circuit {meter.circuit!r}"
+            key, problem = "circuit", f"a second meter for {where}"
+        if problem is not None:
+            field = f"meters[{index}].{key}"
+            raise InputFileError(path, problem, line=toml_line_of(text, field), field=field)
+        ids.add(meter.id)
+        circuits.add(meter.circuit)
