@@ -1,0 +1,110 @@
+"""`ems chargers`, `ems sessions`, `ems tokens` against a real store file."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from adapters.cli.main import cli
+from adapters.ocpp import CentralSystem
+from adapters.storage import Registration, SqliteStore
+from tests.adapters.ocpp.stations import Events, make_settings, station16
+
+AT = datetime(2024, 5, 1, 12, tzinfo=UTC)
+
+
+def ems(db: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, [*args[:1], "--db", str(db), *args[1:]])
+
+
+def test_tokens(tmp_path: Path) -> None:
+    db = tmp_path / "ems.sqlite"
+    assert ems(db, "tokens", "add", "TAG1", "--expiry", "2030-01-01").exit_code == 0
+    assert ems(db, "tokens", "add", "TAG2").exit_code == 0
+    assert ems(db, "tokens", "block", "TAG2").output == "TAG2: Blocked\n"
+    listing = ems(db, "tokens", "list")
+    assert listing.exit_code == 0
+    lines = listing.output.splitlines()
+    assert lines[0].split() == ["TOKEN", "STATUS", "EXPIRY", "BLOCKED"]
+    assert lines[1].split()[:2] == ["TAG1", "Accepted"]
+    assert "2030-01-01" in lines[1]
+    assert lines[2].split()[-1] == "yes"
+    unknown = ems(db, "tokens", "block", "NOPE")
+    assert unknown.exit_code == 1
+    assert "unknown id token" in unknown.output
+    assert ems(db, "tokens", "remove", "TAG2").exit_code == 0
+    store = SqliteStore(db)
+    assert [t.id_token for t in store.list_tokens()] == ["TAG1"]
+    store.close()
+
+
+def test_chargers_and_sessions(tmp_path: Path) -> None:
+    db = tmp_path / "ems.sqlite"
+    assert ems(db, "chargers", "add", "CP1", "--password", "pw").exit_code == 0
+    assert ems(db, "chargers", "add", "CP2", "--pending").exit_code == 0
+    store = SqliteStore(db)
+    store.record_boot("CP1", AT, "ocpp1.6", "Acme", "Wall", None, "1.0")
+    store.set_connector_status("CP1", 1, "Charging", None, AT)
+    record = store.start_transaction("CP1", 1, AT, "TAG1", 100.0)
+    store.stop_transaction(record.id, AT, 2100.0, "Local")
+    store.start_transaction("CP1", 2, AT, "TAG2", 0.0)
+    charger = store.get_charger("CP1")
+    store.close()
+    assert charger is not None
+    assert charger.password_hash is not None
+    assert "pw" not in charger.password_hash
+
+    listing = ems(db, "chargers")
+    assert listing.exit_code == 0, listing.output
+    rows = {line.split()[0]: line for line in listing.output.splitlines()[1:]}
+    assert "Acme" in rows["CP1"]
+    assert "1:Charging" in rows["CP1"]
+    assert Registration.PENDING in rows["CP2"]
+    assert ems(db, "chargers", "accept", "CP2").exit_code == 0
+    assert ems(db, "chargers", "accept", "CP9").exit_code == 1
+
+    all_sessions = ems(db, "sessions").output.splitlines()
+    assert len(all_sessions) == 3
+    assert all_sessions[2].split()[-1] == "2000"
+    running = ems(db, "sessions", "--open").output.splitlines()
+    assert len(running) == 2
+    assert "TAG2" in running[1]
+
+
+async def test_remote_actions_go_through_the_running_server(tmp_path: Path) -> None:
+    db = tmp_path / "ems.sqlite"
+    store = SqliteStore(db)
+    system = CentralSystem(make_settings(), store, Events())
+    await system.start()
+    try:
+        async with station16(system, "CP1") as cp:
+            started = await asyncio.to_thread(
+                ems, db, "chargers", "start", "CP1", "TAG1", "--connector", "1", "--wait", "10"
+            )
+            assert started.exit_code == 0, started.output
+            assert started.output == "CP1: Accepted\n"
+            assert (await cp.inbox.wait_for("RemoteStartTransaction"))["id_tag"] == "TAG1"
+            availability = await asyncio.to_thread(
+                ems, db, "chargers", "availability", "CP1", "1", "inoperative"
+            )
+            assert availability.exit_code == 0, availability.output
+            assert (await cp.inbox.wait_for("ChangeAvailability"))["type"] == "Inoperative"
+            reset = await asyncio.to_thread(ems, db, "chargers", "reset", "CP1", "--hard")
+            assert reset.exit_code == 0
+            assert (await cp.inbox.wait_for("Reset")) == {"type": "Hard"}
+        offline = await asyncio.to_thread(ems, db, "chargers", "stop", "CP1", "1")
+        assert offline.exit_code == 1
+        assert "Offline" in offline.output
+    finally:
+        await system.stop()
+        store.close()
+
+
+def test_queue_without_waiting(tmp_path: Path) -> None:
+    db = tmp_path / "ems.sqlite"
+    queued = ems(db, "chargers", "unlock", "CP1", "1", "--wait", "0")
+    assert queued.exit_code == 0
+    assert "queued" in queued.output
