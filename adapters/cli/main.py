@@ -14,7 +14,8 @@ from adapters.files.errors import InputFileError
 # They are imported lazily so that `ems --help` stays fast and a broken optional edge
 # does not take down the others.
 _COMMAND_MODULES = (
-    "adapters.cli.control",  # run, plan
+    "adapters.cli.control",  # run
+    "adapters.cli.plan",  # plan (dry-run)
     "adapters.cli.operator",  # chargers, sessions, tokens, remote commands
     "adapters.cli.meter",  # meter read, sim-meter
     "adapters.cli.replay",  # replay, compare
