@@ -45,6 +45,9 @@ class SetLimit:
     stack_level: int | None = None
     """None lets the adapter choose from the charger's capabilities."""
     voltage_v: float = 230.0
+    attempt: int = 0
+    """0 for the first try; 1 asks the adapter for another rendering (W instead of A, or
+    another stack level) after the charger rejected the first."""
 
     @property
     def limit_now_a(self) -> float:

@@ -93,3 +93,14 @@ class ControlSettings:
     noncompliance_after_s: float = 60.0
     max_schedule_periods: int = 24
     extra: dict[str, float] = field(default_factory=dict)
+    site_meter_id: str | None = None
+    """Which meter is the site meter; None takes every MeterReading as the site meter."""
+    meter_max_factor: float = 2.0
+    """A reading above this many times the site limit on a phase is implausible."""
+    sample_stale_s: float = 180.0
+    """A charger's meter sample older than this no longer counts as its draw."""
+    ev_phase_detect_a: float = 2.0
+    """A phase on which an EV draws at least this much is one the EV uses."""
+    horizon_steps: int = 0
+    """Steps of look-ahead when sessions state energy needs; 0 plans the present only."""
+    horizon_step_s: float = 900.0

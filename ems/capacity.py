@@ -1,0 +1,99 @@
+"""How much of the site is ours to allocate this step.
+
+Base load is the load that is not our chargers: the site meter minus what our chargers
+behind it draw, each charger's draw mapped through its phase rotation onto site phases.
+When the meter cannot be trusted the worst configured base load is assumed instead.
+Connectors we do not steer (offline charger, non-compliant, profiles refused) are
+reserved at what they may draw, on the site and on every circuit above them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ems.limit_check import circuit_loads
+from ems.meter_watch import Mode
+from ems.phases import ZERO, add, clip_min, non_negative, spread, subtract
+from ems.site import ControlSettings
+from ems.state import ConnectorRuntime, SiteState
+from optimizer.problem import PhaseTriple
+
+
+@dataclass(frozen=True)
+class Capacity:
+    mode: Mode
+    reason: str
+    base_load_a: PhaseTriple
+    """Load that is not our chargers: measured, or the worst configured in conservative mode."""
+    reserved_a: PhaseTriple
+    """Our connectors that are not steered, at what they may draw."""
+    circuit_reserved_a: dict[str, PhaseTriple]
+    """The reserved load per circuit, including the circuits below it."""
+    meter_age_s: float | None
+
+    @property
+    def fixed_load_a(self) -> PhaseTriple:
+        """Everything the allocation must fit around."""
+        return add(self.base_load_a, self.reserved_a)
+
+
+def assess(state: SiteState, settings: ControlSettings, now: datetime) -> Capacity:
+    state.meter.check(now)
+    reading = state.meter.last_good
+    meter_current = state.meter.current_a
+    if state.meter.mode is Mode.CONSERVATIVE or reading is None or meter_current is None:
+        base = state.site.worst_base_load_a
+    else:
+        base = measured_base_load(meter_current, reading.at, state, settings)
+    reserved = [
+        (c.config, load) for c in state.connectors.values() if (load := reserved_load(state, c))
+    ]
+    total = ZERO
+    for _, load in reserved:
+        total = add(total, load)
+    return Capacity(
+        mode=state.meter.mode,
+        reason=state.meter.reason,
+        base_load_a=base,
+        reserved_a=total,
+        circuit_reserved_a=circuit_loads(state.site, reserved),
+        meter_age_s=state.meter.age_s(now),
+    )
+
+
+def measured_base_load(
+    meter_current_a: PhaseTriple, meter_at: datetime, state: SiteState, settings: ControlSettings
+) -> PhaseTriple:
+    """Site meter minus what our chargers behind it draw, never below zero."""
+    ours = ZERO
+    for connector in state.connectors.values():
+        if state.charger_of(connector).config.behind_meter:
+            ours = add(ours, counted_draw(connector, meter_at, settings))
+    return non_negative(subtract(meter_current_a, ours))
+
+
+def counted_draw(
+    connector: ConnectorRuntime, meter_at: datetime, settings: ControlSettings
+) -> PhaseTriple:
+    """The connector's draw to take off a meter reading taken at `meter_at`.
+
+    Only a sample the reading can contain counts: one taken at or before it, and not
+    `sample_stale_s` older. It counts at most what the connector is allowed, so a sample
+    taken before a lowering cannot hide base load.
+    """
+    sampled_at = connector.drawn_at
+    if connector.drawn_a is None or sampled_at is None or sampled_at > meter_at:
+        return ZERO
+    if (meter_at - sampled_at).total_seconds() > settings.sample_stale_s:
+        return ZERO
+    return clip_min(connector.drawn_a, connector.allowed_load_a())
+
+
+def reserved_load(state: SiteState, connector: ConnectorRuntime) -> PhaseTriple | None:
+    """What a connector we do not steer may draw; None for one we steer or with no EV."""
+    if not connector.ev_present or state.is_controlled(connector):
+        return None
+    if not state.charger_of(connector).smart_charging:
+        return spread(connector.active_phases, connector.config.max_current_a)
+    return connector.allowed_load_a()

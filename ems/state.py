@@ -1,0 +1,211 @@
+"""What the controller knows about the site right now: chargers, connectors, sessions,
+the last readings, and what it last told each connector.
+
+Plain mutable records; the rules that change them live in their own modules
+(`closed_loop`, `rate_limit`, `meter_watch`) and the controller applies events to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ems.commands import SetLimit
+from ems.events import ConnectorStatus
+from ems.meter_watch import MeterWatch
+from ems.phases import ZERO, spread
+from ems.site import ChargerConfig, ConnectorConfig, ControlSettings, SiteConfig, connector_key
+from optimizer.problem import Phase, PhaseTriple
+
+EV_PRESENT_STATUSES = frozenset(
+    {
+        ConnectorStatus.PREPARING,
+        ConnectorStatus.CHARGING,
+        ConnectorStatus.SUSPENDED_EV,
+        ConnectorStatus.SUSPENDED_EVSE,
+        ConnectorStatus.OCCUPIED,
+    }
+)
+"""Statuses in which an EV is plugged in and may draw current."""
+
+
+@dataclass
+class Session:
+    """A running transaction and what we know of the EV behind it."""
+
+    transaction_id: str
+    started_at: datetime
+    energy_start_wh: float | None = None
+    need_wh: float | None = None
+    need_from_wh: float | None = None
+    """The connector's energy register when the need was stated."""
+    departure: datetime | None = None
+    ev_max_a: float | None = None
+    ev_min_a: float | None = None
+    ev_phases: tuple[Phase, ...] | None = None
+    """Site phases the EV was seen drawing on; None until observed."""
+
+
+@dataclass
+class Sent:
+    """The last session profile sent to a connector."""
+
+    limit_a: float
+    at: datetime
+    transaction_id: str
+    command: SetLimit
+
+
+@dataclass
+class Taper:
+    """Closed-loop bound of a session that draws less than it is allowed."""
+
+    under_since: datetime | None = None
+    bound_a: float | None = None
+    bound_since: datetime | None = None
+
+
+@dataclass
+class Compliance:
+    """Whether the charger holds the limits it is sent."""
+
+    over_since: datetime | None = None
+    flagged: bool = False
+    times_flagged: int = 0
+
+
+@dataclass
+class Outcome:
+    """The last control step's decision for a connector, for the view."""
+
+    target_a: float = 0.0
+    reason: str = "no session"
+    bottleneck: str | None = None
+
+
+@dataclass(eq=False)
+class ConnectorRuntime:
+    """A connector's live record; compared by identity, as a record of one thing."""
+
+    config: ConnectorConfig
+    fallback_a: float
+    status: ConnectorStatus | None = None
+    session: Session | None = None
+    drawn_a: PhaseTriple | None = None
+    """The connector's last measured current, in site phases."""
+    drawn_at: datetime | None = None
+    energy_wh: float | None = None
+    sent: Sent | None = None
+    paused_at: datetime | None = None
+    rejected: str | None = None
+    """Why the charger is treated as uncontrolled after refusing profiles; None if it is not."""
+    taper: Taper = field(default_factory=Taper)
+    compliance: Compliance = field(default_factory=Compliance)
+    outcome: Outcome = field(default_factory=Outcome)
+    key: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.key = self.config.key
+
+    @property
+    def ev_present(self) -> bool:
+        return self.session is not None or self.status in EV_PRESENT_STATUSES
+
+    @property
+    def active_phases(self) -> tuple[Phase, ...]:
+        """The site phases the EV draws on (all wired phases until observed)."""
+        if self.session is not None and self.session.ev_phases is not None:
+            return self.session.ev_phases
+        return self.config.phases
+
+    @property
+    def uncontrolled_reason(self) -> str | None:
+        if self.rejected is not None:
+            return self.rejected
+        if self.compliance.flagged:
+            return "non-compliant: draws more than allowed"
+        return None
+
+    def sent_for_session(self) -> Sent | None:
+        """The session profile in force, if one was sent for the running transaction."""
+        if self.session is None or self.sent is None:
+            return None
+        return self.sent if self.sent.transaction_id == self.session.transaction_id else None
+
+    def allowed_a(self) -> float:
+        """What this connector may draw per phase as things stand."""
+        if self.uncontrolled_reason is not None:
+            return self.config.max_current_a
+        sent = self.sent_for_session()
+        return sent.limit_a if sent is not None else self.fallback_a
+
+    def allowed_load_a(self) -> PhaseTriple:
+        """`allowed_a` on the site phases the EV uses; zero with no EV plugged in."""
+        if not self.ev_present:
+            return ZERO
+        return spread(self.active_phases, self.allowed_a())
+
+    def in_pause_dwell(self, now: datetime, dwell_s: float) -> bool:
+        return self.paused_at is not None and (now - self.paused_at).total_seconds() < dwell_s
+
+    def forget_draw(self) -> None:
+        """Drop the last sample: it described an EV that has since come or gone."""
+        self.drawn_a = None
+        self.drawn_at = None
+
+    def end_session(self) -> None:
+        self.forget_draw()
+        self.session = None
+        self.sent = None
+        self.paused_at = None
+        self.taper = Taper()
+        self.compliance = Compliance(times_flagged=self.compliance.times_flagged)
+        self.outcome = Outcome()
+
+
+@dataclass(eq=False)
+class ChargerRuntime:
+    config: ChargerConfig
+    online: bool = True
+    """Assumed reachable until it disconnects; the site meter sees it either way."""
+    protocol: str | None = None
+    max_periods: int | None = None
+    max_stack_level: int | None = None
+    smart_charging: bool = True
+
+
+@dataclass(eq=False)
+class SiteState:
+    site: SiteConfig
+    chargers: dict[str, ChargerRuntime]
+    connectors: dict[str, ConnectorRuntime]
+    meter: MeterWatch
+
+    @classmethod
+    def initial(
+        cls, site: SiteConfig, settings: ControlSettings, fallbacks: dict[str, float]
+    ) -> SiteState:
+        chargers = {ch.id: ChargerRuntime(ch) for ch in site.chargers}
+        connectors = {c.key: ConnectorRuntime(c, fallbacks[c.key]) for c in site.connectors()}
+        meter = MeterWatch(
+            stale_s=settings.meter_stale_s,
+            recover_readings=settings.meter_recover_readings,
+            max_current_a=settings.meter_max_factor * site.limits.phase_limit_a,
+        )
+        return cls(site, chargers, connectors, meter)
+
+    def connector(self, charger_id: str, connector_id: int) -> ConnectorRuntime | None:
+        return self.connectors.get(connector_key(charger_id, connector_id))
+
+    def charger_of(self, connector: ConnectorRuntime) -> ChargerRuntime:
+        return self.chargers[connector.config.charger_id]
+
+    def is_controlled(self, connector: ConnectorRuntime) -> bool:
+        """A session we steer: running, on a reachable charger that obeys our profiles."""
+        charger = self.charger_of(connector)
+        return (
+            connector.session is not None
+            and charger.online
+            and charger.smart_charging
+            and connector.uncontrolled_reason is None
+        )

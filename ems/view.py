@@ -1,0 +1,120 @@
+"""A read-only picture of the controller for status pages and the dry-run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ems.capacity import Capacity
+from ems.fallback import FallbackPlan
+from ems.meter_watch import Mode
+from ems.phases import ZERO, add
+from ems.state import ConnectorRuntime, SiteState
+from optimizer.allocation import Allocation
+from optimizer.problem import PhaseTriple
+
+
+@dataclass(frozen=True)
+class ConnectorView:
+    key: str
+    charger_id: str
+    connector_id: int
+    status: str | None
+    state: str
+    """charging, paused, idle, plugged (EV without a session), offline or uncontrolled."""
+    limit_a: float
+    """The per-phase limit in force (the fallback when no session profile applies)."""
+    allowed_a: PhaseTriple
+    """What the connector may draw on each site phase (zero without an EV)."""
+    drawn_a: PhaseTriple | None
+    reason: str
+    bottleneck: str | None
+    fallback_a: float
+    transaction_id: str | None
+    taper_bound_a: float | None
+    non_compliant: bool
+
+
+@dataclass(frozen=True)
+class ControllerView:
+    at: datetime | None
+    """When the last control step ran."""
+    mode: Mode
+    mode_reason: str
+    site_limit_a: float
+    site_current_a: PhaseTriple | None
+    """The site meter's last good reading per phase."""
+    base_load_a: PhaseTriple
+    reserved_a: PhaseTriple
+    allowed_total_a: PhaseTriple
+    """Base load plus reserved load plus every connector's allowance, per site phase."""
+    meter_age_s: float | None
+    solve_status: str | None
+    solve_ms: float | None
+    binding: tuple[str, ...]
+    connectors: tuple[ConnectorView, ...]
+    fallback_explanation: tuple[str, ...]
+
+
+def build_view(
+    state: SiteState,
+    capacity: Capacity | None,
+    allocation: Allocation | None,
+    fallbacks: FallbackPlan,
+    last_step: datetime | None,
+    now: datetime | None,
+) -> ControllerView:
+    connectors = tuple(_connector_view(state, c) for c in state.connectors.values())
+    base = capacity.base_load_a if capacity is not None else state.site.worst_base_load_a
+    reserved = capacity.reserved_a if capacity is not None else ZERO
+    total = add(base, reserved)
+    for runtime in state.connectors.values():
+        if state.is_controlled(runtime):
+            total = add(total, runtime.allowed_load_a())
+    at = now if now is not None else last_step
+    return ControllerView(
+        at=last_step,
+        mode=state.meter.mode,
+        mode_reason=state.meter.reason,
+        site_limit_a=state.site.limits.phase_limit_a,
+        site_current_a=state.meter.current_a,
+        base_load_a=base,
+        reserved_a=reserved,
+        allowed_total_a=total,
+        meter_age_s=None if at is None else state.meter.age_s(at),
+        solve_status=None if allocation is None else allocation.status.value,
+        solve_ms=None if allocation is None else allocation.solve_ms,
+        binding=() if allocation is None else allocation.binding,
+        connectors=connectors,
+        fallback_explanation=fallbacks.explanation,
+    )
+
+
+def connector_state(state: SiteState, runtime: ConnectorRuntime) -> str:
+    if runtime.uncontrolled_reason is not None or not state.charger_of(runtime).smart_charging:
+        return "uncontrolled"
+    if not state.charger_of(runtime).online:
+        return "offline"
+    if runtime.session is None:
+        return "plugged" if runtime.ev_present else "idle"
+    return "charging" if runtime.allowed_a() > 0 else "paused"
+
+
+def _connector_view(state: SiteState, runtime: ConnectorRuntime) -> ConnectorView:
+    config = runtime.config
+    return ConnectorView(
+        key=config.key,
+        charger_id=config.charger_id,
+        connector_id=config.connector_id,
+        status=None if runtime.status is None else runtime.status.value,
+        state=connector_state(state, runtime),
+        limit_a=runtime.allowed_a(),
+        allowed_a=runtime.allowed_load_a(),
+        drawn_a=runtime.drawn_a,
+        reason=runtime.outcome.reason,
+        bottleneck=runtime.outcome.bottleneck,
+        fallback_a=runtime.fallback_a,
+        transaction_id=None if runtime.session is None else runtime.session.transaction_id,
+        taper_bound_a=runtime.taper.bound_a,
+        non_compliant=runtime.compliance.flagged,
+    )

@@ -1,0 +1,98 @@
+"""A controller, a fake clock and a fake solver, with short verbs for tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ems.commands import Command, ProfilePurpose, SetLimit
+from ems.controller import Controller
+from ems.events import (
+    ChargerConnected,
+    ChargerDisconnected,
+    ConnectorStatus,
+    Event,
+    MeterReading,
+    MeterSample,
+    PhaseValues,
+    ProfileAnswer,
+    SessionEnded,
+    SessionStarted,
+    StatusChanged,
+    Tick,
+)
+from ems.site import ControlSettings, SiteConfig
+from ems.solver_port import AllocationSolver
+from tests.ems.fakes import Clock, ScriptedSolver
+
+
+@dataclass
+class Harness:
+    site: SiteConfig
+    settings: ControlSettings = field(default_factory=ControlSettings)
+    solver: AllocationSolver = field(default_factory=ScriptedSolver)
+    clock: Clock = field(default_factory=Clock)
+    controller: Controller = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.controller = Controller(self.site, self.settings, self.solver)
+
+    @property
+    def scripted(self) -> ScriptedSolver:
+        assert isinstance(self.solver, ScriptedSolver)
+        return self.solver
+
+    def send(self, event: Event) -> list[Command]:
+        return self.controller.handle(event, self.clock.now)
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+
+    def meter(self, amps: tuple[float, float, float], valid: bool = True) -> list[Command]:
+        reason = None if valid else "timeout"
+        return self.send(MeterReading("main", self.clock.now, valid, amps, reason=reason))
+
+    def start(self, charger_id: str, tx: str, connector_id: int = 1) -> list[Command]:
+        self.send(StatusChanged(charger_id, connector_id, ConnectorStatus.CHARGING, self.clock.now))
+        return self.send(SessionStarted(charger_id, connector_id, tx, self.clock.now))
+
+    def end(self, charger_id: str, tx: str, connector_id: int = 1) -> list[Command]:
+        self.send(SessionEnded(charger_id, connector_id, tx, self.clock.now))
+        return self.send(
+            StatusChanged(charger_id, connector_id, ConnectorStatus.AVAILABLE, self.clock.now)
+        )
+
+    def sample(self, charger_id: str, amps: PhaseValues, connector_id: int = 1) -> list[Command]:
+        return self.send(MeterSample(charger_id, connector_id, self.clock.now, current_a=amps))
+
+    def connect(self, charger_id: str) -> list[SetLimit]:
+        return set_limits(self.send(ChargerConnected(charger_id, self.clock.now, "ocpp1.6")))
+
+    def disconnect(self, charger_id: str) -> list[Command]:
+        return self.send(ChargerDisconnected(charger_id, self.clock.now))
+
+    def answer(self, command: SetLimit, accepted: bool, status: str = "Rejected") -> list[SetLimit]:
+        return set_limits(self.send(ProfileAnswer(command, self.clock.now, accepted, status)))
+
+    def tick(self) -> list[SetLimit]:
+        return set_limits(self.send(Tick(self.clock.now)))
+
+    def limit_of(self, key: str) -> float:
+        return self.controller.view().connectors[self._index(key)].limit_a
+
+    def _index(self, key: str) -> int:
+        keys = [c.key for c in self.controller.view().connectors]
+        return keys.index(key)
+
+
+def set_limits(commands: list[Command]) -> list[SetLimit]:
+    """The commands, all of which are SetLimit (the core emits no ClearLimit yet)."""
+    assert all(isinstance(c, SetLimit) for c in commands)
+    return [c for c in commands if isinstance(c, SetLimit)]
+
+
+def tx_limits(commands: list[SetLimit]) -> dict[str, float]:
+    return {
+        f"{c.charger_id}/{c.connector_id}": c.limit_now_a
+        for c in commands
+        if c.purpose is ProfilePurpose.TX
+    }

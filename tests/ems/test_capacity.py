@@ -1,0 +1,85 @@
+from datetime import timedelta
+from typing import Any
+
+from ems.capacity import assess
+from ems.events import ConnectorStatus, MeterReading
+from ems.meter_watch import Mode
+from ems.site import ConnectorConfig, ControlSettings
+from ems.state import SiteState
+from optimizer.problem import Circuit
+from tests.ems.fakes import L1, L2, L3, T0, connector, site
+from tests.ems.rules import charging
+
+SETTINGS = ControlSettings()
+
+
+def state_with(*connectors: ConnectorConfig, **kwargs: Any) -> SiteState:
+    s = site(*connectors, **kwargs)
+    return SiteState.initial(s, SETTINGS, {c.key: 6.0 for c in s.connectors()})
+
+
+def metered(state: SiteState, amps: tuple[float, float, float]) -> None:
+    state.meter.observe(MeterReading("main", T0, True, amps))
+
+
+def test_base_load_subtracts_rotated_and_one_phase_draws_on_their_site_phases() -> None:
+    state = state_with(connector("a", phases=(L2, L3, L1)), connector("b", phases=(L3,)))
+    metered(state, (30.0, 40.0, 50.0))
+    for key, drawn in (("a/1", (10.0, 12.0, 14.0)), ("b/1", (0.0, 0.0, 16.0))):
+        runtime = state.connectors[key]
+        runtime.session = charging(20.0).session
+        runtime.sent = charging(20.0).sent
+        runtime.drawn_a, runtime.drawn_at = drawn, T0
+    capacity = assess(state, SETTINGS, T0)
+    assert capacity.mode is Mode.NORMAL
+    assert capacity.base_load_a == (20.0, 28.0, 20.0)
+
+
+def test_draw_above_the_allowed_limit_is_not_subtracted() -> None:
+    state = state_with(connector("a"))
+    metered(state, (30.0, 30.0, 30.0))
+    runtime = state.connectors["a/1"]
+    runtime.session, runtime.sent = charging(10.0).session, charging(10.0).sent
+    runtime.drawn_a, runtime.drawn_at = (16.0, 16.0, 16.0), T0
+    assert assess(state, SETTINGS, T0).base_load_a == (20.0, 20.0, 20.0)
+
+
+def test_stale_sample_and_charger_outside_the_meter_are_not_subtracted() -> None:
+    state = state_with(connector("a"), behind_meter=False)
+    metered(state, (30.0, 30.0, 30.0))
+    runtime = state.connectors["a/1"]
+    runtime.drawn_a, runtime.drawn_at = (10.0, 10.0, 10.0), T0
+    assert assess(state, SETTINGS, T0).base_load_a == (30.0, 30.0, 30.0)
+    state = state_with(connector("a"))
+    metered(state, (30.0, 30.0, 30.0))
+    runtime = state.connectors["a/1"]
+    runtime.status = ConnectorStatus.CHARGING
+    runtime.drawn_a, runtime.drawn_at = (6.0, 6.0, 6.0), T0 - timedelta(seconds=181)
+    state.meter.observe(MeterReading("main", T0, True, (30.0, 30.0, 30.0)))
+    assert assess(state, SETTINGS, T0).base_load_a == (30.0, 30.0, 30.0)
+
+
+def test_conservative_mode_assumes_the_worst_base_load() -> None:
+    state = state_with(connector("a"), worst_a=(25.0, 20.0, 15.0))
+    capacity = assess(state, SETTINGS, T0)
+    assert capacity.mode is Mode.CONSERVATIVE
+    assert capacity.base_load_a == (25.0, 20.0, 15.0)
+
+
+def test_offline_charger_counts_its_last_limit_on_site_and_circuits() -> None:
+    state = state_with(
+        connector("a", phases=(L2,), circuit="row"),
+        circuits=(Circuit("top", 50), Circuit("row", 30, parent="top")),
+    )
+    runtime = state.connectors["a/1"]
+    runtime.session, runtime.sent = charging(14.0).session, charging(14.0).sent
+    state.chargers["a"].online = False
+    capacity = assess(state, SETTINGS, T0)
+    assert capacity.reserved_a == (0.0, 14.0, 0.0)
+    assert capacity.circuit_reserved_a == {"top": (0.0, 14.0, 0.0), "row": (0.0, 14.0, 0.0)}
+
+
+def test_plugged_ev_without_session_is_counted_at_its_fallback() -> None:
+    state = state_with(connector("a", phases=(L1,)))
+    state.connectors["a/1"].status = ConnectorStatus.PREPARING
+    assert assess(state, SETTINGS, T0).reserved_a == (6.0, 0.0, 0.0)

@@ -1,0 +1,363 @@
+from datetime import timedelta
+from typing import Any
+
+from ems.commands import ProfilePurpose
+from ems.meter_watch import Mode
+from ems.site import ControlSettings
+from optimizer.allocation import Allocation, SolveStatus
+from optimizer.problem import Circuit, Problem
+from tests.ems.fakes import L1, L2, L3, T0, FairShareSolver, connector, site
+from tests.ems.harness import Harness, tx_limits
+
+SETTINGS = ControlSettings(period_s=10, meter_stale_s=10, meter_recover_readings=3)
+
+
+def two_chargers(**kwargs: Any) -> Harness:
+    s = site(connector("a"), connector("b", phases=(L2, L3, L1)), limit_a=63, worst_a=(30, 30, 30))
+    return Harness(s, kwargs.pop("settings", SETTINGS), **kwargs)
+
+
+def test_session_gets_a_tx_profile_with_its_transaction_on_the_next_tick() -> None:
+    h = two_chargers()
+    h.scripted.currents = {"a/1": 16.0}
+    h.meter((10, 10, 10))
+    assert h.start("a", "T1") == []
+    commands = h.tick()
+    assert len(commands) == 1
+    tx = commands[0]
+    assert tx.purpose is ProfilePurpose.TX
+    assert tx.transaction_id == "T1"
+    assert tx.limit_now_a == 16.0
+    assert tx.start == T0 - timedelta(seconds=SETTINGS.start_schedule_backdate_s)
+    assert "16 A per phase" in tx.reason
+
+
+def test_connect_installs_station_cap_and_fallbacks() -> None:
+    h = two_chargers()
+    commands = h.connect("a")
+    purposes = [c.purpose for c in commands]
+    assert purposes == [ProfilePurpose.STATION_MAX, ProfilePurpose.TX_DEFAULT]
+    assert commands[1].limit_now_a == h.controller.fallbacks.fallback_a["a/1"]
+    assert commands[1].duration_s is None
+
+
+def test_problem_carries_base_load_without_our_rotated_draw() -> None:
+    h = two_chargers()
+    h.scripted.currents = {"a/1": 16.0, "b/1": 16.0}
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.start("b", "T2")
+    h.tick()
+    h.advance(10)
+    h.sample("a", (16.0, 16.0, 16.0))
+    h.sample("b", (16.0, 10.0, 4.0))  # charger L1,L2,L3 = site L2,L3,L1
+    h.meter((10 + 16 + 4, 10 + 16 + 16, 10 + 16 + 10))
+    h.tick()
+    assert h.scripted.problems[-1].base_load_a == (10.0, 10.0, 10.0)
+
+
+def test_stale_meter_turns_conservative_within_one_period_and_recovers_after_n() -> None:
+    h = two_chargers()
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.tick()
+    assert h.scripted.problems[-1].base_load_a == (10.0, 10.0, 10.0)
+    h.advance(10)
+    h.tick()
+    assert h.controller.view().mode is Mode.NORMAL
+    h.advance(10)  # silent for 20 s: stale after 10 s, noticed at this tick
+    h.tick()
+    assert h.controller.view().mode is Mode.CONSERVATIVE
+    assert h.scripted.problems[-1].base_load_a == (30.0, 30.0, 30.0)
+    for reading in range(3):
+        h.advance(1)
+        h.meter((10, 10, 10))
+        expected = Mode.NORMAL if reading == 2 else Mode.CONSERVATIVE
+        assert h.controller.view().mode is expected
+    h.tick()
+    assert h.scripted.problems[-1].base_load_a == (10.0, 10.0, 10.0)
+
+
+def test_invalid_reading_replans_at_the_next_tick_even_within_the_period() -> None:
+    h = two_chargers()
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.tick()
+    h.advance(1)
+    h.meter((0, 0, 0), valid=False)
+    h.tick()
+    assert len(h.scripted.problems) == 2
+    assert h.scripted.problems[-1].base_load_a == (30.0, 30.0, 30.0)
+
+
+def test_tick_within_the_period_does_nothing_when_nothing_changed() -> None:
+    h = two_chargers()
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.tick()
+    h.advance(5)
+    assert h.tick() == []
+    assert len(h.scripted.problems) == 1
+
+
+def test_lowering_goes_out_at_once_and_raise_waits() -> None:
+    h = two_chargers()
+    h.scripted.currents = {"a/1": 20.0}
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.tick()
+    h.advance(10)
+    h.scripted.currents = {"a/1": 12.0}
+    assert tx_limits(h.tick()) == {"a/1": 12.0}
+    h.advance(10)
+    h.scripted.currents = {"a/1": 20.0}
+    assert h.tick() == []
+    assert h.limit_of("a/1") == 12.0
+    h.advance(60)
+    assert tx_limits(h.tick()) == {"a/1": 20.0}
+
+
+def test_held_small_lowering_is_released_when_it_would_break_the_limit() -> None:
+    s = site(connector("a"), connector("b"), limit_a=32, worst_a=(0, 0, 0))
+    h = Harness(s, SETTINGS)
+    h.scripted.currents = {"a/1": 16.0, "b/1": 0.0}
+    h.meter((0, 0, 0))
+    h.start("a", "T1")
+    h.tick()
+    h.advance(10)
+    h.start("b", "T2")
+    h.scripted.currents = {"a/1": 15.5, "b/1": 16.5}
+    commands = tx_limits(h.tick())
+    assert commands == {"a/1": 15.5, "b/1": 16.5}
+    view = h.controller.view()
+    assert "lowered at once" in view.connectors[0].reason
+
+
+def test_paused_session_stays_paused_for_the_dwell() -> None:
+    settings = ControlSettings(period_s=10, pause_dwell_s=120, min_update_interval_s=10)
+    h = two_chargers(settings=settings)
+    h.scripted.currents = {"a/1": 10.0}
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.tick()
+    h.advance(10)
+    h.scripted.currents = {"a/1": 0.0}
+    assert tx_limits(h.tick()) == {"a/1": 0.0}
+    h.scripted.currents = {"a/1": 10.0}
+    for _ in range(11):
+        h.advance(10)
+        h.meter((10, 10, 10))
+        assert tx_limits(h.tick()) == {}
+        assert not h.scripted.problems[-1].connectors[0].ev_present
+    h.advance(10)
+    h.meter((10, 10, 10))
+    assert tx_limits(h.tick()) == {"a/1": 10.0}
+
+
+def test_charger_offline_keeps_its_last_limit_counted_as_drawn() -> None:
+    h = two_chargers()
+    h.scripted.currents = {"a/1": 14.0, "b/1": 10.0}
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.start("b", "T2")
+    h.tick()
+    h.disconnect("a")
+    h.advance(1)
+    commands = h.tick()
+    assert all(c.charger_id != "a" for c in commands)
+    problem = h.scripted.problems[-1]
+    assert problem.base_load_a == (24.0, 24.0, 24.0)
+    assert not problem.connectors[0].ev_present
+    assert h.controller.view().connectors[0].state == "offline"
+    resend = h.connect("a")
+    assert [c.purpose for c in resend] == [ProfilePurpose.STATION_MAX, ProfilePurpose.TX_DEFAULT]
+    h.advance(1)
+    assert tx_limits(h.tick()) == {"a/1": 14.0}
+
+
+def test_rejected_profile_is_retried_once_then_the_connector_is_uncontrolled() -> None:
+    h = two_chargers()
+    h.scripted.currents = {"a/1": 14.0, "b/1": 10.0}
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.start("b", "T2")
+    first = next(c for c in h.tick() if c.charger_id == "a")
+    retry = h.answer(first, accepted=False)
+    assert len(retry) == 1
+    assert retry[0].attempt == 1
+    assert retry[0].transaction_id == "T1"
+    assert "retried" in retry[0].reason
+    assert h.answer(retry[0], accepted=False) == []
+    h.advance(1)
+    h.tick()
+    problem = h.scripted.problems[-1]
+    assert not problem.connectors[0].ev_present
+    assert problem.base_load_a == (10 + 32, 10 + 32, 10 + 32)
+    view = h.controller.view().connectors[0]
+    assert view.state == "uncontrolled"
+    assert "refused" in view.reason
+
+
+def test_accepted_answer_and_stale_answers_change_nothing() -> None:
+    h = two_chargers()
+    h.scripted.currents = {"a/1": 14.0}
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    first = h.tick()[0]
+    assert h.answer(first, accepted=True, status="Accepted") == []
+    h.advance(10)
+    h.scripted.currents = {"a/1": 8.0}
+    h.tick()
+    assert h.answer(first, accepted=False) == []
+
+
+def test_non_compliant_charger_is_counted_at_its_maximum() -> None:
+    h = two_chargers()
+    h.scripted.currents = {"a/1": 10.0, "b/1": 10.0}
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.start("b", "T2")
+    h.tick()
+    for _ in range(7):
+        h.advance(10)
+        h.sample("a", (20.0, 20.0, 20.0))
+        h.meter((40, 40, 40))
+        h.tick()
+    assert h.controller.view().connectors[0].non_compliant
+    problem = h.scripted.problems[-1]
+    assert not problem.connectors[0].ev_present
+    assert problem.base_load_a[0] >= 32.0
+
+
+def test_taper_lowers_the_bound_given_to_the_optimizer_then_probes() -> None:
+    settings = ControlSettings(period_s=10, taper_detect_s=60, probe_interval_s=120)
+    h = two_chargers(settings=settings)
+    h.scripted.currents = {"a/1": 16.0}
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.tick()
+    for _ in range(7):
+        h.advance(10)
+        h.sample("a", (8.0, 8.0, 8.0))
+        h.meter((18, 18, 18))
+        h.tick()
+    assert h.scripted.problems[-1].connectors[0].ev_max_current_a == 9.0
+    for _ in range(12):
+        h.advance(10)
+        h.meter((18, 18, 18))
+        h.tick()
+    assert h.scripted.problems[-1].connectors[0].ev_max_current_a is None
+
+
+def test_one_phase_ev_on_three_phase_connector_is_planned_on_its_phase() -> None:
+    h = two_chargers(solver=FairShareSolver())
+    h.meter((10, 10, 10))
+    h.start("b", "T2")
+    h.tick()
+    h.advance(10)
+    h.sample("b", (16.0, 0.0, 0.0))  # charger L1 is site L2
+    h.tick()
+    assert h.solver.problems[-1].connectors[1].ev_phases == (L2,)  # type: ignore[attr-defined]
+
+
+def test_fair_share_with_circuit_and_view_bottleneck() -> None:
+    s = site(
+        connector("a", circuit="row"),
+        connector("b", circuit="row"),
+        connector("c", phases=(L3,)),
+        limit_a=63,
+        worst_a=(20, 20, 20),
+        circuits=(Circuit("row", 20),),
+    )
+    h = Harness(s, SETTINGS, FairShareSolver())
+    h.meter((10, 10, 10))
+    for cp, tx in (("a", "T1"), ("b", "T2"), ("c", "T3")):
+        h.start(cp, tx)
+    assert tx_limits(h.tick()) == {"a/1": 10.0, "b/1": 10.0, "c/1": 32.0}
+    view = h.controller.view()
+    assert view.connectors[0].bottleneck == "circuit-row-L1"
+    assert view.connectors[2].bottleneck == "connector-c/1-max"
+    assert view.allowed_total_a == (30.0, 30.0, 62.0)
+    assert view.solve_status == "optimal"
+
+
+def test_solver_fallback_status_is_used_and_explained() -> None:
+    h = two_chargers()
+    h.scripted.currents = {"a/1": 6.0}
+    h.scripted.status = SolveStatus.FALLBACK_SOLVER_ERROR
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    command = h.tick()[0]
+    assert command.limit_now_a == 6.0
+    assert "safe fallback" in command.reason
+
+
+def test_solver_that_raises_holds_sessions_at_their_fallbacks() -> None:
+    class Broken:
+        def solve(self, problem: Problem) -> Allocation:
+            raise RuntimeError("boom")
+
+    h = two_chargers(solver=Broken())
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    command = h.tick()[0]
+    assert command.limit_now_a == h.controller.fallbacks.fallback_a["a/1"]
+
+
+def test_profiles_are_refreshed_before_they_lapse() -> None:
+    h = two_chargers()
+    h.scripted.currents = {"a/1": 16.0}
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.tick()
+    sent = 0
+    for _ in range(60):
+        h.advance(10)
+        h.meter((10, 10, 10))
+        sent += len(h.tick())
+    assert sent == 2  # 600 s with a 300 s validity, refreshed 20 s early
+
+
+def test_horizon_gives_a_multi_period_profile_when_needs_are_known() -> None:
+    from ems.events import EnergyNeed
+
+    settings = ControlSettings(horizon_steps=4, horizon_step_s=60, profile_validity_s=300)
+    h = two_chargers(settings=settings)
+    h.scripted.currents = {"a/1": 16.0}
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.send(EnergyNeed("a", 1, T0, energy_wh=20_000, departure=T0 + timedelta(hours=2)))
+    h.tick()
+    problem = h.scripted.problems[-1]
+    assert problem.horizon is not None
+    assert problem.horizon.steps == 4
+    assert problem.connectors[0].energy_need_wh == 20_000
+
+
+def test_unknown_charger_events_are_ignored() -> None:
+    h = two_chargers()
+    assert h.start("zz", "T9") == []
+    assert h.sample("zz", (1.0, 1.0, 1.0)) == []
+    assert h.connect("zz") == []
+    assert h.tick() == []
+    assert [c.key for c in h.controller.view().connectors] == ["a/1", "b/1"]
+
+
+def test_a_departed_evs_last_sample_is_not_taken_off_the_meter() -> None:
+    from ems.events import ConnectorStatus, StatusChanged
+
+    h = two_chargers()
+    h.meter((10, 10, 10))
+    h.send(StatusChanged("a", 1, ConnectorStatus.PREPARING, h.clock.now))
+    h.sample("a", (5.0, 5.0, 5.0))
+    h.meter((15, 15, 15))
+    h.advance(1)
+    h.send(StatusChanged("a", 1, ConnectorStatus.AVAILABLE, h.clock.now))
+    h.meter((10, 10, 10))
+    h.advance(1)
+    h.send(StatusChanged("a", 1, ConnectorStatus.PREPARING, h.clock.now))  # another EV
+    h.start("b", "T2")
+    h.tick()  # the meter reading predates the new EV: nothing of it to subtract
+    plugged_at_fallback = h.controller.fallbacks.fallback_a["a/1"]
+    expected = 10 + plugged_at_fallback
+    assert h.scripted.problems[-1].base_load_a == (expected, expected, expected)
