@@ -1,0 +1,135 @@
+"""The numbers of the LP for one control step: bounds, right-hand sides, costs.
+
+The objective is ranked by well-separated weights, per phase-amp-step (1 A on one phase
+for one step):
+
+1. limits: hard rows; the semi-continuous minimum is fixed by `admission` beforehand;
+2. fairness: the leximin shares from `fairness` are hard lower bounds per step; a
+   session with an energy need (with a horizon) instead gets the energy its fair shares
+   would deliver, capped by its need, as a lower bound on its energy over the window,
+   so the LP may choose *when* it charges;
+3. delivered energy: reward 1 (the leftover any fairness bound leaves is filled);
+4. money (energy price × kWh, plus demand charge × peak kW), scaled so that the most
+   expensive phase-amp-step costs `MONEY_WEIGHT` < 1: energy always wins over price;
+5. earlier rather than later: a bonus falling from `EARLY_WEIGHT` at the first step to 0
+   at the last (price differences smaller than this share of the highest price lose
+   against it);
+6. small changes from the previous allocation at the first step: `CHANGE_WEIGHT` per A.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.admission import Admission
+from optimizer.fairness import fair_shares
+from optimizer.layout import Layout
+from optimizer.parameters import SECONDS_PER_HOUR, FloatArray, Parameters
+
+MONEY_WEIGHT = 0.5
+EARLY_WEIGHT = 1e-2
+CHANGE_WEIGHT = 1e-5
+WH_PER_KWH = 1000.0
+W_PER_KW = 1000.0
+
+
+@dataclass(frozen=True)
+class LpData:
+    """Everything that changes between solves of one model shape."""
+
+    current_lb: FloatArray
+    """(T, N) per-phase current lower bound."""
+    current_ub: FloatArray
+    draws: FloatArray
+    """(N, 3) coefficient of the connector's current in each site phase's rows."""
+    phase_count: FloatArray
+    """(N,) coefficient in the power, peak and energy rows."""
+    row_rhs: FloatArray
+    """(T, K) site phase, circuit phase and power rows (see Layout)."""
+    peak_rhs: FloatArray
+    """(T,) minus the base load in phase-amps: peak >= base + allocations."""
+    energy_lo: FloatArray
+    """(N,) phase-amp-steps each session must get over the horizon."""
+    energy_hi: FloatArray
+    previous_a: FloatArray
+    """(N,) previous allocation (0 where unknown; its change cost is then 0)."""
+    current_cost: FloatArray
+    """(T, N) objective coefficient of each current (minimised)."""
+    peak_cost: float
+    change_cost: FloatArray
+    """(N,) objective coefficient of the change from the previous allocation."""
+
+
+def infeasible_steps(params: Parameters) -> list[int]:
+    """Steps where base load alone already exceeds a site row (phase or power cap)."""
+    return [int(t) for t in np.flatnonzero((params.row_rhs < 0.0).any(axis=1))]
+
+
+def current_bounds(params: Parameters, admission: Admission) -> tuple[FloatArray, FloatArray]:
+    """(T, N) lower and upper current: the minimum binds at the first step only.
+
+    Later steps are a plan that is re-solved before it is applied, so they are the LP
+    relaxation (0 to the maximum while the EV is present and its need is not met).
+    """
+    can_charge = params.window & ~params.need_met & (params.cap_a >= params.min_a)
+    upper = np.where(can_charge, params.cap_a, 0.0)
+    upper[0] = np.where(admission.admitted, params.cap_a, 0.0)
+    lower = np.zeros_like(upper)
+    lower[0] = np.where(admission.admitted, params.min_a, 0.0)
+    return lower, upper
+
+
+def _costs(layout: Layout, params: Parameters) -> tuple[FloatArray, float]:
+    steps = layout.steps
+    n = params.phase_count
+    earliness = EARLY_WEIGHT * (steps - 1 - np.arange(steps)) / max(steps - 1, 1)
+    cost = -(1.0 + earliness)[:, None] * n[None, :]
+    kwh_per_phase_amp_step = params.voltage_v * params.step_s / SECONDS_PER_HOUR / WH_PER_KWH
+    price = params.price_per_kwh if params.price_per_kwh is not None else np.zeros(steps)
+    peak_price = params.peak_price_per_kw or 0.0
+    kw_per_phase_amp = params.voltage_v / W_PER_KW
+    scale = float(np.abs(price).max(initial=0.0)) * kwh_per_phase_amp_step
+    scale += peak_price * kw_per_phase_amp
+    if scale <= 0.0:
+        return cost, 0.0
+    money = MONEY_WEIGHT / scale
+    cost += money * (price * kwh_per_phase_amp_step)[:, None] * n[None, :]
+    return cost, money * peak_price * kw_per_phase_amp
+
+
+def lp_data_of(
+    layout: Layout, params: Parameters, rows: FloatArray, admission: Admission
+) -> LpData:
+    """LP numbers for a problem whose base load fits (see `infeasible_steps`)."""
+    lower, upper = current_bounds(params, admission)
+    n = params.phase_count
+    need = params.need_phase_amp_steps
+    has_need = np.isfinite(need)
+    per_step_need_a = np.where(has_need, need / np.maximum(n, 1.0), math.inf)
+    share_upper = np.minimum(upper, np.maximum(lower, per_step_need_a[None, :]))
+    shares = fair_shares(rows, params.row_rhs, lower, share_upper, params.weight)
+
+    current_lb = np.where(has_need[None, :], lower, shares)
+    fair_energy = (shares * n[None, :]).sum(axis=0)
+    energy_lo = np.where(has_need, np.minimum(need, fair_energy), 0.0)
+    energy_hi = np.where(has_need, np.maximum(need, (lower * n[None, :]).sum(axis=0)), math.inf)
+
+    current_cost, peak_cost = _costs(layout, params)
+    known = np.isfinite(params.previous_a)
+    return LpData(
+        current_lb=current_lb,
+        current_ub=upper,
+        draws=params.draws,
+        phase_count=n,
+        row_rhs=params.row_rhs,
+        peak_rhs=-params.base_a.sum(axis=1),
+        energy_lo=energy_lo,
+        energy_hi=energy_hi,
+        previous_a=np.where(known, params.previous_a, 0.0),
+        current_cost=current_cost,
+        peak_cost=peak_cost,
+        change_cost=np.where(known, CHANGE_WEIGHT, 0.0),
+    )

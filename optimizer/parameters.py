@@ -1,0 +1,182 @@
+"""The numbers of a problem as numpy arrays, in the order of its Layout.
+
+Everything that may change between control steps lives here; the model structure does
+not. Currents are per phase (A); "phase-amps" (A summed over the phases a connector
+draws on) is the unit of the power and energy rows, so the voltage stays out of the
+constraint matrix: power_w = voltage_v × phase-amps.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.layout import PHASE_COUNT, Layout
+from optimizer.problem import Connector, Problem
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+SECONDS_PER_HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """Per-connector (N), per-step (T) and per-row-template (K) numbers of one problem."""
+
+    present: BoolArray
+    """(N,) an EV is plugged in."""
+    draws: FloatArray
+    """(N, 3) 1.0 on the site phases the connector draws on (the EV's, else the wiring)."""
+    phase_count: FloatArray
+    """(N,) number of phases drawn on."""
+    cap_a: FloatArray
+    """(N,) the lower of connector and EV maximum."""
+    min_a: FloatArray
+    weight: FloatArray
+    window: BoolArray
+    """(T, N) the EV is present at this step (it has not departed yet)."""
+    need_phase_amp_steps: FloatArray
+    """(N,) remaining energy need in phase-amp-steps; inf without a need or a horizon."""
+    need_met: BoolArray
+    latest_start_s: FloatArray
+    """(N,) departure minus the time to deliver the need at full power (inf if unknown)."""
+    departure_s: FloatArray
+    arrival_s: FloatArray
+    previous_a: FloatArray
+    """(N,) previous allocation; NaN where unknown."""
+    base_a: FloatArray
+    """(T, 3) base load per phase."""
+    row_rhs: FloatArray
+    """(T, K) right-hand side of each per-step row template (see Layout)."""
+    price_per_kwh: FloatArray | None
+    peak_price_per_kw: float | None
+    voltage_v: float
+    step_s: float
+
+
+def _timestamp(moment: datetime | None) -> float:
+    return math.inf if moment is None else moment.timestamp()
+
+
+def _draw_row(connector: Connector) -> list[float]:
+    phases = connector.active_phases if connector.ev_present else connector.phases
+    row = [0.0] * PHASE_COUNT
+    for phase in phases:
+        row[int(phase)] = 1.0
+    return row
+
+
+def _window(problem: Problem, steps: int, departure_s: FloatArray, present: BoolArray) -> BoolArray:
+    horizon = problem.horizon
+    window = np.repeat(present[None, :], steps, axis=0)
+    if horizon is not None and steps > 1:
+        starts = horizon.start.timestamp() + horizon.step_s * np.arange(steps, dtype=np.float64)
+        window[1:] &= starts[1:, None] < departure_s[None, :]
+    return window
+
+
+def _row_rhs(problem: Problem, layout: Layout, base_a: FloatArray) -> FloatArray:
+    horizon = problem.horizon
+    steps = layout.steps
+    limits = np.full(steps, problem.site.phase_limit_a, dtype=np.float64)
+    if horizon is not None and horizon.phase_limit_a is not None:
+        limits = np.asarray(horizon.phase_limit_a, dtype=np.float64)
+    rhs = np.empty((steps, layout.n_row_templates), dtype=np.float64)
+    rhs[:, :PHASE_COUNT] = limits[:, None] - base_a
+    circuit_limits = np.asarray([c.limit_a for c in problem.circuits], dtype=np.float64)
+    n_circuit_rows = PHASE_COUNT * len(circuit_limits)
+    rhs[:, PHASE_COUNT : PHASE_COUNT + n_circuit_rows] = np.repeat(circuit_limits, PHASE_COUNT)
+    if layout.has_power_cap:
+        assert problem.site.power_limit_w is not None
+        power_phase_amps = problem.site.power_limit_w / problem.site.voltage_v
+        rhs[:, -1] = power_phase_amps - base_a.sum(axis=1)
+    return rhs
+
+
+def parameters_of(problem: Problem, layout: Layout) -> Parameters:
+    """The numbers of a validated problem whose shape is `layout`."""
+    connectors = problem.connectors
+    horizon = problem.horizon
+    steps = layout.steps
+    voltage = problem.site.voltage_v
+    step_s = horizon.step_s if horizon is not None else 0.0
+
+    present = np.fromiter((c.ev_present for c in connectors), dtype=bool, count=len(connectors))
+    draws = np.asarray([_draw_row(c) for c in connectors], dtype=np.float64).reshape(-1, 3)
+    phase_count = draws.sum(axis=1)
+    cap = np.asarray(
+        [
+            c.max_current_a
+            if c.ev_max_current_a is None
+            else min(c.max_current_a, c.ev_max_current_a)
+            for c in connectors
+        ],
+        dtype=np.float64,
+    )
+    need_wh = np.asarray(
+        [math.inf if c.energy_need_wh is None else c.energy_need_wh for c in connectors],
+        dtype=np.float64,
+    )
+    departure_s = np.asarray([_timestamp(c.departure) for c in connectors], dtype=np.float64)
+    full_power_w = np.maximum(cap * phase_count * voltage, 1e-9)
+    with np.errstate(invalid="ignore"):
+        latest_start = departure_s - np.where(
+            np.isfinite(need_wh), need_wh / full_power_w * SECONDS_PER_HOUR, 0.0
+        )
+    if horizon is not None:
+        need_phase_amp_steps = need_wh / (voltage * step_s / SECONDS_PER_HOUR)
+    else:
+        need_phase_amp_steps = np.full(len(connectors), math.inf)
+
+    base = np.asarray([problem.base_load_a] * steps, dtype=np.float64).reshape(steps, 3)
+    if horizon is not None and horizon.base_load_a is not None:
+        base = np.asarray(horizon.base_load_a, dtype=np.float64).reshape(steps, 3)
+
+    return Parameters(
+        present=present,
+        draws=draws,
+        phase_count=phase_count,
+        cap_a=cap,
+        min_a=np.asarray([c.min_current_a for c in connectors], dtype=np.float64),
+        weight=np.asarray([c.priority for c in connectors], dtype=np.float64),
+        window=_window(problem, steps, departure_s, present),
+        need_phase_amp_steps=need_phase_amp_steps,
+        need_met=need_wh <= 0.0,
+        latest_start_s=latest_start,
+        departure_s=departure_s,
+        arrival_s=np.asarray([_timestamp(c.arrival) for c in connectors], dtype=np.float64),
+        previous_a=np.asarray(
+            [
+                math.nan if c.previous_current_a is None else c.previous_current_a
+                for c in connectors
+            ],
+            dtype=np.float64,
+        ),
+        base_a=base,
+        row_rhs=_row_rhs(problem, layout, base),
+        price_per_kwh=(
+            np.asarray(horizon.price_per_kwh, dtype=np.float64)
+            if horizon is not None and horizon.price_per_kwh is not None
+            else None
+        ),
+        peak_price_per_kw=horizon.peak_price_per_kw if horizon is not None else None,
+        voltage_v=voltage,
+        step_s=step_s,
+    )
+
+
+def row_matrix(layout: Layout, params: Parameters, member: BoolArray) -> FloatArray:
+    """(K, N) coefficients of each connector's per-phase current in each row template."""
+    draws_t = params.draws.T
+    rows = [draws_t]
+    if len(layout.circuit_ids):
+        circuit = member[:, None, :] * draws_t[None, :, :]
+        rows.append(circuit.reshape(-1, layout.n_connectors))
+    if layout.has_power_cap:
+        rows.append(params.phase_count[None, :])
+    return np.concatenate(rows, axis=0)

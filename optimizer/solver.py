@@ -1,0 +1,93 @@
+"""The allocation solver: `Solver().solve(problem) -> Allocation`.
+
+A Solver keeps one built model per problem shape (see `layout`) and between calls only
+pushes the new numbers into it (see `persistent`). One solve is:
+
+1. validate the problem (invalid data raises ProblemError);
+2. if base load alone exceeds a site limit at some step, return the fallback;
+3. decide who is paused (`admission`), compute the fair shares (`fairness`) and the LP
+   numbers (`lp_data`);
+4. update the persistent LP and re-solve it warm; on any solver trouble return the
+   fallback (`fallback.equal_share`) with status FALLBACK_SOLVER_ERROR;
+5. assemble the Allocation with the binding constraints of the first step.
+
+With a horizon, the minimum current and the pause rule bind at the first step (the one
+applied now); later steps are the LP relaxation (0 up to the maximum), a plan that is
+re-solved before it is applied. `binding` names first-step rows and the energy needs met
+over the horizon.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from optimizer.admission import admit
+from optimizer.allocation import Allocation, SolveStatus
+from optimizer.assemble import allocation_of, binding_names, clean
+from optimizer.fallback import equal_share_of
+from optimizer.layout import Layout, layout_of
+from optimizer.lp_data import LpData, infeasible_steps, lp_data_of
+from optimizer.parameters import BoolArray, FloatArray, parameters_of, row_matrix
+from optimizer.persistent import PersistentModel
+from optimizer.problem import Problem
+from optimizer.validation import validate
+
+
+class Solver:
+    """Solves problems of any shape; re-solves problems of the last shape warm."""
+
+    def __init__(self) -> None:
+        self._model: PersistentModel | None = None
+        self._layout: Layout | None = None
+        self._member: BoolArray | None = None
+
+    @property
+    def model(self) -> PersistentModel | None:
+        """The built model of the last shape solved, if any."""
+        return self._model
+
+    def _member_of(self, layout: Layout) -> BoolArray:
+        if self._member is None or self._layout != layout:
+            self._member = layout.member()
+            self._layout = layout
+        return self._member
+
+    def _solve_lp(self, layout: Layout, data: LpData) -> FloatArray:
+        if self._model is not None and self._model.layout == layout:
+            self._model.update(data)
+        else:
+            self._model = None
+            self._model = PersistentModel(layout, data)
+        return self._model.solve()
+
+    def solve(self, problem: Problem) -> Allocation:
+        """The allocation for `problem`; raises ProblemError only for invalid data."""
+        start = time.perf_counter()
+        validate(problem)
+        layout = layout_of(problem)
+        params = parameters_of(problem, layout)
+        rows = row_matrix(layout, params, self._member_of(layout))
+        if infeasible_steps(params):
+            return equal_share_of(layout, params, rows, SolveStatus.FALLBACK_INFEASIBLE, start)
+        try:
+            admission = admit(params, layout.connector_ids, rows, params.row_rhs[0])
+            data = lp_data_of(layout, params, rows, admission)
+            if layout.n_connectors:
+                current = clean(self._solve_lp(layout, data), data.current_ub)
+            else:
+                current = np.zeros((layout.steps, 0))
+        except Exception:
+            self._model = None
+            return equal_share_of(layout, params, rows, SolveStatus.FALLBACK_SOLVER_ERROR, start)
+        binding = binding_names(layout, params, rows, current)
+        solve_ms = (time.perf_counter() - start) * 1000.0
+        return allocation_of(
+            layout, params, admission, current, SolveStatus.OPTIMAL, binding, solve_ms
+        )
+
+
+def solve(problem: Problem) -> Allocation:
+    """Solve one problem with a fresh Solver (no model kept between calls)."""
+    return Solver().solve(problem)

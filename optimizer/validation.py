@@ -1,0 +1,172 @@
+"""Checks a Problem before anything is built from it.
+
+Bad data is an error that names the thing (connector or circuit id, or `site`/`horizon`)
+and the field, so the caller can point at the config line or the device that sent it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+
+from optimizer.problem import Circuit, Connector, Horizon, Phase, Problem
+
+
+class ProblemError(ValueError):
+    """Invalid problem data. `subject` is a connector/circuit id, `site` or `horizon`."""
+
+    def __init__(self, subject: str, field: str, message: str) -> None:
+        super().__init__(f"{subject}: {field}: {message}")
+        self.subject = subject
+        self.field = field
+        self.message = message
+
+
+def validate(problem: Problem) -> None:
+    """Raise ProblemError on the first invalid value found; return None if all is well."""
+    _check_site(problem)
+    _check_base_load("site", "base_load_a", problem.base_load_a)
+    circuit_ids = _check_circuits(problem.circuits)
+    _check_connectors(problem.connectors, circuit_ids)
+    if problem.horizon is not None:
+        _check_horizon(problem.horizon)
+
+
+def _require(ok: bool, subject: str, field: str, message: str) -> None:
+    if not ok:
+        raise ProblemError(subject, field, message)
+
+
+def _finite_non_negative(value: float, subject: str, field: str) -> None:
+    if not (math.isfinite(value) and value >= 0.0):
+        raise ProblemError(subject, field, f"must be a finite, non-negative number, got {value!r}")
+
+
+def _check_site(problem: Problem) -> None:
+    site = problem.site
+    _finite_non_negative(site.phase_limit_a, "site", "phase_limit_a")
+    if site.power_limit_w is not None:
+        _finite_non_negative(site.power_limit_w, "site", "power_limit_w")
+    _require(
+        math.isfinite(site.voltage_v) and site.voltage_v > 0.0,
+        "site",
+        "voltage_v",
+        f"must be positive, got {site.voltage_v!r}",
+    )
+
+
+def _check_base_load(subject: str, field: str, triple: Sequence[float]) -> None:
+    if len(triple) != 3:
+        raise ProblemError(subject, field, f"needs 3 phases, got {len(triple)}")
+    for value in triple:
+        if not math.isfinite(value):
+            raise ProblemError(subject, field, f"must be finite, got {value!r}")
+
+
+def _check_circuits(circuits: Sequence[Circuit]) -> set[str]:
+    ids: set[str] = set()
+    for circuit in circuits:
+        _require(circuit.id not in ids, circuit.id, "id", "duplicate circuit id")
+        ids.add(circuit.id)
+        _finite_non_negative(circuit.limit_a, circuit.id, "limit_a")
+    parents = {c.id: c.parent for c in circuits}
+    for circuit in circuits:
+        if circuit.parent is not None and circuit.parent not in ids:
+            raise ProblemError(circuit.id, "parent", f"unknown circuit {circuit.parent!r}")
+    for circuit in circuits:
+        seen = {circuit.id}
+        parent = circuit.parent
+        while parent is not None:
+            _require(parent not in seen, circuit.id, "parent", "circuits form a cycle")
+            seen.add(parent)
+            parent = parents[parent]
+    return ids
+
+
+def _check_phases(subject: str, field: str, phases: Sequence[Phase]) -> None:
+    if not phases:
+        raise ProblemError(subject, field, "needs at least one phase")
+    for phase in phases:
+        if not isinstance(phase, Phase):
+            raise ProblemError(subject, field, f"unknown phase {phase!r} (use L1, L2, L3)")
+    if len(set(phases)) != len(phases):
+        raise ProblemError(subject, field, "a phase is listed twice")
+
+
+def _check_connectors(connectors: Sequence[Connector], circuit_ids: set[str]) -> None:
+    ids: set[str] = set()
+    for c in connectors:
+        if c.id in ids:
+            raise ProblemError(c.id, "id", "duplicate connector id")
+        ids.add(c.id)
+        _check_connector(c, circuit_ids)
+
+
+def _check_connector(c: Connector, circuit_ids: set[str]) -> None:
+    _check_phases(c.id, "phases", c.phases)
+    if c.ev_phases is not None:
+        _check_phases(c.id, "ev_phases", c.ev_phases)
+        if not set(c.ev_phases) <= set(c.phases):
+            raise ProblemError(c.id, "ev_phases", "must be a subset of the connector's phases")
+    if c.circuit is not None and c.circuit not in circuit_ids:
+        raise ProblemError(c.id, "circuit", f"unknown circuit {c.circuit!r}")
+    _finite_non_negative(c.max_current_a, c.id, "max_current_a")
+    _finite_non_negative(c.min_current_a, c.id, "min_current_a")
+    if c.min_current_a > c.max_current_a:
+        raise ProblemError(
+            c.id,
+            "min_current_a",
+            f"{c.min_current_a} A is above max_current_a {c.max_current_a} A",
+        )
+    if c.ev_max_current_a is not None:
+        _finite_non_negative(c.ev_max_current_a, c.id, "ev_max_current_a")
+    if not (math.isfinite(c.priority) and c.priority > 0.0):
+        raise ProblemError(c.id, "priority", f"must be a positive weight, got {c.priority!r}")
+    if c.energy_need_wh is not None and not math.isfinite(c.energy_need_wh):
+        raise ProblemError(c.id, "energy_need_wh", f"must be finite, got {c.energy_need_wh!r}")
+    if c.previous_current_a is not None:
+        _finite_non_negative(c.previous_current_a, c.id, "previous_current_a")
+    _check_aware(c.id, "arrival", c.arrival)
+    _check_aware(c.id, "departure", c.departure)
+
+
+def _check_aware(subject: str, field: str, moment: datetime | None) -> None:
+    if moment is not None and moment.utcoffset() is None:
+        raise ProblemError(subject, field, "must be an aware datetime (UTC), got a naive one")
+
+
+def _check_horizon(horizon: Horizon) -> None:
+    _check_aware("horizon", "start", horizon.start)
+    _require(
+        math.isfinite(horizon.step_s) and horizon.step_s > 0.0,
+        "horizon",
+        "step_s",
+        f"must be positive, got {horizon.step_s!r}",
+    )
+    _require(horizon.steps >= 1, "horizon", "steps", f"must be at least 1, got {horizon.steps}")
+    series: dict[str, Sequence[object] | None] = {
+        "base_load_a": horizon.base_load_a,
+        "price_per_kwh": horizon.price_per_kwh,
+        "phase_limit_a": horizon.phase_limit_a,
+    }
+    for name, values in series.items():
+        if values is not None:
+            _require(
+                len(values) == horizon.steps,
+                "horizon",
+                name,
+                f"has {len(values)} entries, expected {horizon.steps}",
+            )
+    if horizon.base_load_a is not None:
+        for triple in horizon.base_load_a:
+            _check_base_load("horizon", "base_load_a", triple)
+    if horizon.price_per_kwh is not None:
+        for price in horizon.price_per_kwh:
+            if not math.isfinite(price):
+                raise ProblemError("horizon", "price_per_kwh", f"not finite: {price!r}")
+    if horizon.phase_limit_a is not None:
+        for limit in horizon.phase_limit_a:
+            _finite_non_negative(limit, "horizon", "phase_limit_a")
+    if horizon.peak_price_per_kw is not None:
+        _finite_non_negative(horizon.peak_price_per_kw, "horizon", "peak_price_per_kw")
