@@ -1,7 +1,211 @@
-"""Placeholder: commands of this edge are registered here when they land."""
+"""`ems replay` and `ems compare`: run a scenario folder through the strategies and write
+KPIs, tables and plots to an output folder."""
 
 from __future__ import annotations
 
-import click
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
-COMMANDS: tuple[click.Command, ...] = ()
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from adapters.files.plots import plot_comparison, plot_sessions, plot_site_load
+from adapters.files.scenario import LoadedScenario, load_scenario
+from ems.replay import STRATEGIES, Kpis, ReplayOptions, ReplayResult, compute_kpis, replay
+from ems.replay.engine import ProgressCallback
+from ems.replay.tables import sessions_table, timeseries_table
+
+KPIS_FILE = "kpis.json"
+SESSIONS_FILE = "sessions.csv"
+TIMESERIES_FILE = "timeseries.csv"
+SITE_LOAD_PLOT = "site_load.png"
+SESSIONS_PLOT = "sessions.png"
+COMPARISON_FILE = "comparison.json"
+COMPARISON_PLOT = "comparison.png"
+
+_PROGRESS_MIN_STEPS = 1000
+"""Runs shorter than this finish too fast for a progress bar to help."""
+
+_scenario_argument = click.argument(
+    "scenario_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+_step_option = click.option(
+    "--step",
+    "step_s",
+    type=click.FloatRange(min=1.0),
+    default=300.0,
+    show_default=True,
+    help="Simulated seconds per step.",
+)
+_min_current_option = click.option(
+    "--min-current",
+    "min_current_a",
+    type=click.FloatRange(min=0.0),
+    default=None,
+    help="Override every connector's minimum current (A); 0 allows any rate.",
+)
+_out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for kpis.json, sessions.csv, timeseries.csv and the plots.",
+)
+
+
+@click.command("replay")
+@_scenario_argument
+@click.option(
+    "--strategy",
+    type=click.Choice(STRATEGIES),
+    default="optimal",
+    show_default=True,
+    help="Who decides the currents: the product (optimal), a baseline, or the hindsight bound.",
+)
+@_step_option
+@_min_current_option
+@_out_option
+def replay_command(
+    scenario_dir: Path, strategy: str, step_s: float, min_current_a: float | None, out_dir: Path
+) -> None:
+    """Replay a scenario folder under one strategy and write its KPIs, tables and plots."""
+    console = Console()
+    loaded = load_scenario(scenario_dir)
+    options = ReplayOptions(step_s=step_s, min_current_a=min_current_a)
+    result, kpis = _run(loaded, strategy, options, console)
+    _write(result, kpis, out_dir)
+    console.print(_table({strategy: kpis}, f"{loaded.scenario.name}: {strategy}"))
+    console.print(f"written to {out_dir}")
+
+
+@click.command("compare")
+@_scenario_argument
+@_step_option
+@_min_current_option
+@_out_option
+@click.option(
+    "--strategies",
+    default=",".join(STRATEGIES),
+    show_default=True,
+    help="Comma-separated strategies to run.",
+)
+def compare_command(
+    scenario_dir: Path,
+    step_s: float,
+    min_current_a: float | None,
+    out_dir: Path,
+    strategies: str,
+) -> None:
+    """Replay a scenario under every strategy; write each one's outputs in a subfolder
+    and print a comparison table."""
+    names = _strategies(strategies)
+    console = Console()
+    loaded = load_scenario(scenario_dir)
+    options = ReplayOptions(step_s=step_s, min_current_a=min_current_a)
+    all_kpis: dict[str, Kpis] = {}
+    for name in names:
+        result, kpis = _run(loaded, name, options, console)
+        _write(result, kpis, out_dir / name)
+        all_kpis[name] = kpis
+    out_dir.mkdir(parents=True, exist_ok=True)
+    comparison = {name: k.as_dict() for name, k in all_kpis.items()}
+    (out_dir / COMPARISON_FILE).write_text(json.dumps(comparison, indent=2) + "\n")
+    plot_comparison(all_kpis, out_dir / COMPARISON_PLOT)
+    console.print(_table(all_kpis, f"{loaded.scenario.name}: strategies compared"))
+    console.print(f"written to {out_dir}")
+
+
+def _strategies(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in STRATEGIES]
+    if unknown or not names:
+        raise click.BadParameter(
+            f"unknown {', '.join(unknown) or 'empty list'}; choose from {', '.join(STRATEGIES)}",
+            param_hint="--strategies",
+        )
+    return names
+
+
+def _run(
+    loaded: LoadedScenario, strategy: str, options: ReplayOptions, console: Console
+) -> tuple[ReplayResult, Kpis]:
+    with _progress(console, strategy) as progress:
+        result = replay(loaded.scenario, strategy, options, loaded.control, progress)
+    return result, compute_kpis(result)
+
+
+@contextmanager
+def _progress(console: Console, label: str) -> Iterator[ProgressCallback | None]:
+    """A progress bar for long runs on a terminal; nothing otherwise."""
+    if not console.is_terminal:
+        yield None
+        return
+    bar = Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} steps"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    task = bar.add_task(label, total=None, visible=False)
+
+    def update(done: int, total: int) -> None:
+        if total >= _PROGRESS_MIN_STEPS:
+            bar.update(task, completed=done, total=total, visible=True)
+
+    with bar:
+        yield update
+
+
+def _write(result: ReplayResult, kpis: Kpis, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    document = {"scenario": result.scenario, "strategy": result.strategy, **kpis.as_dict()}
+    (out_dir / KPIS_FILE).write_text(json.dumps(document, indent=2) + "\n")
+    sessions_table(result).to_csv(out_dir / SESSIONS_FILE, index=False)
+    timeseries_table(result).to_csv(out_dir / TIMESERIES_FILE, index=False)
+    plot_site_load(result, out_dir / SITE_LOAD_PLOT)
+    plot_sessions(result, out_dir / SESSIONS_PLOT)
+
+
+_ROWS: Sequence[tuple[str, str]] = (
+    ("energy delivered (kWh)", "energy_delivered_kwh"),
+    ("energy delivered (%)", "energy_delivered_pct"),
+    ("sessions fully served", "sessions_fully_served"),
+    ("peak site power (kW)", "peak_site_power_kw"),
+    ("peak phase current (A)", "peak_phase_current_a"),
+    ("limit violation steps", "limit_violation_steps"),
+    ("limit violation (kWh)", "limit_violation_kwh"),
+    ("cost", "cost"),
+    ("Jain fairness", "jain_fairness"),
+    ("profile changes", "profile_changes"),
+    ("solve ms p50", "solve_ms_p50"),
+    ("solve ms p95", "solve_ms_p95"),
+    ("wall time (s)", "wall_seconds"),
+)
+
+
+def _table(kpis: dict[str, Kpis], title: str) -> Table:
+    """One column per strategy, one row per KPI: fits a terminal with five strategies."""
+    table = Table(title=title)
+    table.add_column("KPI", style="bold")
+    for name in kpis:
+        table.add_column(name, justify="right")
+    documents = {name: k.as_dict() for name, k in kpis.items()}
+    for label, field in _ROWS:
+        cells = []
+        for name, k in kpis.items():
+            value = documents[name][field]
+            if field == "sessions_fully_served":
+                cells.append(f"{value}/{k.sessions_total}")
+            else:
+                cells.append("–" if value is None else f"{value:g}")
+        table.add_row(label, *cells)
+    return table
+
+
+COMMANDS: tuple[click.Command, ...] = (replay_command, compare_command)

@@ -1,0 +1,391 @@
+"""Scenario folders: reading them into `ems.replay.Scenario` and writing them back.
+
+A folder holds `site.toml` (the site part of the live config, optionally `[control]`),
+`sessions.csv`, and optionally `baseload.csv`, `limits.csv` and `prices.csv`. The format is
+documented in `scenarios/README.md`. Every problem is an `InputFileError` naming the file,
+the line and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import itertools
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from adapters.files.config import parse_control, parse_toml
+from adapters.files.errors import InputFileError
+from adapters.files.site_config import SITE_SECTIONS, FieldReader, parse_site
+from ems.replay.scenario import BaseLoadPoint, LimitPoint, PricePoint, Scenario, SessionSpec
+from ems.site import ControlSettings, SiteConfig
+
+SITE_FILE = "site.toml"
+SESSIONS_FILE = "sessions.csv"
+BASELOAD_FILE = "baseload.csv"
+LIMITS_FILE = "limits.csv"
+PRICES_FILE = "prices.csv"
+
+_SESSION_REQUIRED = (
+    "session_id",
+    "connector_id",
+    "arrival",
+    "departure",
+    "energy_kwh",
+    "max_power_kw",
+    "phases",
+)
+_SESSION_OPTIONAL = ("priority", "battery_kwh")
+_PHASE_COLUMNS = ("l1_a", "l2_a", "l3_a")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario folder; `control` is its `[control]` table or the defaults."""
+
+    path: Path
+    scenario: Scenario
+    control: ControlSettings
+
+
+class _Row:
+    """One CSV data row, with typed, located access to its cells."""
+
+    def __init__(self, path: Path, line: int, cells: dict[str, str]) -> None:
+        self.path = path
+        self.line = line
+        self.cells = cells
+
+    def error(self, column: str, message: str) -> InputFileError:
+        return InputFileError(self.path, message, self.line, column=column)
+
+    def has(self, column: str) -> bool:
+        return self.cells.get(column, "").strip() != ""
+
+    def text(self, column: str) -> str:
+        value = self.cells.get(column, "").strip()
+        if not value:
+            raise self.error(column, "is empty")
+        return value
+
+    def number(self, column: str, *, positive: bool = False, minimum: float = 0.0) -> float:
+        raw = self.text(column)
+        try:
+            value = float(raw)
+        except ValueError:
+            raise self.error(column, f"expected a number, got {raw!r}") from None
+        if not math.isfinite(value):
+            raise self.error(column, f"must be a finite number (got {raw})")
+        if positive and value <= 0:
+            raise self.error(column, f"must be > 0 (got {raw})")
+        if value < minimum:
+            raise self.error(column, f"must be >= {minimum:g} (got {raw})")
+        return value
+
+    def integer(self, column: str) -> int:
+        raw = self.text(column)
+        try:
+            return int(raw)
+        except ValueError:
+            raise self.error(column, f"expected an integer, got {raw!r}") from None
+
+    def moment(self, column: str) -> datetime:
+        """An ISO 8601 timestamp with an offset, as an aware UTC datetime."""
+        raw = self.text(column)
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            raise self.error(
+                column, f"expected an ISO 8601 time like 2025-03-03T08:00:00+01:00, got {raw!r}"
+            ) from None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise self.error(column, f"time {raw!r} has no UTC offset (add Z or +01:00)")
+        return value.astimezone(UTC)
+
+
+def _rows(path: Path, required: Sequence[str], optional: Sequence[str] = ()) -> Iterator[_Row]:
+    """The data rows of a CSV file whose header has every required column."""
+    try:
+        handle = path.open(newline="", encoding="utf-8")
+    except OSError as error:
+        raise InputFileError(path, f"cannot read: {error.strerror or error}") from error
+    with handle:
+        reader = csv.reader(handle)
+        header = [name.strip() for name in next(reader, [])]
+        if not header:
+            raise InputFileError(path, "is empty: expected a header line", 1)
+        known = (*required, *optional)
+        for name in header:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(known)}"
+                raise InputFileError(path, f"unknown column '{name}'{hint}", 1, column=name)
+        for name in required:
+            if name not in header:
+                raise InputFileError(path, "missing column in the header", 1, column=name)
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) != len(header):
+                raise InputFileError(
+                    path,
+                    f"expected {len(header)} values, got {len(cells)}",
+                    reader.line_num,
+                )
+            yield _Row(path, reader.line_num, dict(zip(header, cells, strict=True)))
+
+
+def load_scenario(folder: Path | str) -> LoadedScenario:
+    """Read and validate a scenario folder."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputFileError(folder, "is not a scenario folder")
+    site_path = folder / SITE_FILE
+    if not site_path.is_file():
+        raise InputFileError(site_path, "missing: a scenario needs the site description")
+    text = site_path.read_text(encoding="utf-8")
+    data = parse_toml(text, site_path)
+    FieldReader(site_path, text).check_keys(data, (*SITE_SECTIONS, "control"), "")
+    site = parse_site(data, site_path, text)
+    control = parse_control(data.get("control", {}), site_path, text)
+
+    sessions_path = folder / SESSIONS_FILE
+    if not sessions_path.is_file():
+        raise InputFileError(sessions_path, "missing: a scenario needs its sessions")
+    sessions = _load_sessions(sessions_path, site)
+    scenario = Scenario(
+        name=folder.resolve().name,
+        site=site,
+        sessions=sessions,
+        base_load=_optional(
+            folder / BASELOAD_FILE, lambda p: _load_base_load(p, site.limits.voltage_v)
+        ),
+        limits=_optional(folder / LIMITS_FILE, _load_limits),
+        prices=_optional(folder / PRICES_FILE, _load_prices),
+    )
+    return LoadedScenario(folder, scenario, control)
+
+
+def _optional(path: Path, load: Callable[[Path], tuple[T, ...]]) -> tuple[T, ...]:
+    return load(path) if path.is_file() else ()
+
+
+def _load_sessions(path: Path, site: SiteConfig) -> tuple[SessionSpec, ...]:
+    connectors = {c.key: c for c in site.connectors()}
+    sessions: list[SessionSpec] = []
+    lines: dict[str, int] = {}
+    by_connector: dict[str, list[tuple[SessionSpec, int]]] = {}
+    for row in _rows(path, _SESSION_REQUIRED, _SESSION_OPTIONAL):
+        session_id = row.text("session_id")
+        if session_id in lines:
+            raise row.error(
+                "session_id",
+                f"duplicate session '{session_id}' (first on line {lines[session_id]})",
+            )
+        connector = row.text("connector_id")
+        if connector not in connectors:
+            close = difflib.get_close_matches(connector, list(connectors), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise row.error(
+                "connector_id",
+                f"unknown connector '{connector}' (expected <charger id>/<connector id> "
+                f"from {SITE_FILE}){hint}",
+            )
+        arrival = row.moment("arrival")
+        departure = row.moment("departure")
+        if departure <= arrival:
+            raise row.error("departure", f"departure {departure} is not after arrival {arrival}")
+        energy_kwh = row.number("energy_kwh")
+        phases = row.integer("phases")
+        if phases not in (1, 2, 3):
+            raise row.error("phases", f"must be 1, 2 or 3 (got {phases})")
+        battery_kwh = row.number("battery_kwh", positive=True) if row.has("battery_kwh") else None
+        session = SessionSpec(
+            session_id=session_id,
+            connector=connector,
+            arrival=arrival,
+            departure=departure,
+            energy_wh=energy_kwh * 1000.0,
+            max_power_w=row.number("max_power_kw", positive=True) * 1000.0,
+            phases=phases,
+            priority=row.number("priority", positive=True) if row.has("priority") else 1.0,
+            battery_wh=None if battery_kwh is None else battery_kwh * 1000.0,
+        )
+        lines[session_id] = row.line
+        by_connector.setdefault(connector, []).append((session, row.line))
+        sessions.append(session)
+    for visits in by_connector.values():
+        visits.sort(key=lambda v: v[0].arrival)
+        for (first, first_line), (second, second_line) in itertools.pairwise(visits):
+            if second.arrival < first.departure:
+                raise InputFileError(
+                    path,
+                    f"session '{second.session_id}' arrives at {second.arrival} on "
+                    f"{second.connector} before session '{first.session_id}' (line "
+                    f"{first_line}) leaves at {first.departure}",
+                    second_line,
+                    column="arrival",
+                )
+    return tuple(sessions)
+
+
+def _check_order(row: _Row, at: datetime, previous: datetime | None) -> None:
+    if previous is not None and at <= previous:
+        raise row.error("timestamp", f"timestamps must increase ({at} follows {previous})")
+
+
+def _load_base_load(path: Path, voltage_v: float) -> tuple[BaseLoadPoint, ...]:
+    """Per-phase amperes, or a total in kW spread evenly over three phases."""
+    points: list[BaseLoadPoint] = []
+    previous: datetime | None = None
+    for row in _rows(path, ("timestamp",), (*_PHASE_COLUMNS, "total_kw")):
+        at = row.moment("timestamp")
+        _check_order(row, at, previous)
+        previous = at
+        if all(c in row.cells for c in _PHASE_COLUMNS):
+            l1, l2, l3 = (row.number(c) for c in _PHASE_COLUMNS)
+            points.append(BaseLoadPoint(at, (l1, l2, l3)))
+        elif "total_kw" in row.cells:
+            per_phase_a = row.number("total_kw") * 1000.0 / (3 * voltage_v)
+            points.append(BaseLoadPoint(at, (per_phase_a, per_phase_a, per_phase_a)))
+        else:
+            raise InputFileError(
+                path, "missing columns: give l1_a, l2_a, l3_a or total_kw", 1, column="l1_a"
+            )
+    return tuple(points)
+
+
+def _load_limits(path: Path) -> tuple[LimitPoint, ...]:
+    points: list[LimitPoint] = []
+    previous: datetime | None = None
+    for row in _rows(path, ("timestamp", "limit_a"), ("power_limit_kw",)):
+        at = row.moment("timestamp")
+        _check_order(row, at, previous)
+        previous = at
+        power_kw = (
+            row.number("power_limit_kw", positive=True) if row.has("power_limit_kw") else None
+        )
+        points.append(
+            LimitPoint(
+                at,
+                row.number("limit_a", positive=True),
+                None if power_kw is None else power_kw * 1000.0,
+            )
+        )
+    return tuple(points)
+
+
+def _load_prices(path: Path) -> tuple[PricePoint, ...]:
+    points: list[PricePoint] = []
+    previous: datetime | None = None
+    for row in _rows(path, ("timestamp", "price_per_kwh")):
+        at = row.moment("timestamp")
+        _check_order(row, at, previous)
+        previous = at
+        points.append(PricePoint(at, row.number("price_per_kwh", minimum=-math.inf)))
+    return tuple(points)
+
+
+def write_scenario(scenario: Scenario, folder: Path | str) -> None:
+    """Write a scenario as a folder that `load_scenario` reads back unchanged."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / SITE_FILE).write_text(site_toml(scenario.site), encoding="utf-8")
+    _write_csv(
+        folder / SESSIONS_FILE,
+        (*_SESSION_REQUIRED, "priority"),
+        (
+            (
+                s.session_id,
+                s.connector,
+                _iso(s.arrival),
+                _iso(s.departure),
+                _num(s.energy_wh / 1000.0),
+                _num(s.max_power_w / 1000.0),
+                str(s.phases),
+                _num(s.priority),
+            )
+            for s in scenario.sessions
+        ),
+    )
+    if scenario.base_load:
+        _write_csv(
+            folder / BASELOAD_FILE,
+            ("timestamp", *_PHASE_COLUMNS),
+            ((_iso(p.at), *(_num(a) for a in p.current_a)) for p in scenario.base_load),
+        )
+    if scenario.limits:
+        _write_csv(
+            folder / LIMITS_FILE,
+            ("timestamp", "limit_a", "power_limit_kw"),
+            (
+                (
+                    _iso(p.at),
+                    _num(p.phase_limit_a),
+                    "" if p.power_limit_w is None else _num(p.power_limit_w / 1000.0),
+                )
+                for p in scenario.limits
+            ),
+        )
+    if scenario.prices:
+        _write_csv(
+            folder / PRICES_FILE,
+            ("timestamp", "price_per_kwh"),
+            ((_iso(p.at), _num(p.price_per_kwh)) for p in scenario.prices),
+        )
+
+
+def site_toml(site: SiteConfig) -> str:
+    """The site in the schema `parse_site` reads."""
+    limits = site.limits
+    lines = ["[site]", f'name = "{site.name}"', f"limit_a = {_num(limits.phase_limit_a)}"]
+    if limits.power_limit_w is not None:
+        lines.append(f"power_limit_kw = {_num(limits.power_limit_w / 1000.0)}")
+    lines.append(f"voltage_v = {_num(limits.voltage_v)}")
+    lines.append(f"worst_base_load_a = [{', '.join(_num(a) for a in site.worst_base_load_a)}]")
+    for circuit in site.circuits:
+        lines += ["", "[[circuits]]", f'id = "{circuit.id}"', f"limit_a = {_num(circuit.limit_a)}"]
+        if circuit.parent is not None:
+            lines.append(f'parent = "{circuit.parent}"')
+    for charger in site.chargers:
+        lines += ["", "[[chargers]]", f'id = "{charger.id}"']
+        if not charger.behind_meter:
+            lines.append("behind_meter = false")
+        if charger.fallback_a is not None:
+            lines.append(f"fallback_a = {_num(charger.fallback_a)}")
+        for c in charger.connectors:
+            lines += [
+                "[[chargers.connectors]]",
+                f"connector_id = {c.connector_id}",
+                f'phases = "{"".join(p.name for p in c.phases)}"',
+                f"max_current_a = {_num(c.max_current_a)}",
+                f"min_current_a = {_num(c.min_current_a)}",
+            ]
+            if c.circuit is not None:
+                lines.append(f'circuit = "{c.circuit}"')
+            if c.priority != 1.0:
+                lines.append(f"priority = {_num(c.priority)}")
+    return "\n".join(lines) + "\n"
+
+
+def _write_csv(path: Path, header: Sequence[str], rows: Iterator[Sequence[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _num(value: float) -> str:
+    """A number as TOML/CSV text: integers without a trailing .0, floats rounded."""
+    rounded = round(value, 4)
+    return str(int(rounded)) if rounded == int(rounded) else repr(rounded)

@@ -1,0 +1,95 @@
+"""Replay speed: wall time and simulated steps per second for the shipped scenarios and
+a synthetic year (365 days, 15-min steps, 50 connectors), printed as a table.
+
+    .venv/bin/python -m benchmarks.replay            # everything, `optimal` strategy
+    .venv/bin/python -m benchmarks.replay --quick    # skip the year
+    .venv/bin/python -m benchmarks.replay --strategies optimal,equal,offline
+
+(Run it as a module: as a script, `benchmarks/optimizer.py` would shadow the `optimizer`
+package.)
+
+Targets: a workplace day (about 55 connectors, 5-min steps, `optimal`) under 2 s, the
+year under 5 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from adapters.files.scenario import load_scenario
+from ems.replay import STRATEGIES, ReplayOptions, Scenario, compute_kpis, replay
+from ems.replay.synthetic import REFERENCE, synthetic_year
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+TARGETS_S = {"workplace-day": 2.0, "synthetic-year": 300.0}
+
+
+def _cases(quick: bool) -> list[tuple[Scenario, float]]:
+    cases = [(load_scenario(SCENARIOS / name).scenario, 300.0) for name in REFERENCE]
+    if not quick:
+        cases.append((synthetic_year(), 900.0))
+    return cases
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the synthetic year")
+    parser.add_argument("--strategies", default="optimal", help="comma-separated strategies")
+    args = parser.parse_args()
+    strategies = [s for s in args.strategies.split(",") if s]
+    unknown = set(strategies) - set(STRATEGIES)
+    if unknown:
+        parser.error(f"unknown strategies {sorted(unknown)}; choose from {', '.join(STRATEGIES)}")
+
+    console = Console(width=150)
+    table = Table(title="replay speed")
+    for header in (
+        "scenario",
+        "strategy",
+        "connectors",
+        "sessions",
+        "steps",
+        "step s",
+        "wall s",
+        "steps/s",
+        "decide ms p50",
+        "decide ms p95",
+        "delivered %",
+        "target",
+    ):
+        table.add_column(header, justify="left" if header in ("scenario", "strategy") else "right")
+    for scenario, step_s in _cases(args.quick):
+        for strategy in strategies:
+            began = time.perf_counter()
+            result = replay(scenario, strategy, ReplayOptions(step_s=step_s))
+            wall_s = time.perf_counter() - began
+            kpis = compute_kpis(result)
+            target = TARGETS_S.get(scenario.name) if strategy == "optimal" else None
+            verdict = (
+                "" if target is None else f"{'ok' if wall_s < target else 'MISSED'} < {target:g} s"
+            )
+            table.add_row(
+                scenario.name,
+                strategy,
+                str(len(scenario.site.connectors())),
+                str(len(scenario.sessions)),
+                str(kpis.steps),
+                f"{step_s:g}",
+                f"{wall_s:.2f}",
+                f"{kpis.steps / wall_s:,.0f}",
+                f"{kpis.solve_ms_p50:.2f}",
+                f"{kpis.solve_ms_p95:.2f}",
+                f"{kpis.energy_delivered_pct:.2f}",
+                verdict,
+            )
+            console.print(f"{scenario.name} {strategy}: {wall_s:.2f} s", style="dim")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""The product as a replay strategy: the controller core, fed the events a live site
+would produce, its commands enforced by simulated chargers.
+
+Per step the controller receives, stamped with the step's time: status changes and
+session start/end for EVs that arrived or left, the driver's energy need and departure
+(as ISO 15118 / NotifyEVChargingNeeds would report them), a site meter reading (base load
+plus the draw of chargers behind the meter), each charger's meter sample (the EV's draw
+over the last step, in the charger's phase order), and a tick. Every SetLimit it emits
+is installed on the simulated charger and answered Accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from ems.commands import Command, SetLimit
+from ems.controller import Controller
+from ems.events import (
+    ChargerConnected,
+    ConnectorStatus,
+    EnergyNeed,
+    Event,
+    MeterReading,
+    MeterSample,
+    ProfileAnswer,
+    SessionEnded,
+    SessionStarted,
+    StatusChanged,
+    Tick,
+)
+from ems.replay.laxity import LaxityWeightedSolver
+from ems.replay.profiles import ProfileBook
+from ems.replay.view import PluggedEv, StepView
+from ems.site import ControlSettings, SiteConfig
+from ems.solver_port import AllocationSolver
+
+SITE_METER_ID = "site"
+_MAX_ANSWER_ROUNDS = 8
+"""Answering a profile may make the controller send another; this bounds the exchange."""
+
+
+def replay_settings(settings: ControlSettings, step_s: float) -> ControlSettings:
+    """The control settings for a replay of `step_s` steps: the period is the step, and
+    every time bound that must outlast one step (profile validity, meter and sample
+    staleness) is stretched to at least two steps."""
+    return replace(
+        settings,
+        period_s=step_s,
+        profile_validity_s=max(
+            settings.profile_validity_s, 2 * step_s + settings.start_schedule_backdate_s
+        ),
+        meter_stale_s=max(settings.meter_stale_s, 2 * step_s),
+        sample_stale_s=max(settings.sample_stale_s, 2 * step_s),
+    )
+
+
+class _Plugged:
+    __slots__ = ("energy_start_wh", "session_id", "status")
+
+    def __init__(self, session_id: str, energy_start_wh: float) -> None:
+        self.session_id = session_id
+        self.energy_start_wh = energy_start_wh
+        self.status = ConnectorStatus.CHARGING
+
+
+class ControllerStrategy:
+    """Drives `ems.controller.Controller` through its public `handle(event, now)`."""
+
+    def __init__(
+        self, site: SiteConfig, settings: ControlSettings, solver: AllocationSolver
+    ) -> None:
+        self._site = site
+        self._weights = LaxityWeightedSolver(solver, site.limits.voltage_v, settings.period_s)
+        self._controller = Controller(site, settings, self._weights)
+        self._book = ProfileBook()
+        self._behind_meter = frozenset(
+            c.key for ch in site.chargers if ch.behind_meter for c in ch.connectors
+        )
+        self._register_wh = {c.key: 0.0 for c in site.connectors()}
+        """Each connector's energy register, as a charger's meter would count it."""
+        self._plugged: dict[str, _Plugged] = {}
+        self._started = False
+
+    def decide(self, view: StepView) -> Mapping[str, float]:
+        now = view.now
+        self._weights.now = now
+        events: list[Event] = []
+        if not self._started:
+            self._started = True
+            events += self._boot(now)
+        events += self._sessions(view)
+        events.append(self._meter(view))
+        events += [self._sample(ev, now) for ev in view.plugged]
+        events.append(Tick(now))
+        for event in events:
+            self._apply(self._controller.handle(event, now), now)
+        return self._limits(view)
+
+    def _boot(self, now: datetime) -> list[Event]:
+        events: list[Event] = []
+        for charger in self._site.chargers:
+            events.append(ChargerConnected(charger.id, now, "ocpp1.6"))
+            events += [
+                StatusChanged(charger.id, c.connector_id, ConnectorStatus.AVAILABLE, now)
+                for c in charger.connectors
+            ]
+        return events
+
+    def _sessions(self, view: StepView) -> list[Event]:
+        present = {ev.connector.key: ev for ev in view.plugged}
+        return self._departures(present, view.now) + self._arrivals(present, view.now)
+
+    def _departures(self, present: Mapping[str, PluggedEv], now: datetime) -> list[Event]:
+        events: list[Event] = []
+        for key, leaving in list(self._plugged.items()):
+            ev = present.get(key)
+            if ev is not None and ev.session.session_id == leaving.session_id:
+                continue
+            charger_id, connector_id = _split(key)
+            events.append(
+                SessionEnded(
+                    charger_id, connector_id, leaving.session_id, now, self._register_wh[key]
+                )
+            )
+            events.append(StatusChanged(charger_id, connector_id, ConnectorStatus.AVAILABLE, now))
+            self._book.end_transaction(charger_id, connector_id)
+            del self._plugged[key]
+        return events
+
+    def _arrivals(self, present: Mapping[str, PluggedEv], now: datetime) -> list[Event]:
+        """Sessions that start, and status changes of those that stopped drawing."""
+        events: list[Event] = []
+        for key, ev in present.items():
+            charger_id, connector_id = ev.connector.charger_id, ev.connector.connector_id
+            plugged = self._plugged.get(key)
+            if plugged is None:
+                session = ev.session
+                plugged = _Plugged(session.session_id, self._register_wh[key])
+                self._plugged[key] = plugged
+                events += [
+                    StatusChanged(charger_id, connector_id, ConnectorStatus.PREPARING, now),
+                    SessionStarted(
+                        charger_id,
+                        connector_id,
+                        session.session_id,
+                        now,
+                        meter_start_wh=plugged.energy_start_wh,
+                    ),
+                    # The register reading first: the controller counts the need from it.
+                    self._sample(ev, now),
+                    EnergyNeed(
+                        charger_id,
+                        connector_id,
+                        now,
+                        energy_wh=session.energy_wh,
+                        departure=session.departure,
+                    ),
+                    StatusChanged(charger_id, connector_id, ConnectorStatus.CHARGING, now),
+                ]
+            status = ConnectorStatus.SUSPENDED_EV if ev.suspended else ConnectorStatus.CHARGING
+            if status != plugged.status:
+                plugged.status = status
+                events.append(StatusChanged(charger_id, connector_id, status, now))
+        return events
+
+    def _meter(self, view: StepView) -> MeterReading:
+        """The site meter: base load plus the chargers behind it, plus any capacity a
+        time-varying limit withholds below the configured one (the controller has no
+        event for a changed limit, so a lowered limit reaches it as load it cannot use)."""
+        withheld_a = max(0.0, self._site.limits.phase_limit_a - view.phase_limit_a)
+        voltage_v = self._site.limits.voltage_v
+        configured_w = self._site.limits.power_limit_w
+        if view.power_limit_w is not None and configured_w is not None:
+            withheld_a = max(withheld_a, (configured_w - view.power_limit_w) / (3 * voltage_v))
+        current = [b + withheld_a for b in view.base_load_a]
+        for ev in view.plugged:
+            if ev.connector.key in self._behind_meter:
+                for phase in ev.site_phases:
+                    current[phase] += ev.measured_a
+        return MeterReading(
+            SITE_METER_ID,
+            view.now,
+            valid=True,
+            current_a=(current[0], current[1], current[2]),
+            voltage_v=(voltage_v, voltage_v, voltage_v),
+            power_w=(current[0] * voltage_v, current[1] * voltage_v, current[2] * voltage_v),
+            total_power_w=sum(current) * voltage_v,
+        )
+
+    def _sample(self, ev: PluggedEv, now: datetime) -> MeterSample:
+        key = ev.connector.key
+        plugged = self._plugged[key]
+        self._register_wh[key] = plugged.energy_start_wh + ev.delivered_wh
+        used = len(ev.site_phases)
+        # In the charger's own phase order the EV draws on its first `used` phases.
+        current = tuple(ev.measured_a if i < used else 0.0 for i in range(3))
+        voltage_v = self._site.limits.voltage_v
+        return MeterSample(
+            ev.connector.charger_id,
+            ev.connector.connector_id,
+            now,
+            transaction_id=plugged.session_id,
+            current_a=(current[0], current[1], current[2]),
+            power_w=ev.measured_a * used * voltage_v,
+            energy_wh=self._register_wh[key],
+            voltage_v=(voltage_v, voltage_v, voltage_v),
+        )
+
+    def _apply(self, commands: list[Command], now: datetime) -> None:
+        for _ in range(_MAX_ANSWER_ROUNDS):
+            if not commands:
+                return
+            answers: list[Command] = []
+            for command in commands:
+                self._book.apply(command)
+                if isinstance(command, SetLimit):
+                    answer = ProfileAnswer(command, now, accepted=True, status="Accepted")
+                    answers += self._controller.handle(answer, now)
+            commands = answers
+
+    def _limits(self, view: StepView) -> dict[str, float]:
+        """Each plugged-in connector's enforced limit: its own profiles, then the
+        station maximum shared in proportion over the charger's connectors."""
+        now = view.now
+        limits: dict[str, float] = {}
+        by_charger: dict[str, list[str]] = {}
+        for ev in view.plugged:
+            connector = ev.connector
+            limit = self._book.connector_limit_a(
+                connector.charger_id, connector.connector_id, ev.session.session_id, now
+            )
+            limits[connector.key] = connector.max_current_a if limit is None else limit
+            by_charger.setdefault(connector.charger_id, []).append(connector.key)
+        for charger_id, keys in by_charger.items():
+            station_a = self._book.station_limit_a(charger_id, now)
+            total_a = sum(limits[k] for k in keys)
+            if station_a is not None and total_a > station_a:
+                for k in keys:
+                    limits[k] *= station_a / total_a
+        return limits
+
+
+def _split(key: str) -> tuple[str, int]:
+    charger_id, _, connector_id = key.rpartition("/")
+    return charger_id, int(connector_id)

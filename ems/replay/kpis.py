@@ -1,0 +1,99 @@
+"""The numbers an engineer compares strategies by, computed from a replay result."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ems.replay.result import ReplayResult
+
+VIOLATION_TOLERANCE_A = 0.01
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """Energies in kWh, power in kW, currents in A per phase.
+
+    `cost` is the charging energy priced per step (None without prices); `jain_fairness`
+    is Jain's index over the sessions' delivered/requested ratios (1 = perfectly even);
+    `profile_changes` counts changes of a plugged-in connector's allowed current, each of
+    which a charger receives as a profile; `limit_violation_kwh` is the energy drawn above
+    the site phase limits (summed over phases) and the power cap.
+    """
+
+    energy_requested_kwh: float
+    energy_delivered_kwh: float
+    energy_delivered_pct: float
+    sessions_total: int
+    sessions_fully_served: int
+    peak_site_power_kw: float
+    peak_phase_current_a: float
+    limit_violation_steps: int
+    limit_violation_kwh: float
+    cost: float | None
+    jain_fairness: float
+    profile_changes: int
+    wall_seconds: float
+    solve_ms_p50: float
+    solve_ms_p95: float
+    steps: int
+    step_s: float
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return asdict(self)
+
+
+def compute_kpis(result: ReplayResult) -> Kpis:
+    timeline = result.timeline
+    hours = timeline.step_s / 3600.0
+    voltage_v = result.voltage_v
+    requested_wh = sum(s.requested_wh for s in result.sessions)
+    delivered_wh = sum(s.delivered_wh for s in result.sessions)
+
+    site_a = result.site_current_a
+    site_power_w = site_a.sum(axis=1) * voltage_v
+    over_phase_a = np.clip(site_a - timeline.phase_limit_a[:, None], 0.0, None)
+    caps = timeline.power_limit_w
+    over_power_w = np.where(np.isnan(caps), 0.0, np.clip(site_power_w - caps, 0.0, None))
+    violating = (over_phase_a > VIOLATION_TOLERANCE_A).any(axis=1) | (
+        over_power_w > VIOLATION_TOLERANCE_A * voltage_v
+    )
+    over_wh = (over_phase_a.sum(axis=1) * voltage_v + over_power_w) * hours
+    over_wh = np.where(violating, over_wh, 0.0)
+
+    cost: float | None = None
+    if timeline.has_prices:
+        ev_kwh = result.connector_power_w.sum(axis=1) * hours / 1000.0
+        cost = float(np.nansum(ev_kwh * timeline.price_per_kwh))
+
+    ratios = np.array(
+        [min(1.0, s.delivered_wh / s.requested_wh) for s in result.sessions if s.requested_wh > 0]
+    )
+    fairness = (
+        float(ratios.sum() ** 2 / (len(ratios) * (ratios**2).sum()))
+        if len(ratios) and (ratios**2).sum() > 0
+        else 1.0
+    )
+    decide = np.array(result.decide_ms) if result.decide_ms else np.zeros(1)
+    return Kpis(
+        energy_requested_kwh=round(requested_wh / 1000.0, 3),
+        energy_delivered_kwh=round(delivered_wh / 1000.0, 3),
+        energy_delivered_pct=round(100.0 * delivered_wh / requested_wh, 3)
+        if requested_wh > 0
+        else 100.0,
+        sessions_total=len(result.sessions),
+        sessions_fully_served=sum(s.fully_served for s in result.sessions),
+        peak_site_power_kw=round(float(site_power_w.max()) / 1000.0, 3),
+        peak_phase_current_a=round(float(site_a.max()), 3),
+        limit_violation_steps=int(violating.sum()),
+        limit_violation_kwh=round(float(over_wh.sum()) / 1000.0, 3),
+        cost=None if cost is None else round(cost, 3),
+        jain_fairness=round(fairness, 4),
+        profile_changes=result.profile_changes,
+        wall_seconds=round(result.wall_seconds, 3),
+        solve_ms_p50=round(float(np.percentile(decide, 50)), 3),
+        solve_ms_p95=round(float(np.percentile(decide, 95)), 3),
+        steps=timeline.steps,
+        step_s=timeline.step_s,
+    )

@@ -1,0 +1,49 @@
+"""What a replay produced: per step and per session, as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ems.replay.timeline import FloatArray, Timeline
+
+FULLY_SERVED_TOLERANCE_WH = 100.0
+
+
+@dataclass(frozen=True)
+class SessionOutcome:
+    session_id: str
+    connector: str
+    arrival: datetime
+    departure: datetime
+    requested_wh: float
+    delivered_wh: float
+
+    @property
+    def fully_served(self) -> bool:
+        """Delivered within 0.1 kWh of the request."""
+        return self.delivered_wh >= self.requested_wh - FULLY_SERVED_TOLERANCE_WH
+
+
+@dataclass(frozen=True, eq=False)
+class ReplayResult:
+    """One strategy's replay of one scenario.
+
+    Arrays have one row per step: `connector_current_a` (steps × connectors) is each
+    connector's average per-phase current, `connector_power_w` its average power,
+    `site_current_a` (steps × 3) the site's per-phase current including base load.
+    `decide_ms` is the strategy's decision time per step (per solve for `offline`).
+    """
+
+    scenario: str
+    strategy: str
+    timeline: Timeline
+    voltage_v: float
+    connectors: tuple[str, ...]
+    connector_current_a: FloatArray
+    connector_power_w: FloatArray
+    site_current_a: FloatArray
+    sessions: tuple[SessionOutcome, ...]
+    decide_ms: tuple[float, ...]
+    profile_changes: int
+    wall_seconds: float

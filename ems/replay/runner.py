@@ -1,0 +1,65 @@
+"""Replay a scenario under a named strategy."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from ems.replay.baselines import EqualShare, FirstComeFirstServed, Uncontrolled
+from ems.replay.controller_strategy import ControllerStrategy, replay_settings
+from ems.replay.engine import ProgressCallback, ReplayOptions, apply_options, run_replay
+from ems.replay.offline import ScheduleStrategy, plan_offline
+from ems.replay.result import ReplayResult
+from ems.replay.scenario import Scenario
+from ems.replay.strategy import Strategy
+from ems.replay.timeline import build_timeline
+from ems.site import ControlSettings
+from optimizer.solver import Solver
+
+STRATEGIES = ("uncontrolled", "equal", "fcfs", "optimal", "offline")
+"""Every strategy `replay` knows, in the order a comparison lists them."""
+
+
+def replay(
+    scenario: Scenario,
+    strategy: str,
+    options: ReplayOptions | None = None,
+    control: ControlSettings | None = None,
+    progress: ProgressCallback | None = None,
+) -> ReplayResult:
+    """Replay `scenario` under `strategy` (one of `STRATEGIES`).
+
+    `control` tunes the controller of the `optimal` strategy (its time bounds are adapted
+    to the step, see `replay_settings`). For `offline`, `decide_ms` holds the LP solve
+    times and `wall_seconds` includes them.
+    """
+    options = options or ReplayOptions()
+    scenario = apply_options(scenario, options)
+    timeline = build_timeline(scenario, options.step_s)
+    if strategy == "offline":
+        began = time.perf_counter()
+        plan = plan_offline(scenario, timeline)
+        planned_s = time.perf_counter() - began
+        result = run_replay(
+            scenario, timeline, ScheduleStrategy(scenario, plan.current_a), strategy, progress
+        )
+        return replace(
+            result, decide_ms=plan.solve_ms, wall_seconds=result.wall_seconds + planned_s
+        )
+    chosen = _online(strategy, scenario, options, control or ControlSettings())
+    return run_replay(scenario, timeline, chosen, strategy, progress)
+
+
+def _online(
+    name: str, scenario: Scenario, options: ReplayOptions, control: ControlSettings
+) -> Strategy:
+    if name == "uncontrolled":
+        return Uncontrolled()
+    if name == "equal":
+        return EqualShare(scenario.site)
+    if name == "fcfs":
+        return FirstComeFirstServed(scenario.site)
+    if name == "optimal":
+        settings = replay_settings(control, options.step_s)
+        return ControllerStrategy(scenario.site, settings, Solver())
+    raise ValueError(f"unknown strategy {name!r}; choose from {', '.join(STRATEGIES)}")

@@ -1,0 +1,82 @@
+"""A load scenario as plain data: the site, the charging sessions, and the time series
+around them (base load, site limit, prices). Loaded by `adapters.files.scenario`.
+
+Time series are step functions: a value holds from its timestamp until the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ems.site import ConnectorConfig, SiteConfig
+from optimizer.problem import PhaseTriple
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """One driver's visit: plugged in at `arrival`, leaves at `departure`, wants `energy_wh`.
+
+    `connector` is the connector key (`"<charger_id>/<connector_id>"`). `phases` is how many
+    phases the EV's on-board charger uses (1 or 3); a 1-phase EV on a 3-phase connector
+    draws on the connector's first phase only. `battery_wh` sizes the simulated battery
+    whose tail tapers the draw; None uses the default size.
+    """
+
+    session_id: str
+    connector: str
+    arrival: datetime
+    departure: datetime
+    energy_wh: float
+    max_power_w: float
+    phases: int = 3
+    priority: float = 1.0
+    battery_wh: float | None = None
+
+
+@dataclass(frozen=True)
+class BaseLoadPoint:
+    """The site's own load (not ours) per phase, in A, from `at` on."""
+
+    at: datetime
+    current_a: PhaseTriple
+
+
+@dataclass(frozen=True)
+class LimitPoint:
+    """The site limit from `at` on: per phase in A, and optionally a total power cap."""
+
+    at: datetime
+    phase_limit_a: float
+    power_limit_w: float | None = None
+
+
+@dataclass(frozen=True)
+class PricePoint:
+    """The energy price per kWh from `at` on."""
+
+    at: datetime
+    price_per_kwh: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything a replay needs."""
+
+    name: str
+    site: SiteConfig
+    sessions: tuple[SessionSpec, ...]
+    base_load: tuple[BaseLoadPoint, ...] = ()
+    limits: tuple[LimitPoint, ...] = ()
+    prices: tuple[PricePoint, ...] = ()
+
+    @property
+    def start(self) -> datetime:
+        """The earliest moment any input speaks of."""
+        moments = [s.arrival for s in self.sessions]
+        moments += [p.at for p in self.base_load] + [p.at for p in self.limits]
+        moments += [p.at for p in self.prices]
+        return min(moments)
+
+    def connectors_by_key(self) -> dict[str, ConnectorConfig]:
+        return {c.key: c for c in self.site.connectors()}

@@ -1,0 +1,24 @@
+"""Regenerate the reference scenarios in this folder from their seeded generators.
+
+    .venv/bin/python scenarios/generate.py
+
+The generators live in `ems.replay.synthetic`; the same seed always writes the same files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from adapters.files.scenario import write_scenario
+from ems.replay.synthetic import REFERENCE
+
+
+def main() -> None:
+    here = Path(__file__).resolve().parent
+    for name, generate in REFERENCE.items():
+        write_scenario(generate(), here / name)
+        print(f"wrote {here / name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""`ems replay` and `ems compare` write their outputs and print a table."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from adapters.cli.main import cli
+
+SMALL = Path(__file__).resolve().parents[3] / "scenarios" / "small"
+KPI_KEYS = {
+    "energy_requested_kwh",
+    "energy_delivered_kwh",
+    "energy_delivered_pct",
+    "sessions_total",
+    "sessions_fully_served",
+    "peak_site_power_kw",
+    "peak_phase_current_a",
+    "limit_violation_steps",
+    "limit_violation_kwh",
+    "cost",
+    "jain_fairness",
+    "profile_changes",
+    "wall_seconds",
+    "solve_ms_p50",
+    "solve_ms_p95",
+}
+OUTPUTS = ("kpis.json", "sessions.csv", "timeseries.csv", "site_load.png", "sessions.png")
+
+
+def _check_outputs(folder: Path) -> dict[str, object]:
+    for name in OUTPUTS:
+        assert (folder / name).stat().st_size > 0, name
+    assert (folder / "site_load.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    kpis: dict[str, object] = json.loads((folder / "kpis.json").read_text())
+    assert kpis.keys() >= KPI_KEYS
+    return kpis
+
+
+@pytest.mark.parametrize("strategy", ["optimal", "uncontrolled"])
+def test_replay_writes_kpis_tables_and_plots(tmp_path: Path, strategy: str) -> None:
+    result = CliRunner().invoke(
+        cli, ["replay", str(SMALL), "--strategy", strategy, "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 0, result.output
+    kpis = _check_outputs(tmp_path / "out")
+    assert kpis["strategy"] == strategy
+    assert kpis["sessions_total"] == 6
+    sessions = (tmp_path / "out" / "sessions.csv").read_text().splitlines()
+    assert sessions[0].startswith("session_id,connector_id")
+    assert len(sessions) == 7
+    timeseries = (tmp_path / "out" / "timeseries.csv").read_text().splitlines()
+    assert "cp001/1_a" in timeseries[0]
+    assert "energy delivered" in result.output
+
+
+def test_replay_takes_step_and_min_current(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "replay",
+            str(SMALL),
+            "--strategy",
+            "equal",
+            "--step",
+            "900",
+            "--min-current",
+            "0",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    kpis = json.loads((tmp_path / "kpis.json").read_text())
+    assert kpis["step_s"] == 900
+
+
+def test_compare_runs_every_strategy_and_prints_a_table(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["compare", str(SMALL), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for strategy in ("uncontrolled", "equal", "fcfs", "optimal", "offline"):
+        _check_outputs(tmp_path / strategy)
+        assert strategy in result.output
+    comparison = json.loads((tmp_path / "comparison.json").read_text())
+    assert set(comparison) == {"uncontrolled", "equal", "fcfs", "optimal", "offline"}
+    assert (tmp_path / "comparison.png").stat().st_size > 0
+
+
+def test_compare_rejects_an_unknown_strategy(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["compare", str(SMALL), "--out", str(tmp_path), "--strategies", "equal,magic"]
+    )
+    assert result.exit_code == 2
+    assert "magic" in result.output
+
+
+def test_bad_scenario_file_exits_2_naming_file_line_and_column(tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    shutil.copytree(SMALL, folder)
+    with (folder / "sessions.csv").open("a") as handle:
+        handle.write("x9,cp001/1,2025-03-03T20:00:00,2025-03-03T21:00:00Z,5,11,3,1\n")
+    result = CliRunner().invoke(cli, ["replay", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "sessions.csv:8: column arrival:" in result.output

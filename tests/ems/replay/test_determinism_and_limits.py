@@ -1,0 +1,92 @@
+"""Replays are deterministic, keep the limit where they should, and serve everything
+when everything fits."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from ems.replay import STRATEGIES, LimitPoint, ReplayOptions, Scenario, compute_kpis, replay
+from ems.replay.synthetic import small
+
+TIMING_KEYS = {"wall_seconds", "solve_ms_p50", "solve_ms_p95"}
+
+
+def _kpis_without_timing(scenario: Scenario, strategy: str) -> dict[str, object]:
+    values = compute_kpis(replay(scenario, strategy)).as_dict()
+    return {k: v for k, v in values.items() if k not in TIMING_KEYS}
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_replaying_small_twice_gives_the_same_kpis(strategy: str) -> None:
+    scenario = small()
+    assert _kpis_without_timing(scenario, strategy) == _kpis_without_timing(scenario, strategy)
+
+
+def test_replaying_small_twice_gives_the_same_timeseries() -> None:
+    first = replay(small(), "optimal")
+    second = replay(small(), "optimal")
+    assert (first.connector_current_a == second.connector_current_a).all()
+
+
+def test_uncontrolled_exceeds_the_limit_on_small() -> None:
+    kpis = compute_kpis(replay(small(), "uncontrolled"))
+    assert kpis.limit_violation_steps > 0
+    assert kpis.peak_phase_current_a > small().site.limits.phase_limit_a
+    assert kpis.limit_violation_kwh > 0
+
+
+@pytest.mark.parametrize("strategy", ["equal", "fcfs", "optimal", "offline"])
+def test_managed_strategies_never_exceed_the_limit(strategy: str) -> None:
+    result = replay(small(), strategy)
+    kpis = compute_kpis(result)
+    assert kpis.limit_violation_steps == 0
+    assert result.site_current_a.max() <= small().site.limits.phase_limit_a + 0.01
+
+
+def test_optimal_keeps_the_circuit_limit() -> None:
+    scenario = small()
+    result = replay(scenario, "optimal")
+    deck = {c.key for c in scenario.site.connectors() if c.circuit == "deck"}
+    columns = [i for i, key in enumerate(result.connectors) if key in deck]
+    # Every connector on the deck is 1-phase on the same phase, so their sum is its load.
+    assert result.connector_current_a[:, columns].sum(axis=1).max() <= 20.0 + 0.01
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_everything_fits_so_every_strategy_delivers_all(fitting: Scenario, strategy: str) -> None:
+    kpis = compute_kpis(replay(fitting, strategy))
+    assert kpis.energy_delivered_pct == pytest.approx(100.0, abs=0.01)
+    assert kpis.sessions_fully_served == kpis.sessions_total == 4
+    assert kpis.limit_violation_steps == 0
+
+
+@pytest.mark.parametrize("min_current_a", [0.0, 6.0])
+def test_min_current_option_is_applied(fitting: Scenario, min_current_a: float) -> None:
+    result = replay(fitting, "optimal", ReplayOptions(min_current_a=min_current_a))
+    assert compute_kpis(result).energy_delivered_pct == pytest.approx(100.0, abs=0.01)
+
+
+def test_step_is_configurable(fitting: Scenario) -> None:
+    five = replay(fitting, "uncontrolled", ReplayOptions(step_s=300))
+    fifteen = replay(fitting, "uncontrolled", ReplayOptions(step_s=900))
+    assert five.timeline.steps == 3 * fifteen.timeline.steps
+
+
+@pytest.mark.parametrize("strategy", ["equal", "fcfs", "optimal", "offline"])
+def test_a_lowered_limit_is_kept(strategy: str) -> None:
+    scenario = small()
+    start = scenario.start
+    lowered = replace(
+        scenario,
+        limits=(
+            LimitPoint(start + timedelta(hours=1), 30.0),
+            LimitPoint(start + timedelta(hours=3), 40.0),
+        ),
+    )
+    result = replay(lowered, strategy)
+    assert compute_kpis(result).limit_violation_steps == 0
+    assert result.site_current_a[12:36].max() <= 30.0 + 0.01
+    assert result.site_current_a.max() > 30.0
