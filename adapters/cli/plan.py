@@ -1,7 +1,171 @@
-"""Placeholder: `ems plan` is registered here when it lands."""
+"""`ems plan`: a dry-run of the controller. What would be sent, to whom, and why; nothing
+is sent, no network is opened."""
 
 from __future__ import annotations
 
-import click
+import json
+from datetime import UTC, datetime
+from pathlib import Path
 
-COMMANDS: tuple[click.Command, ...] = ()
+import click
+from rich.console import Console
+
+from adapters.files.config import load_config
+from adapters.files.scenario import load_scenario
+from adapters.ocpp.profiles import OCPP16, OCPP201, PROTOCOLS
+from adapters.planning.document import document
+from adapters.planning.dry_run import dry_run, horizon_settings
+from adapters.planning.durations import parse_duration_s
+from adapters.planning.scenario_state import scenario_state
+from adapters.planning.snapshot import Snapshot, load_snapshot
+from adapters.planning.tables import print_dry_run
+from ems.site import ControlSettings, SiteConfig
+
+
+class _Duration(click.ParamType[float]):
+    name = "DURATION"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            return parse_duration_s(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class _Moment(click.ParamType[datetime]):
+    name = "TIME"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 time such as 2025-03-03T09:00:00Z", param, ctx)
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            self.fail(f"{value!r} needs a UTC offset such as Z or +01:00", param, ctx)
+        return moment.astimezone(UTC)
+
+
+_EPILOG = """\b
+Examples:
+  ems plan --config examples/site.toml
+      the config alone: station caps and fallbacks, and their arithmetic
+  ems plan --config examples/site.toml --state examples/snapshots/office-garage.json
+      the profiles for the sessions in the snapshot, as the controller would send them
+  ems plan --config examples/site.toml --state snap.json --horizon 12h --json
+      the 12-hour schedule per connector, as one JSON document
+  ems plan --scenario scenarios/small --at 2025-03-03T10:00:00Z --horizon 4h
+      the state of a replay scenario at 10:00 UTC
+"""
+
+
+@click.command("plan", epilog=_EPILOG)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The site config (site.toml): the site, its circuits, chargers and [control]. "
+    "Required unless --scenario is given.",
+)
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A JSON snapshot of the live state: site meter, chargers (protocol, capabilities), "
+    "connectors with their sessions, draw, energy need and departure. The format is in "
+    "adapters/planning/snapshot.py; an example in examples/snapshots/. Without it: the "
+    "config alone, with no EV plugged in.",
+)
+@click.option(
+    "--at",
+    "at",
+    type=_Moment(),
+    help="The moment to plan for, ISO 8601 with an offset, e.g. 2025-03-03T09:00:00Z. "
+    "Default: the snapshot's 'at', else now. Required with --scenario.",
+)
+@click.option(
+    "--horizon",
+    "horizon_s",
+    type=_Duration(),
+    help="Plan ahead this long, e.g. 30m, 2h, 12h, 1d, in steps of [control] horizon_step_s "
+    "(default 15 min); prints the schedule per connector and the multi-period profiles, "
+    "within each charger's ChargingScheduleMaxPeriods. Sessions need an energy need or a "
+    "departure for a plan over time.",
+)
+@click.option(
+    "--scenario",
+    "scenario_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Plan from a replay scenario folder instead: its site.toml, and at --at the "
+    "sessions plugged in (whole energy request, departure) and the base load. "
+    "Not with --config or --state.",
+)
+@click.option(
+    "--protocol",
+    type=click.Choice(PROTOCOLS),
+    default=None,
+    help=f"The OCPP version of chargers the snapshot does not describe. Default: {OCPP16}; "
+    f"with --scenario {OCPP201} (its session ids are not integers).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
+def plan_command(
+    config_path: Path | None,
+    state_path: Path | None,
+    at: datetime | None,
+    horizon_s: float | None,
+    scenario_dir: Path | None,
+    protocol: str | None,
+    as_json: bool,
+) -> None:
+    """Dry-run the controller: per connector the allowed current per phase, power, state,
+    reason and bottleneck; the site's limit, base load and headroom; the fallbacks and the
+    arithmetic showing they fit; and the exact OCPP payloads it would send to each charger.
+
+    Nothing is sent: the dry-run opens no connection at all.
+    """
+    if scenario_dir is not None:
+        if config_path is not None or state_path is not None:
+            raise click.UsageError(
+                "--scenario brings its own site and state: drop --config/--state"
+            )
+        if at is None:
+            raise click.UsageError("--scenario needs --at: the moment of the scenario to plan")
+        loaded = load_scenario(scenario_dir)
+        site, snapshot = scenario_state(loaded.scenario, at)
+        settings, default_protocol = loaded.control, protocol or OCPP201
+    elif config_path is None:
+        raise click.UsageError("give --config site.toml (or --scenario DIR --at TIME)")
+    else:
+        config = load_config(config_path)
+        site, settings, default_protocol = config.site, config.control, protocol or OCPP16
+        snapshot = Snapshot()
+        if state_path is not None:
+            snapshot = load_snapshot(state_path, site, default_protocol)
+    now = at or snapshot.at or datetime.now(UTC).replace(microsecond=0)
+    _plan(site, settings, snapshot, now, default_protocol, horizon_s, as_json)
+
+
+def _plan(
+    site: SiteConfig,
+    settings: ControlSettings,
+    snapshot: Snapshot,
+    now: datetime,
+    default_protocol: str,
+    horizon_s: float | None,
+    as_json: bool,
+) -> None:
+    if horizon_s is not None:
+        settings = horizon_settings(settings, horizon_s)
+    run = dry_run(site, settings, snapshot, now, default_protocol)
+    if as_json:
+        click.echo(json.dumps(document(run), indent=2))
+    else:
+        print_dry_run(Console(), run)
+
+
+COMMANDS: tuple[click.Command, ...] = (plan_command,)

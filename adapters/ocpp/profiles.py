@@ -206,6 +206,20 @@ def _target_id(command: SetLimit | ClearLimit) -> int:
     return 0 if command.purpose is ProfilePurpose.STATION_MAX else command.connector_id
 
 
+_PROFILE_ID_BASE = {
+    ProfilePurpose.STATION_MAX: 1000,
+    ProfilePurpose.TX_DEFAULT: 2000,
+    ProfilePurpose.TX: 3000,
+}
+
+
+def profile_id_for(purpose: ProfilePurpose, connector_id: int) -> int:
+    """Our chargingProfileId per (purpose, connector): a new limit replaces the one before
+    instead of piling up beside it (strict 2.0.1 chargers refuse a second profile with
+    the same purpose and stack level under another id)."""
+    return _PROFILE_ID_BASE[purpose] + connector_id
+
+
 def render_set_charging_profile(
     command: SetLimit, protocol: str, caps: ChargerCaps, profile_id: int
 ) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from adapters.ocpp.config import OcppSettings
 from adapters.ocpp.connection import OcppConnection
 from adapters.ocpp.profiles import (
     ChargerCaps,
+    profile_id_for,
     render_clear_charging_profile,
     render_set_charging_profile,
 )
@@ -34,7 +35,7 @@ from adapters.ocpp.v16.handlers import ChargePoint16
 from adapters.ocpp.v201.handlers import ChargePoint201
 from adapters.storage.records import Registration
 from adapters.storage.repository import Store
-from ems.commands import ClearLimit, ProfilePurpose, SetLimit
+from ems.commands import ClearLimit, SetLimit
 from ems.events import ChargerCapabilities, ProfileAnswer
 
 LOG = logging.getLogger(__name__)
@@ -45,14 +46,6 @@ _VERSIONS: dict[str, type[OcppConnection]] = {
 }
 NO_SUBPROTOCOL_CLOSE = 1002
 REPLACED_CLOSE = 1000
-
-# Our own chargingProfileId per (purpose, connector): a new limit replaces the one before
-# instead of piling up beside it.
-_PROFILE_ID_BASE = {
-    ProfilePurpose.STATION_MAX: 1000,
-    ProfilePurpose.TX_DEFAULT: 2000,
-    ProfilePurpose.TX: 3000,
-}
 
 OPERATOR_ACTIONS = (
     "remote_start",
@@ -356,7 +349,7 @@ class CentralSystem:
             if connection.capabilities
             else ChargerCaps(number_phases=phases)
         )
-        profile_id = _PROFILE_ID_BASE[command.purpose] + command.connector_id
+        profile_id = profile_id_for(command.purpose, command.connector_id)
         try:
             payload = render_set_charging_profile(command, connection.subprotocol, caps, profile_id)
         except ValueError as error:

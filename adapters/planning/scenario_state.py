@@ -1,0 +1,87 @@
+"""A replay scenario's state at one moment, as a snapshot to plan from.
+
+At `at`: the sessions plugged in (arrived, not yet left) with their energy and departure,
+the EV's per-phase maximum, the base load and the site limit in force. The site meter
+reads the base load alone (the scenario knows no charger draw at `at`). The energy need
+is each session's whole request: what a replay delivered before `at` is not subtracted.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import replace
+from datetime import datetime
+
+from adapters.planning.snapshot import (
+    ChargerSnapshot,
+    ConnectorSnapshot,
+    MeterSnapshot,
+    SessionSnapshot,
+    Snapshot,
+)
+from ems.events import ConnectorStatus
+from ems.replay.engine import ev_max_current_a
+from ems.replay.scenario import Scenario, SessionSpec
+from ems.site import SiteConfig
+
+
+def scenario_state(scenario: Scenario, at: datetime) -> tuple[SiteConfig, Snapshot]:
+    """The scenario's site with the limit in force at `at`, and its state then."""
+    site = _site_at(scenario, at)
+    present = [s for s in scenario.sessions if s.arrival <= at < s.departure]
+    connectors = scenario.connectors_by_key()
+    voltage_v = site.limits.voltage_v
+    chargers: list[ChargerSnapshot] = []
+    for charger in site.chargers:
+        states = tuple(
+            _connector_state(s, ev_max_current_a(connectors[s.connector], s, voltage_v))
+            for s in present
+            if connectors[s.connector].charger_id == charger.id
+        )
+        if states:
+            chargers.append(ChargerSnapshot(charger.id, connectors=states))
+    meter = MeterSnapshot(current_a=_base_load_at(scenario, at), at=at)
+    return site, Snapshot(at=at, meter=meter, chargers=tuple(chargers))
+
+
+def _connector_state(session: SessionSpec, ev_max_a: float) -> ConnectorSnapshot:
+    connector_id = int(session.connector.rpartition("/")[2])
+    return ConnectorSnapshot(
+        connector_id=connector_id,
+        status=ConnectorStatus.CHARGING,
+        session=SessionSnapshot(
+            transaction_id=session.session_id,
+            started=session.arrival,
+            energy_need_wh=session.energy_wh,
+            departure=session.departure,
+            ev_max_current_a=ev_max_a,
+        ),
+    )
+
+
+def _base_load_at(scenario: Scenario, at: datetime) -> tuple[float, float, float]:
+    index = bisect_right([p.at for p in scenario.base_load], at) - 1
+    if index < 0:
+        return (0.0, 0.0, 0.0)
+    a, b, c = scenario.base_load[index].current_a
+    return (a, b, c)
+
+
+def _site_at(scenario: Scenario, at: datetime) -> SiteConfig:
+    """The site with a time-varying limit applied; never above its configured main fuse."""
+    index = bisect_right([p.at for p in scenario.limits], at) - 1
+    if index < 0:
+        return scenario.site
+    point = scenario.limits[index]
+    limits = scenario.site.limits
+    power = limits.power_limit_w
+    if point.power_limit_w is not None:
+        power = point.power_limit_w if power is None else min(power, point.power_limit_w)
+    return replace(
+        scenario.site,
+        limits=replace(
+            limits,
+            phase_limit_a=min(limits.phase_limit_a, point.phase_limit_a),
+            power_limit_w=power,
+        ),
+    )
