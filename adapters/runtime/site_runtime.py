@@ -1,0 +1,309 @@
+"""The live controller of one site: store, central system, meters, controller and status
+server wired together on asyncio.
+
+Every input — what the chargers say, meter readings, the chargers' answers to our
+profiles, and a tick every control period — goes into one queue. A single consumer takes
+what has accumulated and hands it to the controller in a worker thread
+(`asyncio.to_thread`): solving is CPU work, and the event loop must keep answering the
+chargers meanwhile. Only that consumer touches the controller, so there is one call at a
+time and no lock. The commands that come back go out through the dispatcher.
+
+    runtime = SiteRuntime(load_app_config("site.toml"))
+    await runtime.start()
+    ...  # runtime.ocpp_port, runtime.http_port, runtime.view(), runtime.status.snapshot()
+    await runtime.stop()                # or: await runtime.serve(stop_event)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from adapters.files.app_config import VIRTUAL_METER_ID, AppConfig
+from adapters.http.server import StatusServer
+from adapters.modbus.clock import utc_now
+from adapters.modbus.poller import poll_meters
+from adapters.ocpp.server import CentralSystem
+from adapters.runtime.alignment import SampleAligner
+from adapters.runtime.counters import RuntimeCounters
+from adapters.runtime.dispatch import Dispatcher
+from adapters.runtime.meter_intake import MeterIntake
+from adapters.runtime.observed import Observed
+from adapters.runtime.startup import remembered_events
+from adapters.runtime.status import RuntimeStatus
+from adapters.storage.sqlite import SqliteStore
+from ems.commands import Command
+from ems.controller import Controller
+from ems.events import ChargerDisconnected, Event, MeterReading, MeterSample, Tick
+from ems.meter_watch import Mode
+from ems.solver_port import AllocationSolver
+from ems.view import ControllerView
+from optimizer.solver import Solver
+
+LOG = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+MAX_TICK_S = 1.0
+"""Ticks come at least this often, so that a re-plan the controller asks for (a session
+started, the meter went stale) waits at most this long, whatever the control period."""
+READING_TICK_SHARE = 0.5
+"""A site meter reading brings a tick along once this share of the tick interval passed."""
+
+
+class SiteRuntime:
+    """Runs one site until stopped. `clock` gives the real UTC time (injectable for tests);
+    `http` False leaves the status server out."""
+
+    def __init__(
+        self,
+        config: AppConfig,
+        *,
+        clock: Clock = utc_now,
+        solver: AllocationSolver | None = None,
+        http: bool = True,
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self.controller = Controller(config.site, config.control, solver or Solver())
+        self.counters = RuntimeCounters()
+        self.observed = Observed()
+        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._tick_pending = False
+        self._last_tick_s = float("-inf")
+        self._tick_interval_s = min(config.control.period_s, MAX_TICK_S)
+        self.store = SqliteStore(config.store.path)
+        self._aligner = SampleAligner()
+        self.central = CentralSystem(
+            config.ocpp, self.store, self._put_charger_event, self._number_phases
+        )
+        self.meters = MeterIntake(self._put_reading, self.counters)
+        self._dispatcher = Dispatcher(self.central, self._put, self.counters)
+        self._view = self.controller.view(clock())
+        self.status = RuntimeStatus(
+            config,
+            self.central,
+            self.meters,
+            self.observed,
+            self.counters,
+            self.view,
+            clock,
+            self._put,
+        )
+        self._server = StatusServer(config.http, self.status, self.status) if http else None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._started = False
+
+    # lifecycle
+
+    async def start(self) -> None:
+        """Listen for chargers and the operator, poll the meters, and start controlling."""
+        if self._started:
+            raise RuntimeError("the runtime is already started")
+        self._started = True
+        self._log_plan()
+        for event in remembered_events(self.store, self.config.site):
+            # Before anything else runs: cheap bookkeeping, no control step.
+            self.observed.see(event)
+            self.controller.handle(event, self._clock())
+        self._view = self.controller.view(self._clock())
+        try:
+            await self.central.start()
+            if self._server is not None:
+                await self._server.start()
+        except BaseException:
+            await self.central.stop()
+            self.store.close()
+            self._started = False
+            raise
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._consume(), name="controller"),
+            loop.create_task(self._tick(), name="ticks"),
+            loop.create_task(
+                poll_meters(self.config.meters, self.meters, clock=self._clock), name="meters"
+            ),
+        ]
+        LOG.info(
+            "site %s: central system on port %d, status page %s",
+            self.config.site.name,
+            self.ocpp_port,
+            f"on port {self.http_port}" if self._server is not None else "off",
+        )
+
+    async def stop(self) -> None:
+        """Stop controlling, close every socket and flush the store. The chargers keep the
+        fallbacks they were sent; their session profiles lapse on their own."""
+        if not self._started:
+            return
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self._server is not None:
+            await self._server.stop()
+        await self.central.stop()
+        await self._dispatcher.stop()
+        self.store.close()
+        self._started = False
+        LOG.info("site %s: stopped", self.config.site.name)
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Start (unless started), run until `stop` is set, then stop. A part of the
+        runtime that fails (it should not) ends the run too; its error is raised after
+        the shutdown."""
+        if not self._started:
+            await self.start()
+        stopping = asyncio.get_running_loop().create_task(stop.wait())
+        try:
+            await asyncio.wait([stopping, *self._tasks], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            failed = next((t for t in self._tasks if t.done() and not t.cancelled()), None)
+            await self.stop()
+        error = None if failed is None else failed.exception()
+        if failed is not None and error is not None:
+            LOG.critical("%s stopped: %r", failed.get_name(), error)
+            raise error
+
+    async def __aenter__(self) -> SiteRuntime:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # where to reach it
+
+    @property
+    def ocpp_port(self) -> int:
+        return self.central.port
+
+    @property
+    def ocpp_url(self) -> str:
+        """The base URL chargers connect to (their id is appended)."""
+        settings = self.config.ocpp
+        scheme = "wss" if settings.tls_cert is not None else "ws"
+        prefix = f"/{settings.path_prefix}" if settings.path_prefix else ""
+        return f"{scheme}://{settings.host}:{self.ocpp_port}{prefix}"
+
+    @property
+    def http_port(self) -> int | None:
+        return None if self._server is None else self._server.port
+
+    def view(self) -> ControllerView:
+        """The controller's picture after the last batch of events it handled."""
+        return self._view
+
+    # the loop
+
+    def _put(self, event: Event) -> None:
+        self._queue.put_nowait(event)
+
+    def _put_charger_event(self, event: Event) -> None:
+        now_s = asyncio.get_running_loop().time()
+        if not (isinstance(event, MeterSample) and self._aligner.hold(event, now_s)):
+            self._put(event)
+
+    def _put_reading(self, reading: MeterReading) -> None:
+        """A site meter reading goes out with the chargers' samples it covers (see
+        `alignment`), then a tick: a control step works on the freshest reading."""
+        self._put(reading)
+        wanted = self.config.control.site_meter_id
+        if wanted is None or reading.meter_id == wanted:
+            now_s = asyncio.get_running_loop().time()
+            at = reading.at if reading.valid else None
+            for sample in self._aligner.reading(at, now_s):
+                self._put(sample)
+            if now_s - self._last_tick_s >= self._tick_interval_s * READING_TICK_SHARE:
+                self._put_tick()
+
+    def _put_tick(self) -> None:
+        if not self._tick_pending:
+            self._tick_pending = True
+            self._last_tick_s = asyncio.get_running_loop().time()
+            self._put(Tick(self._clock()))
+
+    async def _tick(self) -> None:
+        """Ticks while the meter is silent (the controller must notice it go stale)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self._tick_interval_s)
+            for sample in self._aligner.release(loop.time()):
+                self._put(sample)
+            if loop.time() - self._last_tick_s >= self._tick_interval_s:
+                self._put_tick()
+
+    async def _consume(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            for event in batch:
+                self._before_controller(event)
+            before = self._view
+            commands, self._view = await asyncio.to_thread(self._handle, batch)
+            self._after_controller(before, self._view)
+            self._dispatcher.dispatch(commands)
+
+    def _before_controller(self, event: Event) -> None:
+        """Bookkeeping on the event loop, where the store and the sockets live."""
+        if isinstance(event, Tick):
+            self._tick_pending = False
+        elif isinstance(event, ChargerDisconnected):
+            self._dispatcher.charger_disconnected(event.charger_id)
+        self.observed.see(event)
+
+    def _handle(self, batch: Sequence[Event]) -> tuple[list[Command], ControllerView]:
+        """Runs in the worker thread: the controller and nothing else."""
+        commands: list[Command] = []
+        for event in batch:
+            try:
+                commands.extend(self.controller.handle(event, self._clock()))
+            except Exception:
+                LOG.exception("the controller failed on %r; carrying on", event)
+        return commands, self.controller.view(self._clock())
+
+    def _after_controller(self, before: ControllerView, after: ControllerView) -> None:
+        if after.at is not None and after.at != before.at:
+            self.counters.solves += 1
+            self.counters.solve_seconds_total += (after.solve_ms or 0.0) / 1000.0
+        if after.mode != before.mode:
+            log = LOG.info if after.mode is Mode.NORMAL else LOG.warning
+            log("controller mode: %s — %s", after.mode.value, after.mode_reason)
+
+    # wiring
+
+    def _number_phases(self, charger_id: str, connector_id: int) -> int:
+        connector = self.config.site.connector(charger_id, connector_id)
+        return 3 if connector is None else len(connector.phases)
+
+    def _log_plan(self) -> None:
+        site = self.config.site
+        LOG.info(
+            "site %s: limit %.0f A per phase, %d chargers, %d connectors",
+            site.name,
+            site.limits.phase_limit_a,
+            len(site.chargers),
+            len(site.connectors()),
+        )
+        meter = self.config.site_meter
+        if meter is not None and meter.id == VIRTUAL_METER_ID:
+            LOG.warning(
+                "no site meter in [[meters]]: assuming the worst configured base load, "
+                "%s A per phase, at all times",
+                "/".join(f"{a:g}" for a in site.worst_base_load_a),
+            )
+        elif meter is not None and meter.is_virtual:
+            LOG.info("site meter %s is virtual: its configured load is the base load", meter.id)
+        for line in self.controller.fallbacks.explanation:
+            LOG.info("fallback: %s", line)
+        LOG.info("store: %s", self.config.store.path)

@@ -1,0 +1,178 @@
+"""The running site as the status server shows it, and what an operator may do to it.
+
+`RuntimeStatus` implements the status server's `StatusSource` and `OperatorActions`. It
+assembles each snapshot from data already in memory — the controller's last view (built
+after every batch of events, off the event loop), the central system's connections, the
+meters' last readings, the facts observed on the way and the counters — so a request
+never waits for the controller or the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from adapters.files.app_config import AppConfig
+from adapters.http.snapshot import (
+    AllocationSnapshot,
+    ChargerSnapshot,
+    ConnectorSnapshot,
+    MeasuredPhaseCurrents,
+    SessionSnapshot,
+    SiteSnapshot,
+    StatusSnapshot,
+)
+from adapters.http.source import RemoteStopResult
+from adapters.ocpp.results import CallStatus
+from adapters.ocpp.server import CentralSystem
+from adapters.runtime.counters import RuntimeCounters
+from adapters.runtime.meter_intake import MeterIntake
+from adapters.runtime.observed import ChargerFacts, Observed
+from ems.events import Event, SiteLimitChanged
+from ems.view import ConnectorView, ControllerView
+
+LOG = logging.getLogger(__name__)
+
+_UNKNOWN: MeasuredPhaseCurrents = (None, None, None)
+
+
+class RuntimeStatus:
+    def __init__(
+        self,
+        config: AppConfig,
+        central: CentralSystem,
+        meters: MeterIntake,
+        observed: Observed,
+        counters: RuntimeCounters,
+        view: Callable[[], ControllerView],
+        clock: Callable[[], datetime],
+        put: Callable[[Event], None],
+    ) -> None:
+        self._config = config
+        self._central = central
+        self._meters = meters
+        self._observed = observed
+        self._counters = counters
+        self._view = view
+        self._clock = clock
+        self._put = put
+        self.override_limit_a: float | None = None
+        """The operator's cap on the site limit, per phase; None for the configured one."""
+
+    # StatusSource
+
+    def snapshot(self) -> StatusSnapshot:
+        now = self._clock()
+        view = self._view()
+        return StatusSnapshot(
+            at=now,
+            site=self._site(view, now),
+            chargers=tuple(self._charger(c.id) for c in self._config.site.chargers),
+            connectors=tuple(self._connector(c) for c in view.connectors),
+            sessions=self._sessions(),
+            allocation=_allocation(view),
+            counters=self._counters.snapshot(),
+        )
+
+    def _site(self, view: ControllerView, now: datetime) -> SiteSnapshot:
+        site = self._config.site
+        meter_id = self._config.control.site_meter_id
+        reading = self._meters.reading(meter_id)
+        health = self._meters.health(meter_id)
+        current: MeasuredPhaseCurrents = _UNKNOWN
+        if reading is not None and reading.valid:
+            current = reading.current_a
+        age_s = None
+        if health is not None and health.age_s is not None:
+            age_s = health.age_s + max((now - health.at).total_seconds(), 0.0)
+        configured = site.limits.phase_limit_a
+        limit = configured if self.override_limit_a is None else self.override_limit_a
+        return SiteSnapshot(
+            name=site.name,
+            limit_a=(limit, limit, limit),
+            configured_limit_a=configured,
+            override_limit_a=self.override_limit_a,
+            power_limit_w=site.limits.power_limit_w,
+            current_a=current,
+            base_load_a=view.base_load_a,
+            mode=view.mode.value,
+            meter_age_s=age_s,
+            meter_valid=reading is not None and reading.valid,
+            meter_reason=None if reading is None else reading.reason,
+            meter_stale_after_s=self._config.control.meter_stale_s,
+        )
+
+    def _charger(self, charger_id: str) -> ChargerSnapshot:
+        facts = self._observed.chargers.get(charger_id, ChargerFacts())
+        return ChargerSnapshot(
+            id=charger_id,
+            protocol=self._central.protocol_of(charger_id) or facts.protocol,
+            connected=self._central.is_connected(charger_id),
+            vendor=facts.vendor,
+            model=facts.model,
+            last_seen=facts.last_seen,
+        )
+
+    def _connector(self, connector: ConnectorView) -> ConnectorSnapshot:
+        facts = self._observed.connectors.get(connector.key)
+        return ConnectorSnapshot(
+            charger_id=connector.charger_id,
+            connector_id=connector.connector_id,
+            status=connector.status,
+            allowed_a=connector.allowed_a,
+            drawn_a=connector.drawn_a if connector.drawn_a is not None else _UNKNOWN,
+            power_w=None if facts is None else facts.power_w,
+            state=connector.state,
+            reason=connector.reason,
+            session_id=connector.transaction_id,
+            energy_wh=self._observed.session_energy_wh(connector.key),
+        )
+
+    def _sessions(self) -> tuple[SessionSnapshot, ...]:
+        return tuple(
+            SessionSnapshot(
+                id=session.transaction_id,
+                charger_id=session.charger_id,
+                connector_id=session.connector_id,
+                started_at=session.started_at,
+                energy_wh=self._observed.session_energy_wh(key),
+                id_token=session.id_token,
+            )
+            for key, session in sorted(self._observed.sessions.items())
+        )
+
+    # OperatorActions
+
+    def override_limit(self, limit_a: float | None) -> None:
+        """Cap the site at `limit_a` per phase (never above the configured limit), or
+        restore the configured limit with None. The controller re-plans at once."""
+        configured = self._config.site.limits.phase_limit_a
+        if limit_a is not None and not 0 <= limit_a <= configured:
+            raise ValueError(f"must be between 0 and the configured {configured:g} A")
+        self.override_limit_a = None if limit_a is None or limit_a >= configured else limit_a
+        in_force = configured if self.override_limit_a is None else self.override_limit_a
+        reason = "operator override" if self.override_limit_a is not None else "override cleared"
+        LOG.warning("site limit %g A per phase (%s)", in_force, reason)
+        self._put(SiteLimitChanged(self._clock(), in_force, reason=reason))
+
+    async def remote_stop(self, transaction_id: str) -> RemoteStopResult:
+        charger_id = self._observed.charger_of(transaction_id)
+        if charger_id is None:
+            return RemoteStopResult(False, "Unknown", f"no open transaction {transaction_id}")
+        result = await self._central.remote_stop(charger_id, transaction_id)
+        detail = result.error_description
+        if result.status == CallStatus.OFFLINE:
+            detail = detail or f"{charger_id} is not connected"
+        return RemoteStopResult(result.accepted, result.status, detail)
+
+
+def _allocation(view: ControllerView) -> AllocationSnapshot | None:
+    if view.at is None or view.solve_status is None:
+        return None
+    return AllocationSnapshot(
+        status=view.solve_status,
+        binding=view.binding,
+        solve_ms=view.solve_ms or 0.0,
+        at=view.at,
+    )

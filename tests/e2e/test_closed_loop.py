@@ -1,0 +1,169 @@
+"""The closed loop on loopback: site meter simulator + ten simulated chargers (OCPP 1.6 and
+2.0.1, 3-phase and 1-phase on every site phase) + the live runtime, each in-process.
+
+Site: 80 A per phase, base load (8, 6, 10) A, worst base load 20 A per phase. The EVs
+want far more than the site has (8 connectors share L2), so the limit binds throughout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters.modbus.faults import FaultKind, FaultWindow
+from ems.commands import ProfilePurpose
+from ems.meter_watch import Mode
+from ems.phases import spread
+from ems.view import ConnectorView
+from tests.e2e.rig import PHASE_NAMES, STATIONS, Rig, plug_in_all, start_rig, wait_until
+
+LIMIT_A = 80.0
+BASE_A = (8.0, 6.0, 10.0)
+WORST_A = (20.0, 20.0, 20.0)
+VALIDITY_S = 20
+BACKDATE_S = 5
+CONTROL = f"""\
+period_s = 0.5
+meter_stale_s = 2
+meter_recover_readings = 3
+deadband_a = 0.2
+deadband_pct = 1
+min_update_interval_s = 0.5
+pause_dwell_s = 2
+profile_validity_s = {VALIDITY_S}
+start_schedule_backdate_s = {BACKDATE_S}
+taper_margin_a = 1.0
+taper_detect_s = 1.5
+probe_interval_s = 600
+sample_stale_s = 5"""
+SETTLE_S = 20.0
+TOLERANCE_A = 0.05
+"""Rounding in the meter's registers."""
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    rig = await start_rig(
+        tmp_path, STATIONS, base_a=BASE_A, limit_a=LIMIT_A, worst_a=WORST_A, control=CONTROL
+    )
+    try:
+        await plug_in_all(rig)
+        await wait_until(lambda: settled(rig), SETTLE_S, "every session on a TX profile")
+        yield rig
+    finally:
+        await rig.close()
+
+
+def settled(rig: Rig) -> bool:
+    """Every EV charges under a session profile of the controller, in normal mode."""
+    if rig.runtime.view().mode is not Mode.NORMAL:
+        return False
+    for sim in rig.chargers.values():
+        tx = [p for p in sim.store.profiles if p.purpose is ProfilePurpose.TX]
+        if not tx or not any(sim.draw_a(1)):
+            return False
+    return all(c.state == "charging" for c in rig.runtime.view().connectors)
+
+
+def assert_under_limit(rig: Rig) -> None:
+    current = rig.site_current_a()
+    for name, value in zip(PHASE_NAMES, current, strict=True):
+        assert value <= LIMIT_A + TOLERANCE_A, f"site {name} at {value:.1f} A over {LIMIT_A} A"
+
+
+def others_allowed_a(rig: Rig, but: str) -> float:
+    """The per-phase allowances of every connector but `but`'s, summed over phases."""
+    return sum(sum(c.allowed_a) for c in rig.runtime.view().connectors if c.charger_id != but)
+
+
+async def test_site_current_stays_under_the_limit_on_every_phase(rig: Rig) -> None:
+    for _ in range(30):
+        assert_under_limit(rig)
+        await asyncio.sleep(0.1)
+    measured = rig.runtime.status.snapshot().site.current_a
+    assert all(v is not None and v <= LIMIT_A + TOLERANCE_A for v in measured)
+    drawn = rig.drawn_a()
+    assert min(drawn) > 0.5 * (LIMIT_A - max(BASE_A)), f"the site is left unused: {drawn}"
+
+
+async def steady_value(rig: Rig, value: Callable[[], float], hold_s: float = 1.5) -> float:
+    """`value()` once it has held still for `hold_s` (the allocation has settled)."""
+    held = {"value": value(), "since": asyncio.get_running_loop().time()}
+
+    def still() -> bool:
+        now, current = asyncio.get_running_loop().time(), value()
+        if abs(current - held["value"]) > 0.05:
+            held["value"], held["since"] = current, now
+        return now - held["since"] >= hold_s
+
+    await wait_until(still, 10, "a steady allocation")
+    return held["value"]
+
+
+async def test_capacity_moves_to_others_when_an_ev_tapers(rig: Rig) -> None:
+    taper = "CP06"
+
+    def tapered() -> ConnectorView:
+        return next(c for c in rig.runtime.view().connectors if c.charger_id == taper)
+
+    before = await steady_value(rig, lambda: others_allowed_a(rig, taper))
+    allowed_before = tapered().limit_a
+    rig.evs[taper].soc_pct = 95.0  # a 32 A EV that now takes only 8 A
+    await wait_until(lambda: tapered().taper_bound_a is not None, 10, f"{taper} seen drawing less")
+    await wait_until(
+        lambda: others_allowed_a(rig, taper) > before + 3.0,
+        10,
+        f"the others' allowance to rise from {before:.1f} A when {taper} tapers",
+    )
+    assert tapered().limit_a < allowed_before
+    for _ in range(20):
+        assert_under_limit(rig)
+        await asyncio.sleep(0.1)
+
+
+async def test_meter_outage_brings_conservative_mode_and_recovery(rig: Rig) -> None:
+    meter = rig.meter
+    meter.faults = (FaultWindow(FaultKind.SILENCE, meter.sim_time(), meter.sim_time() + 1e6),)
+    await wait_until(lambda: rig.runtime.view().mode is Mode.CONSERVATIVE, 10, "conservative mode")
+    await wait_until(
+        lambda: rig.runtime.status.snapshot().site.mode == "conservative",
+        2,
+        "the status API to say conservative",
+    )
+    await wait_until(
+        lambda: rig.runtime.view().base_load_a == WORST_A, 5, "the worst base load assumed"
+    )
+    view = rig.runtime.view()
+    assert all(total <= LIMIT_A + 1e-6 for total in view.allowed_total_a)
+    snapshot = rig.runtime.status.snapshot()
+    assert not snapshot.site.meter_valid
+    assert snapshot.counters.meter_errors > 0
+    for _ in range(10):
+        assert_under_limit(rig)
+        await asyncio.sleep(0.1)
+
+    meter.faults = ()
+    await wait_until(lambda: rig.runtime.view().mode is Mode.NORMAL, 10, "normal mode again")
+    assert rig.runtime.status.snapshot().site.meter_valid
+
+
+async def test_a_stopped_controller_leaves_every_charger_on_a_fallback_that_fits(
+    rig: Rig,
+) -> None:
+    fallbacks = {c.key: c.fallback_a for c in rig.runtime.view().connectors}
+    await rig.stop_controller()
+    # Let the chargers' clock run past the end of every session profile.
+    rig.clock.offset = timedelta(seconds=BACKDATE_S + VALIDITY_S + 60)
+    total = [0.0, 0.0, 0.0]
+    for connector in rig.site.connectors():
+        limit = rig.chargers[connector.charger_id].limit_a(connector.connector_id)
+        assert limit == pytest.approx(fallbacks[connector.key]), connector.key
+        for phase, value in enumerate(spread(connector.phases, limit)):
+            total[phase] += value
+    for phase, value in enumerate(total):
+        room = LIMIT_A - WORST_A[phase]
+        assert value <= room + 1e-6, f"fallbacks sum to {value} A on {PHASE_NAMES[phase]}"
