@@ -101,7 +101,7 @@ def parse_ocpp_section(data: Mapping[str, Any], path: Path | str, text: str) -> 
         if expected is None:
             raise fail(name, f"unknown setting (known: {', '.join(sorted(_FIELDS))})")
         if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
-            raise fail(name, f"must be a {_type_name(expected)} (got {value!r})")
+            raise fail(name, f"must be {_type_name(expected)} (got {value!r})")
         values[name] = value
 
     settings: dict[str, Any] = {}
@@ -196,5 +196,6 @@ def _parse_token(entry: Any, index: int, fail: Any) -> TokenRecord:
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
     if isinstance(expected, tuple):
-        return "number"
-    return {str: "string", int: "integer", bool: "boolean", list: "list", dict: "table"}[expected]
+        return "a number"
+    names = {str: "a string", int: "an integer", bool: "a boolean", list: "a list", dict: "a table"}
+    return names[expected]
