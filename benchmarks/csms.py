@@ -1,7 +1,7 @@
 """Central-system scale benchmark: N chargers on 127.0.0.1 against three servers.
 
-    .venv/bin/python benchmarks/csms.py            # N = 100, 1000, 2000
-    .venv/bin/python benchmarks/csms.py --quick    # N = 100, 500
+    .venv/bin/python -m benchmarks.csms            # N = 100, 1000, 2000
+    .venv/bin/python -m benchmarks.csms --quick    # N = 100, 500
 
 Servers, each in its own process (measured through /proc: CPU seconds, peak RSS):
   echo  a bare `websockets` server echoing every frame (the transport floor);
@@ -191,7 +191,8 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [
                 sys.executable,
-                str(Path(__file__).resolve()),
+                "-m",
+                "benchmarks.csms",
                 "--serve",
                 kind,
                 "--port",
