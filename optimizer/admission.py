@@ -58,7 +58,8 @@ def admit(params: Parameters, ids: tuple[str, ...], rows: FloatArray, rhs: Float
     candidates = params.present & ~params.need_met & ~below_min
     minimums = np.where(candidates, params.min_a, 0.0)
     admitted = candidates.copy()
-    if np.any(rows @ minimums > rhs + FIT_TOLERANCE_A):
+    # einsum, not `@`: see the note on BLAS threads in `assemble`
+    if np.any(np.einsum("kn,n->k", rows, minimums) > rhs + FIT_TOLERANCE_A):
         admitted[:] = False
         load = np.zeros_like(rhs)
         for c in admission_order(params, ids, candidates):

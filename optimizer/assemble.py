@@ -12,6 +12,9 @@ from optimizer.parameters import FloatArray, Parameters
 BINDING_TOLERANCE = 1e-6
 NOISE_A = 1e-9
 
+# Products of the (T, N) arrays use einsum, not `@`: numpy's BLAS spreads a large enough
+# matrix product over threads, and waking them on a busy host can cost milliseconds.
+
 
 def row_names(layout: Layout) -> list[str]:
     """Names of the per-step row templates, in Layout order."""
@@ -28,7 +31,7 @@ def binding_names(
     """Constraints at their limit in the first step, plus energy needs met over the horizon."""
     now = current[0]
     rhs = params.row_rhs[0]
-    load = rows @ now
+    load = np.einsum("kn,n->k", rows, now)
     has_member = (rows > 0.0).any(axis=1)
     full = has_member & (load >= rhs - BINDING_TOLERANCE * np.maximum(1.0, np.abs(rhs)))
     names = [name for name, hit in zip(row_names(layout), full, strict=True) if hit]
@@ -55,6 +58,17 @@ def clean(current: FloatArray, upper: FloatArray) -> FloatArray:
     return result
 
 
+def _states(params: Parameters, admission: Admission) -> list[ConnectorState]:
+    return [
+        ConnectorState.IDLE
+        if not present
+        else ConnectorState.CHARGING
+        if reason is None
+        else ConnectorState.PAUSED
+        for present, reason in zip(params.present.tolist(), admission.reasons, strict=True)
+    ]
+
+
 def allocation_of(
     layout: Layout,
     params: Parameters,
@@ -64,33 +78,51 @@ def allocation_of(
     binding: tuple[str, ...],
     solve_ms: float,
 ) -> Allocation:
-    """current (T, N) per-phase currents, already within bounds."""
-    phase_current = current.T[:, :, None] * params.draws[:, None, :]
-    power = current.T * (params.phase_count * params.voltage_v)[:, None]
-    site = params.base_a + phase_current.sum(axis=0)
+    """current (T, N) per-phase currents, already within bounds.
+
+    The tuples are built in bulk: one `tolist` per array, and a connector's per-phase
+    triples are zipped from its own current series (or zeros on phases it does not draw
+    on), since its current on a phase is its per-phase current times 1 or 0. Connectors
+    that get nothing over the whole horizon share one set of zero tuples.
+    """
+    steps = current.shape[0]
+    by_connector = current.T
+    powers = (by_connector * (params.phase_count * params.voltage_v)[:, None]).tolist()
+    site = params.base_a + np.einsum("tn,np->tp", current, params.draws)
+    zeros = (0.0,) * steps
+    zero_triples = ((0.0, 0.0, 0.0),) * steps
+    gets_current: list[bool] = np.asarray(by_connector.any(axis=1)).tolist()
     connectors = []
-    for c, cid in enumerate(layout.connector_ids):
-        reason = admission.reasons[c]
-        if not params.present[c]:
-            state = ConnectorState.IDLE
-        elif reason is not None:
-            state = ConnectorState.PAUSED
-        else:
-            state = ConnectorState.CHARGING
-        connectors.append(
-            ConnectorAllocation(
-                connector_id=cid,
-                current_a=tuple(current[:, c].tolist()),
-                phase_current_a=tuple(map(tuple, phase_current[c].tolist())),
-                power_w=tuple(power[c].tolist()),
-                state=state,
-                reason=reason,
+    for cid, series, power, on, live, state, reason in zip(
+        layout.connector_ids,
+        by_connector.tolist(),
+        powers,
+        (params.draws > 0.0).tolist(),
+        gets_current,
+        _states(params, admission),
+        admission.reasons,
+        strict=True,
+    ):
+        if live:
+            current_a = tuple(series)
+            phase_current_a = tuple(
+                zip(
+                    current_a if on[0] else zeros,
+                    current_a if on[1] else zeros,
+                    current_a if on[2] else zeros,
+                    strict=True,
+                )
             )
+            power_w = tuple(power)
+        else:
+            current_a, phase_current_a, power_w = zeros, zero_triples, zeros
+        connectors.append(
+            ConnectorAllocation(cid, current_a, phase_current_a, power_w, state, reason)
         )
     return Allocation(
         status=status,
         connectors=tuple(connectors),
         binding=binding,
         solve_ms=solve_ms,
-        site_current_a=tuple(map(tuple, site.tolist())),
+        site_current_a=tuple(zip(*site.T.tolist(), strict=True)),
     )

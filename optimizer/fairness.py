@@ -1,71 +1,174 @@
 """Weighted max-min fair shares by progressive filling (water-filling), per step.
 
-Every sharing connector c draws x_c = clip(w_c · z, lb_c, ub_c) for a common water level
-z. The level rises until a row (a site phase, a circuit phase, the power cap) is full;
-the connectors in that row are frozen where they are, and the level keeps rising for the
+Every sharing connector c draws x_c = clip(w_c · z, lb_c, ub_c) for a water level z. The
+level rises until a row (a site phase, a circuit phase, the power cap) is full; the
+connectors in that row are frozen where they are, and the level keeps rising for the
 others. A connector whose own maximum is below the level stops at its maximum and does
 not hold the others back. The result is the leximin allocation of the weighted shares
 x_c / w_c: no share can grow without shrinking a share that is already smaller.
 
-All rows have non-negative coefficients, so each row's load is non-decreasing and
-piecewise linear in z, with breakpoints where a connector leaves its lower bound
-(lb_c / w_c) or reaches its upper bound (ub_c / w_c). Each round finds, by binary search
-over the breakpoints, the last one at which every row still fits; between it and the
-next one every load is linear, so the level at which the first row fills is exact.
+Rows fill in rounds, many at once. In a round every row r gets its fill level z_r: the
+highest level at which it still fits while its free members rise (frozen members stay
+put). Freezing a connector only lowers the load of its rows, so a row's level can only
+go up from round to round. A row whose level is not above the level of any row it shares
+a free connector with therefore fills at exactly z_r in the one-row-at-a-time order too:
+none of its members can be frozen earlier. All such rows fill in the same round. Rows on
+different circuits fill together; a round is needed per layer of overlap (the phases of
+one circuit sharing three-phase connectors, a circuit and its parent), not per row.
+
+A row's load is non-decreasing and piecewise linear in z, with breakpoints where a
+connector leaves its lower bound (lb_c / w_c) or reaches its upper bound (ub_c / w_c).
+Each row's level is found by binary search over the breakpoints for the last one at
+which the row fits; between it and the next one its load is linear, so the level is
+exact. Rows are kept sparse, as (row, connector, coefficient) entries, since each
+connector sits in only a few rows. Steps where every upper bound fits, and rows that
+never fill even with every connector at its upper bound, take no part in the rounds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from optimizer.parameters import BoolArray, FloatArray
 
+IntArray = np.ndarray[Any, np.dtype[np.intp]]
+
 SATURATION_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
-class _Filling:
-    """Connectors of the steps being filled: x_c(z) = clip(w_c z, lb_c, ub_c) if free."""
+class _Entries:
+    """The non-zero coefficients of the rows, ordered by row (and also indexed by connector)."""
 
-    weight: FloatArray
-    lb: FloatArray
-    ub: FloatArray
-    fixed: FloatArray
-    free: BoolArray
-
-    def at(self, z: FloatArray) -> FloatArray:
-        rising = np.clip(z[:, None] * self.weight[None, :], self.lb, self.ub)
-        return np.where(self.free, rising, self.fixed)
-
-
-def _fits(x: FloatArray, rows: FloatArray, rhs: FloatArray) -> BoolArray:
-    """(T,) every row's load is within its right-hand side."""
-    return np.asarray((x @ rows.T <= rhs).all(axis=1))
+    row: IntArray
+    conn: IntArray
+    coef: FloatArray
+    row_start: IntArray
+    """(K,) first entry of each row (every row has at least one entry)."""
+    by_conn: IntArray
+    """Permutation that orders the entries by connector."""
+    conn_start: IntArray
+    """First entry (in `by_conn` order) of each connector listed in `conns`."""
+    conns: IntArray
+    """Connectors that sit in at least one row."""
 
 
-def _last_fitting_breakpoint(
-    breakpoints: FloatArray,
-    z: FloatArray,
-    rows: FloatArray,
-    rhs: FloatArray,
-    filling: _Filling,
-) -> tuple[FloatArray, FloatArray]:
-    """Per step, the highest breakpoint >= z that fits (else z) and the next one (or inf)."""
+def _entries(row: IntArray, conn: IntArray, coef: FloatArray) -> _Entries:
+    """Entries from (row, connector, coefficient) sorted by row, rows numbered 0, 1, ..."""
+    by_conn = np.argsort(conn, kind="stable")
+    conn_sorted = conn[by_conn]
+    conn_start = np.flatnonzero(np.diff(conn_sorted, prepend=-1))
+    return _Entries(
+        row=row,
+        conn=conn,
+        coef=coef,
+        row_start=np.flatnonzero(np.diff(row, prepend=-1)),
+        by_conn=by_conn,
+        conn_start=conn_start,
+        conns=conn_sorted[conn_start],
+    )
+
+
+def _rows_kept(entries: _Entries, keep: BoolArray) -> _Entries:
+    """The entries of the rows where `keep` (K,) holds, renumbered."""
+    kept = keep[entries.row]
+    number = np.cumsum(keep) - 1
+    return _entries(number[entries.row[kept]], entries.conn[kept], entries.coef[kept])
+
+
+def _row_sum(values: FloatArray, entries: _Entries) -> FloatArray:
+    return np.asarray(np.add.reduceat(values, entries.row_start, axis=1))
+
+
+def _row_min(values: FloatArray, entries: _Entries) -> FloatArray:
+    return np.asarray(np.minimum.reduceat(values, entries.row_start, axis=1))
+
+
+def _connector_min(values: FloatArray, entries: _Entries, n: int) -> FloatArray:
+    """(S, N) minimum over each connector's entries of `values` (S, E); inf if it has none."""
+    result = np.full((values.shape[0], n), np.inf)
+    if len(entries.conns):
+        by_conn = values[:, entries.by_conn]
+        result[:, entries.conns] = np.minimum.reduceat(by_conn, entries.conn_start, axis=1)
+    return result
+
+
+@dataclass(frozen=True)
+class _Round:
+    """The steps still filling, seen per entry: load_e(z) = clip(slope_e z, lo_e, hi_e).
+
+    Bounds and slope are already multiplied by the entry's coefficient.
+    """
+
+    slope_per_level: FloatArray
+    """(E,) coefficient × weight of the entry's connector."""
+    lo: FloatArray
+    """(S, E) coefficient × lower bound of a free connector, × its frozen value otherwise."""
+    hi: FloatArray
+    start: FloatArray
+    """(S, E) lb / w of a free connector (it rises from there), inf if frozen."""
+    stop: FloatArray
+    """(S, E) ub / w of a free connector (it stops rising there), inf if frozen."""
+
+    def load(self, level: FloatArray, entries: _Entries) -> FloatArray:
+        """(S, K) every row's load when its free members stand at its `level` (S, K)."""
+        at = level[:, entries.row] * self.slope_per_level
+        np.maximum(at, self.lo, out=at)
+        np.minimum(at, self.hi, out=at)
+        return _row_sum(at, entries)
+
+    def slope(self, level: FloatArray, entries: _Entries) -> FloatArray:
+        """(S, K) rate at which each row's load grows just above its `level` (S, K)."""
+        z = level[:, entries.row]
+        rising = (self.start <= z) & (z < self.stop)
+        return _row_sum(rising * self.slope_per_level, entries)
+
+
+def _fill_levels(
+    filling: _Round, entries: _Entries, rhs: FloatArray, breakpoints: FloatArray
+) -> FloatArray:
+    """(S, K) per row, the level at which it fills; inf if it never does."""
     count = len(breakpoints)
-    lo = np.full(len(z), -1)
-    hi = np.full(len(z), count)
-    while (hi - lo > 1).any():
-        open_ = hi - lo > 1
+    top = _row_sum(filling.hi, entries)
+    lo = np.full(rhs.shape, -1)
+    hi = np.full(rhs.shape, count)
+    open_ = top > rhs
+    while open_.any():
         mid = (lo + hi) // 2
-        level = np.maximum(breakpoints[np.clip(mid, 0, count - 1)], z)
-        ok = _fits(filling.at(level), rows, rhs)
+        ok = filling.load(breakpoints[np.clip(mid, 0, count - 1)], entries) <= rhs
         lo = np.where(open_ & ok, mid, lo)
         hi = np.where(open_ & ~ok, mid, hi)
-    z_lo = np.where(lo >= 0, np.maximum(breakpoints[np.clip(lo, 0, count - 1)], z), z)
+        open_ &= hi - lo > 1
+    z_lo = np.where(lo >= 0, breakpoints[np.clip(lo, 0, count - 1)], 0.0)
     z_hi = np.where(hi < count, breakpoints[np.clip(hi, 0, count - 1)], np.inf)
-    return z_lo, z_hi
+    slope = filling.slope(z_lo, entries)
+    headroom = np.maximum(rhs - filling.load(z_lo, entries), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(slope > 0.0, headroom / slope, np.inf)
+    level = np.minimum(z_lo + ratio, z_hi)
+    return np.where(top > rhs, level, np.inf)
+
+
+def _freeze_levels(
+    level: FloatArray, free: BoolArray, entries: _Entries, n: int
+) -> tuple[FloatArray, FloatArray]:
+    """Per connector (S, N): the lowest fill level of its rows, and the level it freezes at.
+
+    `level` (S, K) is each row's fill level, `free` (S, E) marks entries of free
+    connectors. A row fills in this round when its level is not above (up to the
+    tolerance) the level of any row it shares a free connector with; a connector freezes
+    at the lowest level of its rows that fill, inf if none does.
+    """
+    first = _connector_min(np.where(free, level[:, entries.row], np.inf), entries, n)
+    neighbours = _row_min(np.where(free, first[:, entries.conn], np.inf), entries)
+    fills = np.isfinite(level) & (
+        level <= neighbours * (1.0 + SATURATION_TOLERANCE) + SATURATION_TOLERANCE
+    )
+    filled_at = np.where(fills, level, np.inf)[:, entries.row]
+    return first, _connector_min(np.where(free, filled_at, np.inf), entries, n)
 
 
 def fair_shares(
@@ -78,34 +181,38 @@ def fair_shares(
     `rows @ x[t] <= rhs[t]` (up to rounding).
     """
     ub = np.maximum(ub, lb)
-    x = lb.copy()
-    free = ub > lb
-    z = np.zeros(x.shape[0])
-    member = (rows > 0.0).astype(np.float64)
+    n = rows.shape[1]
+    row, conn = np.nonzero(rows > 0.0)
+    numbered = np.cumsum(np.diff(row, prepend=-1) > 0) - 1
+    entries = _entries(numbered, conn, rows[row, conn])
+    rhs = rhs[:, row[entries.row_start]]
+    over: BoolArray = _row_sum(ub[:, entries.conn] * entries.coef, entries) > rhs
+    unlimited = np.logical_not(over.any(axis=1))
+    x = np.where(unlimited[:, None], ub, lb)
+    free = (ub > lb) & ~unlimited[:, None]
+    can_fill = np.asarray(over[~unlimited].any(axis=0))
+    entries = _rows_kept(entries, can_fill)
+    rhs = rhs[:, can_fill]
     while free.any():
         steps = np.flatnonzero(free.any(axis=1))
-        low, high, fixed, open_ = lb[steps], ub[steps], x[steps], free[steps]
-        filling = _Filling(weight, low, high, fixed, open_)
+        low, high, open_, frozen = lb[steps], ub[steps], free[steps], x[steps]
         starts, stops = low / weight, high / weight
+        filling = _Round(
+            slope_per_level=weight[entries.conn] * entries.coef,
+            lo=np.where(open_, low, frozen)[:, entries.conn] * entries.coef,
+            hi=np.where(open_, high, frozen)[:, entries.conn] * entries.coef,
+            start=np.where(open_, starts, np.inf)[:, entries.conn],
+            stop=np.where(open_, stops, np.inf)[:, entries.conn],
+        )
         breakpoints = np.unique(np.concatenate([starts[open_], stops[open_]]))
-        z_lo, z_hi = _last_fitting_breakpoint(breakpoints, z[steps], rows, rhs[steps], filling)
+        level = _fill_levels(filling, entries, rhs[steps], breakpoints)
+        first, frozen_at = _freeze_levels(level, open_[:, entries.conn], entries, n)
 
-        rising = open_ & (starts <= z_lo[:, None]) & (z_lo[:, None] < stops)
-        slope = (rising * weight[None, :]) @ rows.T
-        headroom = rhs[steps] - filling.at(z_lo) @ rows.T
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(slope > 0.0, np.maximum(headroom, 0.0) / slope, np.inf)
-        step_up = ratio.min(axis=1)
-        level = np.minimum(z_lo + step_up, z_hi)
-        capped = ~np.isfinite(level)
-        level = np.where(capped, z_lo, level)
-        x[steps] = filling.at(level)
-        z[steps] = level
-
-        full = ratio <= step_up[:, None] * (1.0 + SATURATION_TOLERANCE) + SATURATION_TOLERANCE
-        blocked = (full & ~capped[:, None]).astype(np.float64) @ member > 0.0
-        done = blocked | (x[steps] >= high) | capped[:, None]
-        stalled = ~(done & open_).any(axis=1)
-        done[stalled] = True
+        blocked = np.isfinite(frozen_at)
+        done = open_ & (blocked | (stops <= first))
+        if not done.any():
+            break  # only on numerical trouble: the free connectors keep their lower bound
+        value = np.where(blocked, np.clip(frozen_at * weight, low, high), high)
+        x[steps] = np.where(done, value, frozen)
         free[steps] = open_ & ~done
     return x

@@ -15,12 +15,13 @@ import numpy as np
 from optimizer.admission import admit
 from optimizer.allocation import Allocation, SolveStatus
 from optimizer.assemble import allocation_of, binding_names
+from optimizer.columns import columns_of
 from optimizer.fairness import fair_shares
 from optimizer.layout import Layout, layout_of
 from optimizer.lp_data import current_bounds
 from optimizer.parameters import BoolArray, FloatArray, Parameters, parameters_of, row_matrix
 from optimizer.problem import Problem
-from optimizer.validation import validate
+from optimizer.validation import validate_columns
 
 
 def equal_share(
@@ -28,9 +29,10 @@ def equal_share(
 ) -> Allocation:
     """The fallback allocation of a problem (validated here), reported with `status`."""
     start = time.perf_counter()
-    validate(problem)
-    layout = layout_of(problem)
-    params = parameters_of(problem, layout)
+    columns = columns_of(problem.connectors)
+    validate_columns(problem, columns)
+    layout = layout_of(problem, columns)
+    params = parameters_of(problem, layout, columns)
     rows = row_matrix(layout, params, layout.member())
     return equal_share_of(layout, params, rows, status, start)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from optimizer.columns import ConnectorColumns
 from optimizer.problem import Problem
 
 PHASE_COUNT = 3
@@ -28,6 +29,7 @@ class Layout:
 
     connector_ids: tuple[str, ...]
     wiring: tuple[tuple[int, ...], ...]
+    """Site phases per connector (`Phase` members, which are ints)."""
     connector_circuit: tuple[str | None, ...]
     circuit_ids: tuple[str, ...]
     circuit_parent: tuple[str | None, ...]
@@ -66,19 +68,21 @@ class Layout:
         return result
 
 
-def layout_of(problem: Problem) -> Layout:
-    """The shape of a (validated) problem."""
+def layout_of(problem: Problem, columns: ConnectorColumns) -> Layout:
+    """The shape of a (validated) problem whose connectors are read into `columns`."""
     horizon = problem.horizon
-    has_horizon = horizon is not None
+    wiring = columns.phases
+    if not set(map(type, wiring)) <= {tuple}:
+        wiring = tuple(tuple(phases) for phases in wiring)
     return Layout(
-        connector_ids=tuple(c.id for c in problem.connectors),
-        wiring=tuple(tuple(int(p) for p in c.phases) for c in problem.connectors),
-        connector_circuit=tuple(c.circuit for c in problem.connectors),
+        connector_ids=columns.ids,
+        wiring=wiring,
+        connector_circuit=columns.circuit,
         circuit_ids=tuple(c.id for c in problem.circuits),
         circuit_parent=tuple(c.parent for c in problem.circuits),
         steps=horizon.steps if horizon is not None else 1,
-        has_horizon=has_horizon,
+        has_horizon=horizon is not None,
         has_power_cap=problem.site.power_limit_w is not None,
         has_peak=horizon is not None and horizon.peak_price_per_kw is not None,
-        has_previous=any(c.previous_current_a is not None for c in problem.connectors),
+        has_previous=any(v is not None for v in columns.previous_current_a),
     )

@@ -7,7 +7,12 @@ on site phase p, else 0; n[c] = sum_p d[c,p]. Power and energy rows are in phase
 
 Every number that changes between control steps is a mutable Param, initialised from an
 `LpData`; the structure depends only on the `Layout`. Row names (for `binding`) are given
-by `row_name`.
+by `assemble.row_names`.
+
+This recipe is the model's definition. The solver does not build it on every new shape:
+walking a built Pyomo model costs seconds for a day-ahead horizon, so `lp_matrix` lays
+the very same LP out for HiGHS from numpy, and tests/optimizer/test_lp_matrix.py checks,
+array for array, that the two are identical.
 """
 
 from __future__ import annotations

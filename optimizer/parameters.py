@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
+from optimizer.columns import ConnectorColumns
 from optimizer.layout import PHASE_COUNT, Layout
-from optimizer.problem import Connector, Problem
+from optimizer.problem import Phase, Problem
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -59,16 +61,34 @@ class Parameters:
     step_s: float
 
 
-def _timestamp(moment: datetime | None) -> float:
-    return math.inf if moment is None else moment.timestamp()
+@lru_cache(maxsize=8192)
+def _seconds(moment: datetime) -> float:
+    """POSIX seconds of an aware datetime; sessions keep theirs from step to step."""
+    return moment.timestamp()
 
 
-def _draw_row(connector: Connector) -> list[float]:
-    phases = connector.active_phases if connector.ev_present else connector.phases
-    row = [0.0] * PHASE_COUNT
-    for phase in phases:
-        row[int(phase)] = 1.0
-    return row
+def _timestamps(moments: tuple[datetime | None, ...]) -> FloatArray:
+    return np.asarray([math.inf if m is None else _seconds(m) for m in moments], dtype=np.float64)
+
+
+def _optional(values: tuple[float | None, ...], missing: float) -> FloatArray:
+    return np.asarray([missing if v is None else v for v in values], dtype=np.float64)
+
+
+@lru_cache(maxsize=64)
+def _draw_row(phases: tuple[Phase, ...]) -> tuple[float, ...]:
+    return tuple(1.0 if phase in phases else 0.0 for phase in Phase)
+
+
+def _draws(columns: ConnectorColumns) -> FloatArray:
+    """(N, 3) 1.0 on the phases each connector draws on: the EV's if present, else its own."""
+    rows = [
+        _draw_row(tuple(ev_phases if present and ev_phases is not None else phases))
+        for phases, present, ev_phases in zip(
+            columns.phases, columns.ev_present, columns.ev_phases, strict=True
+        )
+    ]
+    return np.asarray(rows, dtype=np.float64).reshape(-1, PHASE_COUNT)
 
 
 def _window(problem: Problem, steps: int, departure_s: FloatArray, present: BoolArray) -> BoolArray:
@@ -98,31 +118,22 @@ def _row_rhs(problem: Problem, layout: Layout, base_a: FloatArray) -> FloatArray
     return rhs
 
 
-def parameters_of(problem: Problem, layout: Layout) -> Parameters:
-    """The numbers of a validated problem whose shape is `layout`."""
-    connectors = problem.connectors
+def parameters_of(problem: Problem, layout: Layout, columns: ConnectorColumns) -> Parameters:
+    """The numbers of a validated problem whose shape is `layout`, connectors in `columns`."""
     horizon = problem.horizon
     steps = layout.steps
     voltage = problem.site.voltage_v
     step_s = horizon.step_s if horizon is not None else 0.0
 
-    present = np.fromiter((c.ev_present for c in connectors), dtype=bool, count=len(connectors))
-    draws = np.asarray([_draw_row(c) for c in connectors], dtype=np.float64).reshape(-1, 3)
+    present = np.asarray(columns.ev_present, dtype=bool)
+    draws = _draws(columns)
     phase_count = draws.sum(axis=1)
-    cap = np.asarray(
-        [
-            c.max_current_a
-            if c.ev_max_current_a is None
-            else min(c.max_current_a, c.ev_max_current_a)
-            for c in connectors
-        ],
-        dtype=np.float64,
+    cap = np.minimum(
+        np.asarray(columns.max_current_a, dtype=np.float64),
+        _optional(columns.ev_max_current_a, math.inf),
     )
-    need_wh = np.asarray(
-        [math.inf if c.energy_need_wh is None else c.energy_need_wh for c in connectors],
-        dtype=np.float64,
-    )
-    departure_s = np.asarray([_timestamp(c.departure) for c in connectors], dtype=np.float64)
+    need_wh = _optional(columns.energy_need_wh, math.inf)
+    departure_s = _timestamps(columns.departure)
     full_power_w = np.maximum(cap * phase_count * voltage, 1e-9)
     with np.errstate(invalid="ignore"):
         latest_start = departure_s - np.where(
@@ -131,7 +142,7 @@ def parameters_of(problem: Problem, layout: Layout) -> Parameters:
     if horizon is not None:
         need_phase_amp_steps = need_wh / (voltage * step_s / SECONDS_PER_HOUR)
     else:
-        need_phase_amp_steps = np.full(len(connectors), math.inf)
+        need_phase_amp_steps = np.full(len(columns), math.inf)
 
     base = np.asarray([problem.base_load_a] * steps, dtype=np.float64).reshape(steps, 3)
     if horizon is not None and horizon.base_load_a is not None:
@@ -142,21 +153,15 @@ def parameters_of(problem: Problem, layout: Layout) -> Parameters:
         draws=draws,
         phase_count=phase_count,
         cap_a=cap,
-        min_a=np.asarray([c.min_current_a for c in connectors], dtype=np.float64),
-        weight=np.asarray([c.priority for c in connectors], dtype=np.float64),
+        min_a=np.asarray(columns.min_current_a, dtype=np.float64),
+        weight=np.asarray(columns.priority, dtype=np.float64),
         window=_window(problem, steps, departure_s, present),
         need_phase_amp_steps=need_phase_amp_steps,
         need_met=need_wh <= 0.0,
         latest_start_s=latest_start,
         departure_s=departure_s,
-        arrival_s=np.asarray([_timestamp(c.arrival) for c in connectors], dtype=np.float64),
-        previous_a=np.asarray(
-            [
-                math.nan if c.previous_current_a is None else c.previous_current_a
-                for c in connectors
-            ],
-            dtype=np.float64,
-        ),
+        arrival_s=_timestamps(columns.arrival),
+        previous_a=_optional(columns.previous_current_a, math.nan),
         base_a=base,
         row_rhs=_row_rhs(problem, layout, base),
         price_per_kwh=(

@@ -3,7 +3,8 @@
 A Solver keeps one built model per problem shape (see `layout`) and between calls only
 pushes the new numbers into it (see `persistent`). One solve is:
 
-1. validate the problem (invalid data raises ProblemError);
+1. read the connectors into columns once (`columns`) and validate the problem (invalid
+   data raises ProblemError);
 2. if base load alone exceeds a site limit at some step, return the fallback;
 3. decide who is paused (`admission`), compute the fair shares (`fairness`) and the LP
    numbers (`lp_data`);
@@ -26,13 +27,14 @@ import numpy as np
 from optimizer.admission import admit
 from optimizer.allocation import Allocation, SolveStatus
 from optimizer.assemble import allocation_of, binding_names, clean
+from optimizer.columns import columns_of
 from optimizer.fallback import equal_share_of
 from optimizer.layout import Layout, layout_of
 from optimizer.lp_data import LpData, infeasible_steps, lp_data_of
-from optimizer.parameters import BoolArray, FloatArray, parameters_of, row_matrix
+from optimizer.parameters import BoolArray, FloatArray, Parameters, parameters_of, row_matrix
 from optimizer.persistent import PersistentModel
 from optimizer.problem import Problem
-from optimizer.validation import validate
+from optimizer.validation import validate_columns
 
 
 class Solver:
@@ -42,17 +44,24 @@ class Solver:
         self._model: PersistentModel | None = None
         self._layout: Layout | None = None
         self._member: BoolArray | None = None
+        self._draws: FloatArray | None = None
+        self._rows: FloatArray | None = None
 
     @property
     def model(self) -> PersistentModel | None:
         """The built model of the last shape solved, if any."""
         return self._model
 
-    def _member_of(self, layout: Layout) -> BoolArray:
+    def _rows_of(self, layout: Layout, params: Parameters) -> FloatArray:
+        """The row matrix, rebuilt only when the shape or a connector's phases change."""
         if self._member is None or self._layout != layout:
             self._member = layout.member()
             self._layout = layout
-        return self._member
+            self._rows = None
+        if self._rows is None or self._draws is None or (self._draws != params.draws).any():
+            self._rows = row_matrix(layout, params, self._member)
+            self._draws = params.draws
+        return self._rows
 
     def _solve_lp(self, layout: Layout, data: LpData) -> FloatArray:
         if self._model is not None and self._model.layout == layout:
@@ -65,10 +74,11 @@ class Solver:
     def solve(self, problem: Problem) -> Allocation:
         """The allocation for `problem`; raises ProblemError only for invalid data."""
         start = time.perf_counter()
-        validate(problem)
-        layout = layout_of(problem)
-        params = parameters_of(problem, layout)
-        rows = row_matrix(layout, params, self._member_of(layout))
+        columns = columns_of(problem.connectors)
+        validate_columns(problem, columns)
+        layout = layout_of(problem, columns)
+        params = parameters_of(problem, layout, columns)
+        rows = self._rows_of(layout, params)
         if infeasible_steps(params):
             return equal_share_of(layout, params, rows, SolveStatus.FALLBACK_INFEASIBLE, start)
         try:

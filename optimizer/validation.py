@@ -2,15 +2,31 @@
 
 Bad data is an error that names the thing (connector or circuit id, or `site`/`horizon`)
 and the field, so the caller can point at the config line or the device that sent it.
+
+The connectors and the horizon series are first checked in bulk (numpy over columns);
+only when that finds something wrong (or data of an unexpected type) does the walk one
+value at a time run, which raises the error naming the first bad value.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from itertools import chain, permutations
+from operator import attrgetter
 
+import numpy as np
+
+from optimizer.columns import ConnectorColumns, columns_of
+from optimizer.parameters import FloatArray
 from optimizer.problem import Circuit, Connector, Horizon, Phase, Problem
+
+WIRINGS = frozenset(
+    wiring for count in range(1, len(Phase) + 1) for wiring in permutations(Phase, count)
+)
+"""Every valid phase list: one to three distinct site phases, in any order."""
+_ZONE = attrgetter("tzinfo")
 
 
 class ProblemError(ValueError):
@@ -25,12 +41,109 @@ class ProblemError(ValueError):
 
 def validate(problem: Problem) -> None:
     """Raise ProblemError on the first invalid value found; return None if all is well."""
+    validate_columns(problem, columns_of(problem.connectors))
+
+
+def validate_columns(problem: Problem, columns: ConnectorColumns) -> None:
+    """As `validate`, with the problem's connectors already read into `columns`."""
     _check_site(problem)
     _check_base_load("site", "base_load_a", problem.base_load_a)
     circuit_ids = _check_circuits(problem.circuits)
-    _check_connectors(problem.connectors, circuit_ids)
-    if problem.horizon is not None:
+    if not _connectors_pass(columns, circuit_ids):
+        _check_connectors(problem.connectors, circuit_ids)
+    if problem.horizon is not None and not _horizon_passes(problem.horizon):
         _check_horizon(problem.horizon)
+
+
+def _numbers(values: Sequence[float | None]) -> FloatArray:
+    return np.asarray([0.0 if v is None else v for v in values], dtype=np.float64)
+
+
+def _plain_numbers(c: ConnectorColumns) -> bool:
+    """Every numeric field holds an int or a float (or None where optional), not a string."""
+    required = chain(c.max_current_a, c.min_current_a, c.priority)
+    optional = chain(c.ev_max_current_a, c.energy_need_wh, c.previous_current_a)
+    return _plain(required) and _plain(optional, optional=True)
+
+
+def _plain(values: Iterable[object], optional: bool = False) -> bool:
+    kinds = set(map(type, values))
+    if optional:
+        kinds.discard(type(None))
+    return all(issubclass(kind, int | float) for kind in kinds)
+
+
+def _all_phases(wirings: Sequence[tuple[Phase, ...]]) -> bool:
+    """Every wiring is a tuple of distinct Phase members (not mere integers)."""
+    return set(map(type, chain.from_iterable(wirings))) <= {Phase} and set(wirings) <= WIRINGS
+
+
+def _connectors_pass(c: ConnectorColumns, circuit_ids: set[str]) -> bool:
+    """True when every connector is certainly valid; False sends it to the full walk."""
+    try:
+        if len(set(c.ids)) != len(c) or not _all_phases(c.phases):
+            return False
+        ev = [(e, p) for e, p in zip(c.ev_phases, c.phases, strict=True) if e is not None]
+        if not _all_phases([e for e, _ in ev]) or any(not set(e) <= set(p) for e, p in ev):
+            return False
+        if not set(c.circuit) <= circuit_ids | {None} or not _plain_numbers(c):
+            return False
+        max_a, min_a = _numbers(c.max_current_a), _numbers(c.min_current_a)
+        non_negative = np.concatenate(
+            [max_a, min_a, _numbers(c.ev_max_current_a), _numbers(c.previous_current_a)]
+        )
+        priority = _numbers(c.priority)
+        numbers_ok = (
+            np.isfinite(non_negative).all()
+            and (non_negative >= 0.0).all()
+            and (min_a <= max_a).all()
+            and np.isfinite(priority).all()
+            and (priority > 0.0).all()
+            and np.isfinite(_numbers(c.energy_need_wh)).all()
+        )
+        return bool(numbers_ok) and _all_aware(c)
+    except (TypeError, ValueError, OverflowError, AttributeError):
+        return False
+
+
+def _all_aware(c: ConnectorColumns) -> bool:
+    """Every arrival and departure is aware; a fixed-offset zone (UTC) always is."""
+    moments = [m for m in chain(c.arrival, c.departure) if m is not None]
+    zones = set(map(_ZONE, moments))
+    if all(type(zone) is timezone for zone in zones):
+        return True
+    return all(m.utcoffset() is not None for m in moments)
+
+
+def _series_ok(values: Sequence[object], shape: tuple[int, ...], floor: float) -> bool:
+    """Of this shape, finite, and at least `floor`."""
+    array = np.asarray(values, dtype=np.float64)
+    return array.shape == shape and bool(np.isfinite(array).all() and (array >= floor).all())
+
+
+def _horizon_passes(horizon: Horizon) -> bool:
+    """True when the horizon is certainly valid; False sends it to the full walk."""
+    try:
+        steps = horizon.steps
+        if not (
+            horizon.start.utcoffset() is not None
+            and math.isfinite(horizon.step_s)
+            and horizon.step_s > 0.0
+            and steps >= 1
+            and (horizon.peak_price_per_kw is None or 0.0 <= horizon.peak_price_per_kw < math.inf)
+        ):
+            return False
+        base = horizon.base_load_a
+        if base is not None and not (
+            _plain(chain.from_iterable(base)) and _series_ok(base, (steps, 3), -math.inf)
+        ):
+            return False
+        for series, floor in ((horizon.price_per_kwh, -math.inf), (horizon.phase_limit_a, 0.0)):
+            if series is not None and not (_plain(series) and _series_ok(series, (steps,), floor)):
+                return False
+    except (TypeError, ValueError, OverflowError, AttributeError):
+        return False
+    return True
 
 
 def _require(ok: bool, subject: str, field: str, message: str) -> None:

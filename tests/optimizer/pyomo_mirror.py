@@ -1,12 +1,9 @@
-"""A highspy model that mirrors a linear Pyomo model, with maps from Pyomo to indices.
+"""The HiGHS LP of a built Pyomo model, read constraint by constraint: the reference.
 
-Pyomo stays the modelling layer: the mirror reads the variables, the constraint rows
-(with their coefficients, parameters evaluated), the bounds and the objective of a built
-Pyomo model once and passes them to HiGHS as one sparse matrix. Afterwards, per-step
-numbers are written straight into the HiGHS model by index (bounds, right-hand sides,
-costs, the odd coefficient) and HiGHS re-solves from its previous basis. Going through
-Pyomo for every step (setting Params, re-walking expressions) costs several times the
-solve itself, which is what this avoids.
+Reads the variables, the constraint rows (with their coefficients, parameters
+evaluated), the bounds and the objective of a linear Pyomo model, in Pyomo's order, into
+a `highspy.HighsLp`, with maps from Pyomo components to indices. The solver lays the
+same LP out directly from numpy (`optimizer.lp_matrix`); the tests compare the two.
 """
 
 from __future__ import annotations
@@ -20,18 +17,7 @@ import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 from pyomo.repn import generate_standard_repn
 
-from optimizer.parameters import FloatArray
-
 IntArray = np.ndarray[Any, np.dtype[np.int32]]
-
-HIGHS: Any = highspy.Highs
-"""highspy's bundled type hints miss part of the API used here (e.g. changeRowsBounds)."""
-
-SOLVER_OPTIONS: dict[str, Any] = {
-    "output_flag": False,
-    "time_limit": 10.0,
-    "threads": 1,
-}
 
 
 def _value_or(bound: Any, default: float) -> float:
@@ -79,12 +65,7 @@ class HighsMirror:
         lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
         lp.a_matrix_.index_ = np.array(indices, dtype=np.int32)
         lp.a_matrix_.value_ = np.array(values)
-        self.highs: Any = HIGHS()
-        for name, option in SOLVER_OPTIONS.items():
-            self.highs.setOptionValue(name, option)
-        self.highs.passModel(lp)
-        self.n_cols = lp.num_col_
-        self.n_rows = lp.num_row_
+        self.lp = lp
 
     def col(self, var: Any) -> int:
         return int(self._col_of[var])
@@ -100,8 +81,3 @@ class HighsMirror:
         return np.array(
             [self.row(indexed_con[k]) if k in indexed_con else -1 for k in keys], dtype=np.int32
         )
-
-
-def changed(new: FloatArray, old: FloatArray) -> Any:
-    """Indices (flat) where two arrays differ; inf == inf counts as equal."""
-    return np.flatnonzero(new.ravel() != old.ravel())
