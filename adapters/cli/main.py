@@ -37,6 +37,12 @@ class _Group(click.Group):
 @click.group(
     cls=_Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=(
+        "New here? `ems demo` runs a whole simulated site on this machine. On a real site: "
+        "`ems meter read --config site.toml` checks the meter, `ems plan --config site.toml` "
+        "shows what would be sent and why, `ems run --config site.toml` runs the controller. "
+        "examples/site.toml documents every setting."
+    ),
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 def cli(verbose: int) -> None:
