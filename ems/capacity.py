@@ -80,12 +80,17 @@ def counted_draw(
 
     Only a sample the reading can contain counts: one taken at or before it, and not
     `sample_stale_s` older. It counts at most what the connector is allowed, so a sample
-    taken before a lowering cannot hide base load.
+    taken before a lowering cannot hide base load; and nothing while the limit in force
+    was sent at or after the reading (a step sends after reading the meter), since under
+    the limit before it (a pause, say) the reading may hold less than the sample shows.
     """
     sampled_at = connector.drawn_at
     if connector.drawn_a is None or sampled_at is None or sampled_at > meter_at:
         return ZERO
     if (meter_at - sampled_at).total_seconds() > settings.sample_stale_s:
+        return ZERO
+    sent = connector.sent_for_session()
+    if sent is not None and sent.at >= meter_at:
         return ZERO
     return clip_min(connector.drawn_a, connector.allowed_load_a())
 

@@ -4,13 +4,15 @@
 sent. Most events only update the state; the control step (allocation and session
 profiles) runs on a `Tick` once per `period_s`, or on the next tick after an event that
 changes the picture (a session starts or ends, a charger goes, the meter turns untrusted,
-a charger is found non-compliant or refuses profiles). Commands that answer an event
-directly — fallbacks for a charger that connects, the retry of a refused profile — go out
-with the event. The live runtime, the replay and the dry-run all drive this one object.
+a charger is found non-compliant or refuses profiles, the site limit rises). Commands that
+answer an event directly — fallbacks for a charger that connects, the retry of a refused
+profile, and the whole control step when the site limit is lowered — go out with the
+event. The live runtime, the replay and the dry-run all drive this one object.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime
 
@@ -19,6 +21,7 @@ from ems.capacity import Capacity
 from ems.closed_loop import observe_draw
 from ems.commands import Command, ProfilePurpose, SetLimit
 from ems.control_step import run_step
+from ems.energy_need import observe_register, state_need
 from ems.events import (
     ChargerCapabilities,
     ChargerConnected,
@@ -30,17 +33,21 @@ from ems.events import (
     ProfileAnswer,
     SessionEnded,
     SessionStarted,
+    SiteLimitChanged,
     StatusChanged,
     Tick,
 )
 from ems.fallback import FallbackPlan, compute_fallbacks
 from ems.phases import spread, to_site_phases
 from ems.site import ControlSettings, SiteConfig, connector_key
+from ems.site_limit import is_tighter, limit_in_force
 from ems.solver_port import AllocationSolver
 from ems.state import ConnectorRuntime, Session, SiteState
 from ems.view import ControllerView, build_view
 from optimizer.allocation import Allocation
 from optimizer.problem import PhaseTriple
+
+log = logging.getLogger(__name__)
 
 
 class Controller:
@@ -61,7 +68,8 @@ class Controller:
 
     @property
     def fallbacks(self) -> FallbackPlan:
-        """Every connector's fallback and the arithmetic showing they fit together."""
+        """Every connector's fallback and the arithmetic showing they fit together under
+        the site limit in force."""
         return self._fallbacks
 
     def startup(self, now: datetime) -> list[Command]:
@@ -95,6 +103,8 @@ class Controller:
                 self._on_capabilities(event)
             case ProfileAnswer():
                 return self._on_profile_answer(event)
+            case SiteLimitChanged():
+                return self._on_site_limit(event, now)
         return []
 
     def view(self, now: datetime | None = None) -> ControllerView:
@@ -114,12 +124,49 @@ class Controller:
         )
         if not (due or self._replan):
             return []
+        return self._step(now)
+
+    def _step(self, now: datetime) -> list[Command]:
         result = run_step(self._state, self._settings, self._solver, now)
         self._last_step = now
         self._replan = False
         self._capacity = result.capacity
         self._allocation = result.allocation
         return list(result.commands)
+
+    def _on_site_limit(self, event: SiteLimitChanged, now: datetime) -> list[Command]:
+        """Put a new site limit in force. The fallbacks are recomputed to fit it (and sent
+        where they change); a lowering runs the control step at once, a raise waits for
+        the next tick and the rate limits."""
+        try:
+            wanted = limit_in_force(self._site.limits, event)
+        except ValueError as error:
+            log.error("%s; the site limit in force is kept", error)
+            return []
+        before = self._state.site.limits
+        self._state.limit_reason = wanted.reason
+        if wanted.limits == before:
+            return []
+        self._state.site = replace(self._site, limits=wanted.limits)
+        commands = self._refresh_fallbacks(now)
+        if is_tighter(wanted.limits, before):
+            return commands + self._step(now)
+        self._replan = True
+        return commands
+
+    def _refresh_fallbacks(self, now: datetime) -> list[Command]:
+        """Fallbacks that fit the site limit in force; the changed ones are sent."""
+        self._fallbacks = compute_fallbacks(self._state.site)
+        voltage = self._site.limits.voltage_v
+        commands: list[Command] = []
+        for runtime in self._state.connectors.values():
+            fallback = self._fallbacks.fallback_a[runtime.key]
+            if fallback == runtime.fallback_a:
+                continue
+            runtime.fallback_a = fallback
+            if self._state.charger_of(runtime).online:
+                commands.append(planner.default_profile(runtime, now, self._settings, voltage))
+        return commands
 
     def _on_meter_reading(self, reading: MeterReading) -> None:
         wanted = self._settings.site_meter_id
@@ -136,6 +183,8 @@ class Controller:
             return
         if sample.energy_wh is not None:
             runtime.energy_wh = sample.energy_wh
+        if runtime.session is not None:
+            observe_register(runtime.session, sample)
         drawn = self._drawn_a(runtime, sample)
         if drawn is not None and observe_draw(runtime, drawn, sample.at, self._settings):
             self._replan = True
@@ -185,8 +234,7 @@ class Controller:
             return
         session = runtime.session
         if event.energy_wh is not None:
-            session.need_wh = event.energy_wh
-            session.need_from_wh = runtime.energy_wh
+            state_need(session, event.energy_wh)
         session.departure = event.departure or session.departure
         session.ev_max_a = event.max_current_a or session.ev_max_a
         session.ev_min_a = event.min_current_a or session.ev_min_a

@@ -150,6 +150,22 @@ class ProfileAnswer:
 
 
 @dataclass(frozen=True)
+class SiteLimitChanged:
+    """The site limit in force changes: an operator's override, or a time-varying limit
+    (a grid operator's schedule, a scenario's `limits.csv`).
+
+    `phase_limit_a` is per phase; `power_limit_w` caps the total power, None keeping the
+    configured cap. Neither goes above the configured value (the main fuse): a request at
+    or above it restores the configured limit.
+    """
+
+    at: datetime
+    phase_limit_a: float
+    power_limit_w: float | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class Tick:
     """Time passed; the controller may re-plan."""
 
@@ -167,5 +183,6 @@ Event = (
     | MeterSample
     | EnergyNeed
     | ProfileAnswer
+    | SiteLimitChanged
     | Tick
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ems.capacity import Capacity
+from ems.energy_need import remaining_need_wh
 from ems.phases import non_negative
 from ems.site import ControlSettings
 from ems.state import ConnectorRuntime, SiteState
@@ -73,7 +74,7 @@ def _connector(
         priority=config.priority,
         arrival=session.started_at,
         departure=session.departure,
-        energy_need_wh=_remaining_need_wh(runtime),
+        energy_need_wh=remaining_need_wh(session),
         previous_current_a=None if sent is None else sent.limit_a,
     )
 
@@ -81,16 +82,6 @@ def _connector(
 def _ev_max(stated_a: float | None, taper_a: float | None) -> float | None:
     bounds = [b for b in (stated_a, taper_a) if b is not None]
     return min(bounds) if bounds else None
-
-
-def _remaining_need_wh(runtime: ConnectorRuntime) -> float | None:
-    session = runtime.session
-    if session is None or session.need_wh is None:
-        return None
-    if session.need_from_wh is None or runtime.energy_wh is None:
-        return session.need_wh
-    delivered = max(runtime.energy_wh - session.need_from_wh, 0.0)
-    return max(session.need_wh - delivered, 0.0)
 
 
 def _horizon(

@@ -38,7 +38,9 @@ class Session:
     energy_start_wh: float | None = None
     need_wh: float | None = None
     need_from_wh: float | None = None
-    """The connector's energy register when the need was stated."""
+    """The register the stated need is counted down from (see `ems.energy_need`)."""
+    register_wh: float | None = None
+    """The connector's energy register as last sampled during this session."""
     departure: datetime | None = None
     ev_max_a: float | None = None
     ev_min_a: float | None = None
@@ -177,9 +179,17 @@ class ChargerRuntime:
 @dataclass(eq=False)
 class SiteState:
     site: SiteConfig
+    """The site with the limit in force; every rule checks against these limits."""
     chargers: dict[str, ChargerRuntime]
     connectors: dict[str, ConnectorRuntime]
     meter: MeterWatch
+    limit_reason: str | None = None
+    """Why the limit in force differs from the configured one; None when it does not."""
+    configured: SiteConfig = field(init=False)
+    """The site as configured: its limits are the main fuse."""
+
+    def __post_init__(self) -> None:
+        self.configured = self.site
 
     @classmethod
     def initial(

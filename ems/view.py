@@ -42,6 +42,7 @@ class ControllerView:
     mode: Mode
     mode_reason: str
     site_limit_a: float
+    """The per-phase site limit in force (see `configured_site_limit_a`)."""
     site_current_a: PhaseTriple | None
     """The site meter's last good reading per phase."""
     base_load_a: PhaseTriple
@@ -54,6 +55,13 @@ class ControllerView:
     binding: tuple[str, ...]
     connectors: tuple[ConnectorView, ...]
     fallback_explanation: tuple[str, ...]
+    configured_site_limit_a: float | None = None
+    """The configured per-phase site limit (the main fuse)."""
+    site_power_limit_w: float | None = None
+    """The total power cap in force; None for none."""
+    configured_power_limit_w: float | None = None
+    site_limit_reason: str | None = None
+    """Why the limit in force differs from the configured one; None when it does not."""
 
 
 def build_view(
@@ -87,6 +95,10 @@ def build_view(
         binding=() if allocation is None else allocation.binding,
         connectors=connectors,
         fallback_explanation=fallbacks.explanation,
+        configured_site_limit_a=state.configured.limits.phase_limit_a,
+        site_power_limit_w=state.site.limits.power_limit_w,
+        configured_power_limit_w=state.configured.limits.power_limit_w,
+        site_limit_reason=state.limit_reason,
     )
 
 

@@ -23,6 +23,7 @@ from adapters.files.errors import InputFileError
 from adapters.files.site_config import SITE_SECTIONS, FieldReader, parse_site
 from ems.replay.scenario import BaseLoadPoint, LimitPoint, PricePoint, Scenario, SessionSpec
 from ems.site import ControlSettings, SiteConfig
+from optimizer.problem import SiteLimits
 
 SITE_FILE = "site.toml"
 SESSIONS_FILE = "sessions.csv"
@@ -166,7 +167,7 @@ def load_scenario(folder: Path | str) -> LoadedScenario:
         base_load=_optional(
             folder / BASELOAD_FILE, lambda p: _load_base_load(p, site.limits.voltage_v)
         ),
-        limits=_optional(folder / LIMITS_FILE, _load_limits),
+        limits=_optional(folder / LIMITS_FILE, lambda p: _load_limits(p, site.limits)),
         prices=_optional(folder / PRICES_FILE, _load_prices),
     )
     return LoadedScenario(folder, scenario, control)
@@ -261,23 +262,32 @@ def _load_base_load(path: Path, voltage_v: float) -> tuple[BaseLoadPoint, ...]:
     return tuple(points)
 
 
-def _load_limits(path: Path) -> tuple[LimitPoint, ...]:
+def _load_limits(path: Path, configured: SiteLimits) -> tuple[LimitPoint, ...]:
+    """The time-varying limit; never above the site's configured one (its main fuse)."""
     points: list[LimitPoint] = []
     previous: datetime | None = None
     for row in _rows(path, ("timestamp", "limit_a"), ("power_limit_kw",)):
         at = row.moment("timestamp")
         _check_order(row, at, previous)
         previous = at
-        power_kw = (
-            row.number("power_limit_kw", positive=True) if row.has("power_limit_kw") else None
-        )
-        points.append(
-            LimitPoint(
-                at,
-                row.number("limit_a", positive=True),
-                None if power_kw is None else power_kw * 1000.0,
+        limit_a = row.number("limit_a", positive=True)
+        if limit_a > configured.phase_limit_a:
+            raise row.error(
+                "limit_a",
+                f"{limit_a:g} A is above the site's limit_a = "
+                f"{configured.phase_limit_a:g} in {SITE_FILE} (the main fuse)",
             )
-        )
+        power_w = None
+        if row.has("power_limit_kw"):
+            power_w = row.number("power_limit_kw", positive=True) * 1000.0
+            cap_w = configured.power_limit_w
+            if cap_w is not None and power_w > cap_w:
+                raise row.error(
+                    "power_limit_kw",
+                    f"{power_w / 1000.0:g} kW is above the site's power_limit_kw = "
+                    f"{cap_w / 1000.0:g} in {SITE_FILE}",
+                )
+        points.append(LimitPoint(at, limit_a, power_w))
     return tuple(points)
 
 

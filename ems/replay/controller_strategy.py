@@ -5,7 +5,8 @@ Per step the controller receives, stamped with the step's time: status changes a
 session start/end for EVs that arrived or left, the driver's energy need and departure
 (as ISO 15118 / NotifyEVChargingNeeds would report them), a site meter reading (base load
 plus the draw of chargers behind the meter), each charger's meter sample (the EV's draw
-over the last step, in the charger's phase order), and a tick. Every SetLimit it emits
+over the last step, in the charger's phase order), a site limit change when the
+scenario's limit moves, and a tick. Every SetLimit it emits
 is installed on the simulated charger and answered Accepted.
 """
 
@@ -27,6 +28,7 @@ from ems.events import (
     ProfileAnswer,
     SessionEnded,
     SessionStarted,
+    SiteLimitChanged,
     StatusChanged,
     Tick,
 )
@@ -37,6 +39,7 @@ from ems.site import ControlSettings, SiteConfig
 from ems.solver_port import AllocationSolver
 
 SITE_METER_ID = "site"
+LIMIT_REASON = "the scenario's time-varying limit"
 _MAX_ANSWER_ROUNDS = 8
 """Answering a profile may make the controller send another; this bounds the exchange."""
 
@@ -82,6 +85,8 @@ class ControllerStrategy:
         """Each connector's energy register, as a charger's meter would count it."""
         self._plugged: dict[str, _Plugged] = {}
         self._started = False
+        self._limit = (site.limits.phase_limit_a, site.limits.power_limit_w)
+        """The site limit the controller was last told."""
 
     def decide(self, view: StepView) -> Mapping[str, float]:
         now = view.now
@@ -93,6 +98,7 @@ class ControllerStrategy:
         events += self._sessions(view)
         events.append(self._meter(view))
         events += [self._sample(ev, now) for ev in view.plugged]
+        events += self._limit_change(view)
         events.append(Tick(now))
         for event in events:
             self._apply(self._controller.handle(event, now), now)
@@ -148,8 +154,6 @@ class ControllerStrategy:
                         now,
                         meter_start_wh=plugged.energy_start_wh,
                     ),
-                    # The register reading first: the controller counts the need from it.
-                    self._sample(ev, now),
                     EnergyNeed(
                         charger_id,
                         connector_id,
@@ -165,16 +169,17 @@ class ControllerStrategy:
                 events.append(StatusChanged(charger_id, connector_id, status, now))
         return events
 
+    def _limit_change(self, view: StepView) -> list[Event]:
+        limit = (view.phase_limit_a, view.power_limit_w)
+        if limit == self._limit:
+            return []
+        self._limit = limit
+        return [SiteLimitChanged(view.now, limit[0], limit[1], LIMIT_REASON)]
+
     def _meter(self, view: StepView) -> MeterReading:
-        """The site meter: base load plus the chargers behind it, plus any capacity a
-        time-varying limit withholds below the configured one (the controller has no
-        event for a changed limit, so a lowered limit reaches it as load it cannot use)."""
-        withheld_a = max(0.0, self._site.limits.phase_limit_a - view.phase_limit_a)
+        """The site meter: base load plus the chargers behind it."""
         voltage_v = self._site.limits.voltage_v
-        configured_w = self._site.limits.power_limit_w
-        if view.power_limit_w is not None and configured_w is not None:
-            withheld_a = max(withheld_a, (configured_w - view.power_limit_w) / (3 * voltage_v))
-        current = [b + withheld_a for b in view.base_load_a]
+        current = list(view.base_load_a)
         for ev in view.plugged:
             if ev.connector.key in self._behind_meter:
                 for phase in ev.site_phases:

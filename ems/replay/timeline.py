@@ -52,7 +52,9 @@ def _sample(times: Sequence[datetime], values: Sequence[T], moment: datetime) ->
 
 def build_timeline(scenario: Scenario, step_s: float) -> Timeline:
     """Steps from the scenario's start until the last departure, and over every series
-    point (a point at `t` covers the step starting at `t`)."""
+    point (a point at `t` covers the step starting at `t`). A time-varying limit above the
+    site's configured one (its main fuse) is held at the configured one, as the controller
+    holds it."""
     if step_s <= 0:
         raise ValueError(f"step must be > 0 s (got {step_s})")
     start = scenario.start
@@ -81,9 +83,9 @@ def build_timeline(scenario: Scenario, step_s: float) -> Timeline:
             base[k] = load.current_a
         cap = _sample(limit_times, scenario.limits, moment)
         if cap is not None:
-            limit[k] = cap.phase_limit_a
+            limit[k] = min(cap.phase_limit_a, site.phase_limit_a)
             if cap.power_limit_w is not None:
-                power[k] = cap.power_limit_w
+                power[k] = np.fmin(cap.power_limit_w, power[k])
         tariff = _sample(price_times, scenario.prices, moment)
         if tariff is not None:
             price[k] = tariff.price_per_kwh

@@ -27,8 +27,8 @@ def test_base_load_subtracts_rotated_and_one_phase_draws_on_their_site_phases() 
     metered(state, (30.0, 40.0, 50.0))
     for key, drawn in (("a/1", (10.0, 12.0, 14.0)), ("b/1", (0.0, 0.0, 16.0))):
         runtime = state.connectors[key]
-        runtime.session = charging(20.0).session
-        runtime.sent = charging(20.0).sent
+        runtime.session = charging(20.0, sent_ago_s=60).session
+        runtime.sent = charging(20.0, sent_ago_s=60).sent
         runtime.drawn_a, runtime.drawn_at = drawn, T0
     capacity = assess(state, SETTINGS, T0)
     assert capacity.mode is Mode.NORMAL
@@ -39,9 +39,22 @@ def test_draw_above_the_allowed_limit_is_not_subtracted() -> None:
     state = state_with(connector("a"))
     metered(state, (30.0, 30.0, 30.0))
     runtime = state.connectors["a/1"]
-    runtime.session, runtime.sent = charging(10.0).session, charging(10.0).sent
+    runtime.session, runtime.sent = charging(10.0, 60).session, charging(10.0, 60).sent
     runtime.drawn_a, runtime.drawn_at = (16.0, 16.0, 16.0), T0
     assert assess(state, SETTINGS, T0).base_load_a == (20.0, 20.0, 20.0)
+
+
+def test_sample_is_not_subtracted_while_the_limit_was_sent_after_the_reading() -> None:
+    """Paused when the meter was read, resumed since: the reading holds none of the draw
+    the older sample shows."""
+    state = state_with(connector("a"))
+    metered(state, (30.0, 30.0, 30.0))
+    runtime = state.connectors["a/1"]
+    resumed = charging(10.0, now=T0 + timedelta(seconds=1))
+    runtime.session, runtime.sent = resumed.session, resumed.sent
+    runtime.drawn_a, runtime.drawn_at = (16.0, 16.0, 16.0), T0 - timedelta(seconds=30)
+    later = T0 + timedelta(seconds=2)
+    assert assess(state, SETTINGS, later).base_load_a == (30.0, 30.0, 30.0)
 
 
 def test_stale_sample_and_charger_outside_the_meter_are_not_subtracted() -> None:

@@ -1,21 +1,38 @@
 """Invariant 1: what the controller allows plus the measured base load never exceeds the site
 or any circuit limit on any phase — over random sites, sessions, meter readings, outages,
-refused profiles and non-compliant chargers."""
+refused profiles, non-compliant chargers and changes of the site limit.
+
+"Measured base load" is everything on the meter that is not within an allowance of ours:
+the building's load, and what a charger draws beyond what it is allowed (that excess is
+load the controller does not steer). Chargers report their samples at their own pace, so
+a sample may be older than the meter reading it is taken off; a new EV may take a
+connector whose last sample described the EV before it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ems.commands import SetLimit
-from ems.events import ConnectorStatus, StatusChanged
+from ems.events import (
+    ConnectorStatus,
+    SessionEnded,
+    SessionStarted,
+    SiteLimitChanged,
+    StatusChanged,
+)
+from ems.meter_watch import Mode
 from ems.site import ConnectorConfig, ControlSettings, SiteConfig
 from ems.solver_port import AllocationSolver
 from ems.view import ControllerView
-from optimizer.problem import Circuit, Phase
-from tests.ems.fakes import L1, L2, L3, FairShareSolver, connector, site
+from optimizer.allocation import Allocation
+from optimizer.problem import Circuit, Phase, Problem
+from tests.ems.fakes import L1, L2, L3, THREE, FairShareSolver, connector, site
 from tests.ems.harness import Harness
 
 WIRINGS = [(L1, L2, L3), (L2, L3, L1), (L3, L1, L2), (L1,), (L2,), (L3,)]
@@ -93,12 +110,16 @@ def loads_by_kind(
 Load = tuple[ConnectorConfig, list[float]]
 
 
-def broken_limits(s: SiteConfig, base: list[float], loads: list[Load]) -> list[str]:
+def broken_limits(
+    s: SiteConfig, base: list[float], loads: list[Load], limit_a: float | None = None
+) -> list[str]:
+    """The limits broken by `loads` on top of `base`; the site under `limit_a` if given."""
+    phase_limit = s.limits.phase_limit_a if limit_a is None else limit_a
     site_total = list(base)
     for _, amps in loads:
         for p in range(3):
             site_total[p] += amps[p]
-    broken = [f"site-{p}" for p in range(3) if site_total[p] > s.limits.phase_limit_a + 1e-6]
+    broken = [f"site-{p}" for p in range(3) if site_total[p] > phase_limit + 1e-6]
     power_limit = s.limits.power_limit_w
     if power_limit is not None and sum(site_total) * s.limits.voltage_v > power_limit + 1e-3:
         broken.append("site-power")
@@ -117,17 +138,23 @@ def broken_limits(s: SiteConfig, base: list[float], loads: list[Load]) -> list[s
     return broken
 
 
+EV_MAX_A = st.sampled_from([6.0, 10.0, 16.0, 32.0])
+SMALL_EV_MAX_A = st.sampled_from([6.0, 10.0])
+"""A swapped-in EV draws little, so the last EV's sample would overstate what it draws."""
+
 ACTIONS = [
     "arrive",
     "arrive",
     "arrive",
     "leave",
+    "swap",
     "plug",
     "offline",
     "online",
     "reject",
     "bad_meter",
     "silent",
+    "limit",
 ]
 
 
@@ -141,6 +168,32 @@ def test_allowed_plus_base_load_never_exceeds_a_limit(s: SiteConfig, data: st.Da
     run_invariant_scenario(s, data, FairShareSolver())
 
 
+@dataclass
+class CountingSolver:
+    """Counts the allocations asked for, to tell when the controller planned."""
+
+    inner: AllocationSolver
+    solves: int = 0
+
+    def solve(self, problem: Problem) -> Allocation:
+        self.solves += 1
+        return self.inner.solve(problem)
+
+
+def planning_mark(h: Harness, counted: CountingSolver) -> tuple[datetime | None, int]:
+    """Changes when the controller runs a control step."""
+    return h.controller.view().at, counted.solves
+
+
+def planning_base(h: Harness, measured: list[float] | None) -> list[float]:
+    """The base load the controller has just planned with: the measured one, or in
+    conservative mode the worst configured one (it cannot see then an excess the meter
+    shows)."""
+    if h.controller.view().mode is Mode.NORMAL and measured is not None:
+        return measured
+    return list(h.site.worst_base_load_a)
+
+
 def run_invariant_scenario(s: SiteConfig, data: st.DataObject, solver: AllocationSolver) -> None:
     """Drive the controller through random events with simulated EVs and a simulated meter,
     checking invariant 1 after every tick."""
@@ -152,43 +205,65 @@ def run_invariant_scenario(s: SiteConfig, data: st.DataObject, solver: Allocatio
         noncompliance_after_s=20,
         taper_detect_s=20,
     )
-    h = Harness(s, control, solver)
+    counted = CountingSolver(solver)
+    h = Harness(s, control, counted)
     keys = [c.key for c in s.connectors()]
+    charger_ids = sorted({c.charger_id for c in s.connectors()})
     wiring = {c.key: c.phases for c in s.connectors()}
+    behind_meter = s.chargers[0].behind_meter
     evs: dict[str, Ev] = {}
     offline: set[str] = set()
     last_commands: list[SetLimit] = []
     tx_counter = 0
+    limit_a = s.limits.phase_limit_a
+    """The site limit in force."""
     measured: list[float] | None = None
-    """The base load in the last good reading the controller received."""
+    """The base load in the last good reading the controller received, with what chargers
+    drew beyond their allowances then."""
     planned_with = [0.0, 0.0, 0.0]
     """The measured base load when the controller last planned: the invariant is kept
     against what it measured, not against a change it has not seen yet."""
+
+    def arrive(key: str, max_a: st.SearchStrategy[float] = EV_MAX_A) -> None:
+        nonlocal tx_counter
+        tx_counter += 1
+        evs[key] = Ev(
+            max_a=data.draw(max_a),
+            one_phase=data.draw(st.booleans()),
+            ignores_limits=data.draw(st.booleans()) and data.draw(st.booleans()),
+            tx=f"T{tx_counter}",
+        )
+        charger_id, number = key.split("/")
+        h.start(charger_id, f"T{tx_counter}", int(number))
+
+    def leave(key: str) -> None:
+        ev = evs.pop(key)
+        charger_id, number = key.split("/")
+        if ev.tx is not None:
+            h.end(charger_id, ev.tx, int(number))
+        else:
+            h.send(StatusChanged(charger_id, int(number), ConnectorStatus.AVAILABLE, h.clock.now))
+
     for _ in range(data.draw(st.integers(1, 15))):
         h.advance(data.draw(st.sampled_from([1, 5, 10, 30, 120])))
         meter_ok, meter_silent = True, False
+        swapped: set[str] = set()
         for action in data.draw(st.lists(st.sampled_from(ACTIONS), max_size=4)):
             key = data.draw(st.sampled_from(keys))
             charger_id, number = key.split("/")
             cid = int(number)
             if action == "arrive" and key not in evs:
-                tx_counter += 1
-                evs[key] = Ev(
-                    max_a=data.draw(st.sampled_from([6.0, 10.0, 16.0, 32.0])),
-                    one_phase=data.draw(st.booleans()),
-                    ignores_limits=data.draw(st.booleans()) and data.draw(st.booleans()),
-                    tx=f"T{tx_counter}",
-                )
-                h.start(charger_id, f"T{tx_counter}", cid)
+                arrive(key)
+            elif action == "swap" and key in evs:
+                # one EV unplugs and the next plugs in before the charger reports again
+                leave(key)
+                arrive(key, SMALL_EV_MAX_A)
+                swapped.add(charger_id)
             elif action == "plug" and key not in evs:
                 evs[key] = Ev(16.0, False, False, None)
                 h.send(StatusChanged(charger_id, cid, ConnectorStatus.PREPARING, h.clock.now))
             elif action == "leave" and key in evs:
-                ev = evs.pop(key)
-                if ev.tx is not None:
-                    h.end(charger_id, ev.tx, cid)
-                else:
-                    h.send(StatusChanged(charger_id, cid, ConnectorStatus.AVAILABLE, h.clock.now))
+                leave(key)
             elif action == "offline":
                 offline.add(charger_id)
                 h.disconnect(charger_id)
@@ -202,19 +277,32 @@ def run_invariant_scenario(s: SiteConfig, data: st.DataObject, solver: Allocatio
                 meter_ok = False
             elif action == "silent":
                 meter_silent = True
+            elif action == "limit":
+                wanted = data.draw(st.integers(0, int(s.limits.phase_limit_a) + 5))
+                before = planning_mark(h, counted)
+                h.send(SiteLimitChanged(h.clock.now, float(wanted), reason="test"))
+                limit_a = min(float(wanted), s.limits.phase_limit_a)
+                if planning_mark(h, counted) != before:  # a lowering plans at once
+                    planned_with = planning_base(h, measured)
         worst = s.worst_base_load_a
         base = [data.draw(st.floats(0, worst[p], allow_nan=False)) for p in range(3)]
+        reporting = {
+            c
+            for c in charger_ids
+            if c not in offline and c not in swapped and data.draw(st.booleans())
+        }
         view = h.controller.view()
         meter = list(base)
         by_key = {cv.key: cv for cv in view.connectors}
+        drawn: dict[str, float] = {}
         for key, ev in evs.items():
-            amps = draw_of(ev, by_key[key].limit_a)
+            amps = drawn[key] = draw_of(ev, by_key[key].limit_a)
             ev_phases = ev.phases(wiring[key])
-            if s.chargers[0].behind_meter:
+            if behind_meter:
                 for phase in ev_phases:
                     meter[phase] += amps
             charger_id, number = key.split("/")
-            if charger_id not in offline:
+            if charger_id in reporting:
                 sample = [0.0 if i < len(wiring[key]) else None for i in range(3)]
                 for i in range(len(ev_phases)):
                     sample[i] = amps
@@ -222,14 +310,94 @@ def run_invariant_scenario(s: SiteConfig, data: st.DataObject, solver: Allocatio
         if not meter_silent:
             h.meter((meter[0], meter[1], meter[2]), valid=meter_ok)
             if meter_ok:
-                measured = base
+                measured = list(base)
+                if behind_meter:
+                    # beyond the allowance in force once the samples are in (a charger a
+                    # sample shows non-compliant is allowed its maximum from then on)
+                    allowed = {cv.key: cv.limit_a for cv in h.controller.view().connectors}
+                    for key, amps in drawn.items():
+                        for phase in evs[key].phases(wiring[key]):
+                            measured[phase] += max(amps - allowed[key], 0.0)
+        before = planning_mark(h, counted)
         last_commands = h.tick() or last_commands
         view = h.controller.view()
-        if view.at == h.clock.now:
-            planned_with = measured if measured is not None else base
+        assert view.site_limit_a == limit_a
+        if planning_mark(h, counted) != before:
+            planned_with = planning_base(h, measured)
+            if view.mode is Mode.NORMAL:
+                # The base load it planned with covers what it measured: no draw of ours
+                # is taken off the meter that the meter does not hold.
+                assert all(view.base_load_a[p] >= planned_with[p] - 1e-6 for p in range(3)), (
+                    view.base_load_a,
+                    planned_with,
+                )
         steered, others = loads_by_kind(s, view, evs)
-        if broken_limits(s, planned_with, others):
+        if broken_limits(s, planned_with, others, limit_a):
             # what we do not steer breaks a limit alone: every steered session is paused
             assert all(max(amps) == 0 for _, amps in steered)
         else:
-            assert broken_limits(s, planned_with, steered + others) == []
+            assert broken_limits(s, planned_with, steered + others, limit_a) == []
+
+
+def two_sessions_at_their_share() -> tuple[SiteConfig, Harness]:
+    """Limit 32 A, base load 10 A: two 3-phase sessions at 11 A each, both sampled."""
+    s = site(connector("a"), connector("b"), limit_a=32, worst_a=(10, 10, 10))
+    h = Harness(s, ControlSettings(period_s=10, min_update_interval_s=0), FairShareSolver())
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.start("b", "T2")
+    h.tick()
+    h.advance(10)
+    h.sample("a", (11, 11, 11))
+    h.sample("b", (11, 11, 11))
+    h.meter((32, 32, 32))
+    h.tick()
+    assert (h.limit_of("a/1"), h.limit_of("b/1")) == (11, 11)
+    return s, h
+
+
+def allowed_on_ev_phases(h: Harness, phases: dict[str, tuple[Phase, ...]]) -> list[Load]:
+    by_key = {c.key: c for c in h.site.connectors()}
+    loads: list[Load] = []
+    for key, ev_phases in phases.items():
+        amps = [0.0, 0.0, 0.0]
+        for phase in ev_phases:
+            amps[phase] = h.limit_of(key)
+        loads.append((by_key[key], amps))
+    return loads
+
+
+def test_what_an_over_drawing_charger_draws_beyond_its_allowance_is_base_load() -> None:
+    s, h = two_sessions_at_their_share()
+    h.advance(10)
+    h.sample("a", (32, 32, 32))  # ignores its 11 A
+    h.sample("b", (11, 11, 11))
+    h.meter((10 + 32 + 11,) * 3)
+    h.tick()
+    excess = 32 - 11
+    base = [10.0 + excess] * 3
+    assert broken_limits(s, base, allowed_on_ev_phases(h, {"a/1": THREE, "b/1": THREE})) == []
+
+
+@pytest.mark.parametrize("next_ev", ["new transaction", "plugged in without one"])
+def test_the_next_ev_on_a_connector_is_not_taken_for_the_last_ones_sample(next_ev: str) -> None:
+    s, h = two_sessions_at_their_share()
+    h.advance(10)
+    now = h.clock.now
+    if next_ev == "new transaction":  # the charger reports no status in between
+        h.send(SessionEnded("a", 1, "T1", now))
+        h.send(SessionStarted("a", 1, "T3", now))
+    else:  # an EV without a session, sampled at its fallback, makes way for another
+        h.end("a", "T1")
+        h.send(StatusChanged("a", 1, ConnectorStatus.PREPARING, now))
+        h.sample("a", (h.limit_of("a/1"),) * 3)
+        h.advance(1)
+        now = h.clock.now
+        h.send(StatusChanged("a", 1, ConnectorStatus.AVAILABLE, now))
+        h.send(StatusChanged("a", 1, ConnectorStatus.PREPARING, now))
+    # the next EV draws 6 A; the charger has not reported it yet
+    h.sample("b", (11, 11, 11))
+    h.meter((10 + 6 + 11,) * 3)
+    h.tick()
+    loads = allowed_on_ev_phases(h, {"a/1": THREE, "b/1": THREE})
+    assert broken_limits(s, [10.0] * 3, loads) == []

@@ -128,6 +128,7 @@ def test_short_row_is_reported(folder: Path) -> None:
         ),
         ("limits.csv", "timestamp,limit_a\n2025-03-03T08:00:00+01:00,-5\n", 2, "limit_a"),
         ("limits.csv", "timestamp\n2025-03-03T08:00:00Z\n", 1, "limit_a"),
+        ("limits.csv", "timestamp,limit_a\n2025-03-03T08:00:00Z,41\n", 2, "limit_a"),
         ("prices.csv", "timestamp,price_per_kwh\n2025-03-03 08:00,0.2\n", 2, "timestamp"),
     ],
 )
