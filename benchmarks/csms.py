@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,13 +58,10 @@ def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-async def _serve_echo(port: int) -> None:
-    async def echo(ws: ServerConnection) -> None:
-        async for frame in ws:
-            await ws.send(frame)
-
+async def _serve_forever(handler: Callable[[ServerConnection], Awaitable[None]], port: int) -> None:
+    """Serve `handler` on 127.0.0.1:`port` the way a busy central system would, until cancelled."""
     async with serve(
-        echo,
+        handler,
         "127.0.0.1",
         port,
         subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
@@ -74,6 +71,14 @@ async def _serve_echo(port: int) -> None:
     ):
         _ready(port)
         await asyncio.Future()
+
+
+async def _serve_echo(port: int) -> None:
+    async def echo(ws: ServerConnection) -> None:
+        async for frame in ws:
+            await ws.send(frame)
+
+    await _serve_forever(echo, port)
 
 
 async def _serve_bare(port: int) -> None:
@@ -111,17 +116,7 @@ async def _serve_bare(port: int) -> None:
         except Exception:  # a closed connection ends the station
             return
 
-    async with serve(
-        handle,
-        "127.0.0.1",
-        port,
-        subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
-        compression=None,
-        ping_interval=None,
-        backlog=4096,
-    ):
-        _ready(port)
-        await asyncio.Future()
+    await _serve_forever(handle, port)
 
 
 def _full_system() -> Any:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from adapters.ocpp.profiles import floor_tenth
 from adapters.ocpp.sim.clock import Clock, ScaledClock
 from adapters.ocpp.sim.ev import SimulatedEV
 from adapters.ocpp.sim.smart import InstalledProfile, Limit, ProfileStore, Transaction
@@ -380,6 +381,20 @@ class SimulatedCharger:
         return self.store.composite(
             connector_id, self.clock(), duration_s, tx, self.config.max_current_a
         )
+
+    def composite_periods(
+        self, connector_id: int, duration_s: int, unit: str
+    ) -> list[dict[str, Any]]:
+        """The composite schedule as wire periods, limits in `unit` (`A` or `W`)."""
+        voltage = self.config.voltage_v
+        periods = []
+        for start_s, limit in self.composite(connector_id, duration_s):
+            phases = limit.number_phases or self.config.number_phases
+            value = limit.current_a * voltage * phases if unit == "W" else limit.current_a
+            periods.append(
+                {"start_period": start_s, "limit": floor_tenth(value), "number_phases": phases}
+            )
+        return periods
 
     def free_connector(self, connector_id: int | None) -> int | None:
         """The connector a remote start would use, or None if none is free."""

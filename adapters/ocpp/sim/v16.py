@@ -2,67 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ocpp.v16 import ChargePoint, call, call_result
-from websockets.asyncio.client import ClientConnection
 
-from adapters.ocpp.profiles import floor_tenth
+from adapters.ocpp.sim.charge_point import SimChargePoint
 from adapters.ocpp.sim.routing import after, on
+from adapters.ocpp.sim.samples import sampled_values
 from adapters.ocpp.sim.smart import PURPOSES, profile_from_wire
 
 if TYPE_CHECKING:
-    from adapters.ocpp.sim.charger import ConnectorState, MeterSnapshot, SimulatedCharger
+    from adapters.ocpp.sim.charger import ConnectorState, MeterSnapshot, SimChargerConfig
 
-_PHASES = ("L1", "L2", "L3")
 _TRIGGERS = {"BootNotification", "Heartbeat", "StatusNotification", "MeterValues"}
 
 
-def sampled_values(snapshot: MeterSnapshot, context: str) -> list[dict[str, Any]]:
-    def sample(value: float, measurand: str, unit: str, phase: str | None = None) -> dict[str, Any]:
-        out = {"value": f"{value:.2f}", "context": context, "measurand": measurand, "unit": unit}
-        if phase is not None:
-            out["phase"] = phase
-        return out
-
-    values = [
-        sample(a, "Current.Import", "A", phase)
-        for phase, a in zip(_PHASES, snapshot.current_a, strict=True)
-    ]
-    values += [
-        sample(snapshot.voltage_v, "Voltage", "V", "L1-N"),
-        sample(snapshot.power_w, "Power.Active.Import", "W"),
-        sample(snapshot.energy_wh, "Energy.Active.Import.Register", "Wh"),
-    ]
-    if snapshot.soc_pct is not None:
-        values.append(sample(snapshot.soc_pct, "SoC", "Percent"))
-    return values
+def _write_value(value: float, unit: str) -> dict[str, Any]:
+    return {"value": f"{value:.2f}", "unit": unit}
 
 
-class ChargePoint16(ChargePoint):  # type: ignore[misc]
-    def __init__(self, sim: SimulatedCharger, ws: ClientConnection) -> None:
-        super().__init__(sim.config.charger_id, ws, response_timeout=30)
-        self.sim = sim
+class ChargePoint16(SimChargePoint, ChargePoint):  # type: ignore[misc]
+    calls = call
 
     # --- outbound ----------------------------------------------------------------------
 
-    async def boot(self) -> tuple[str, int]:
-        config = self.sim.config
-        result = await self.call(
-            call.BootNotification(
-                charge_point_model=config.model,
-                charge_point_vendor=config.vendor,
-                charge_point_serial_number=f"SN-{config.charger_id}"[:25],
-                firmware_version="sim-1.0",
-            ),
-            suppress=False,
+    def boot_notification(self, config: SimChargerConfig) -> call.BootNotification:
+        return call.BootNotification(
+            charge_point_model=config.model,
+            charge_point_vendor=config.vendor,
+            charge_point_serial_number=f"SN-{config.charger_id}"[:25],
+            firmware_version="sim-1.0",
         )
-        return str(result.status), int(result.interval)
-
-    async def heartbeat(self) -> datetime:
-        result = await self.call(call.Heartbeat(), suppress=False)
-        return datetime.fromisoformat(result.current_time)
 
     async def status(self, connector: ConnectorState) -> None:
         await self.call(
@@ -114,7 +84,7 @@ class ChargePoint16(ChargePoint):  # type: ignore[misc]
                 meter_value=[
                     {
                         "timestamp": self.sim.timestamp(),
-                        "sampled_value": sampled_values(snapshot, "Sample.Periodic"),
+                        "sampled_value": sampled_values(snapshot, "Sample.Periodic", _write_value),
                     }
                 ],
             ),
@@ -153,14 +123,7 @@ class ChargePoint16(ChargePoint):  # type: ignore[misc]
         if connector_id != 0 and connector_id not in self.sim.connectors:
             return call_result.GetCompositeSchedule(status="Rejected")
         unit = charging_rate_unit or "A"
-        voltage = self.sim.config.voltage_v
-        periods = []
-        for start_s, limit in self.sim.composite(connector_id, duration):
-            phases = limit.number_phases or self.sim.config.number_phases
-            value = limit.current_a * voltage * phases if unit == "W" else limit.current_a
-            periods.append(
-                {"start_period": start_s, "limit": floor_tenth(value), "number_phases": phases}
-            )
+        periods = self.sim.composite_periods(connector_id, duration, unit)
         return call_result.GetCompositeSchedule(
             status="Accepted",
             connector_id=connector_id,

@@ -4,20 +4,18 @@ connector; a transaction's meter values go out as TransactionEvent Updated."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ocpp.v201 import ChargePoint, call, call_result
-from websockets.asyncio.client import ClientConnection
 
-from adapters.ocpp.profiles import floor_tenth
+from adapters.ocpp.sim.charge_point import SimChargePoint
 from adapters.ocpp.sim.routing import after, on
+from adapters.ocpp.sim.samples import sampled_values
 from adapters.ocpp.sim.smart import PURPOSES, profile_from_wire
 
 if TYPE_CHECKING:
-    from adapters.ocpp.sim.charger import ConnectorState, MeterSnapshot, SimulatedCharger
+    from adapters.ocpp.sim.charger import ConnectorState, MeterSnapshot, SimChargerConfig
 
-_PHASES = ("L1", "L2", "L3")
 _TRIGGERS = {
     "BootNotification",
     "Heartbeat",
@@ -52,58 +50,25 @@ def connector_status(connector: ConnectorState) -> str:
     return "Occupied"
 
 
-def sampled_values(snapshot: MeterSnapshot, context: str) -> list[dict[str, Any]]:
-    def sample(value: float, measurand: str, unit: str, phase: str | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "value": round(value, 2),
-            "context": context,
-            "measurand": measurand,
-            "unit_of_measure": {"unit": unit},
-        }
-        if phase is not None:
-            out["phase"] = phase
-        return out
-
-    values = [
-        sample(a, "Current.Import", "A", phase)
-        for phase, a in zip(_PHASES, snapshot.current_a, strict=True)
-    ]
-    values += [
-        sample(snapshot.voltage_v, "Voltage", "V", "L1-N"),
-        sample(snapshot.power_w, "Power.Active.Import", "W"),
-        sample(snapshot.energy_wh, "Energy.Active.Import.Register", "Wh"),
-    ]
-    if snapshot.soc_pct is not None:
-        values.append(sample(snapshot.soc_pct, "SoC", "Percent"))
-    return values
+def _write_value(value: float, unit: str) -> dict[str, Any]:
+    return {"value": round(value, 2), "unit_of_measure": {"unit": unit}}
 
 
-class ChargePoint201(ChargePoint):  # type: ignore[misc]
-    def __init__(self, sim: SimulatedCharger, ws: ClientConnection) -> None:
-        super().__init__(sim.config.charger_id, ws, response_timeout=30)
-        self.sim = sim
+class ChargePoint201(SimChargePoint, ChargePoint):  # type: ignore[misc]
+    calls = call
 
     # --- outbound ----------------------------------------------------------------------
 
-    async def boot(self) -> tuple[str, int]:
-        config = self.sim.config
-        result = await self.call(
-            call.BootNotification(
-                charging_station={
-                    "model": config.model,
-                    "vendor_name": config.vendor,
-                    "serial_number": f"SN-{config.charger_id}"[:25],
-                    "firmware_version": "sim-1.0",
-                },
-                reason="PowerUp",
-            ),
-            suppress=False,
+    def boot_notification(self, config: SimChargerConfig) -> call.BootNotification:
+        return call.BootNotification(
+            charging_station={
+                "model": config.model,
+                "vendor_name": config.vendor,
+                "serial_number": f"SN-{config.charger_id}"[:25],
+                "firmware_version": "sim-1.0",
+            },
+            reason="PowerUp",
         )
-        return str(result.status), int(result.interval)
-
-    async def heartbeat(self) -> datetime:
-        result = await self.call(call.Heartbeat(), suppress=False)
-        return datetime.fromisoformat(result.current_time)
 
     async def status(self, connector: ConnectorState) -> None:
         await self.call(
@@ -158,7 +123,7 @@ class ChargePoint201(ChargePoint):  # type: ignore[misc]
             meter_value=[
                 {
                     "timestamp": self.sim.timestamp(),
-                    "sampled_value": sampled_values(snapshot, "Transaction.Begin"),
+                    "sampled_value": sampled_values(snapshot, "Transaction.Begin", _write_value),
                 }
             ],
         )
@@ -179,7 +144,7 @@ class ChargePoint201(ChargePoint):  # type: ignore[misc]
             meter_value=[
                 {
                     "timestamp": self.sim.timestamp(),
-                    "sampled_value": sampled_values(snapshot, "Transaction.End"),
+                    "sampled_value": sampled_values(snapshot, "Transaction.End", _write_value),
                 }
             ],
         )
@@ -195,7 +160,7 @@ class ChargePoint201(ChargePoint):  # type: ignore[misc]
             meter_value=[
                 {
                     "timestamp": self.sim.timestamp(),
-                    "sampled_value": sampled_values(snapshot, "Sample.Periodic"),
+                    "sampled_value": sampled_values(snapshot, "Sample.Periodic", _write_value),
                 }
             ],
         )
@@ -245,14 +210,7 @@ class ChargePoint201(ChargePoint):  # type: ignore[misc]
         if evse_id != 0 and evse_id not in self.sim.connectors:
             return call_result.GetCompositeSchedule(status="Rejected")
         unit = charging_rate_unit or "A"
-        voltage = self.sim.config.voltage_v
-        periods = []
-        for start_s, limit in self.sim.composite(evse_id, duration):
-            phases = limit.number_phases or self.sim.config.number_phases
-            value = limit.current_a * voltage * phases if unit == "W" else limit.current_a
-            periods.append(
-                {"start_period": start_s, "limit": floor_tenth(value), "number_phases": phases}
-            )
+        periods = self.sim.composite_periods(evse_id, duration, unit)
         return call_result.GetCompositeSchedule(
             status="Accepted",
             schedule={

@@ -6,16 +6,14 @@ from typing import Any, ClassVar
 
 from ocpp.v16.enums import Action
 
-from adapters.ocpp.connection import OcppConnection
+from adapters.ocpp.handlers import ChargePointHandlers
 from adapters.ocpp.requests import RequestBuilder
 from adapters.ocpp.routing import on
 from adapters.ocpp.sampling import samples_from_meter_values
 from adapters.ocpp.sessions import Authorization, TokenVerdict
 from adapters.ocpp.timestamps import from_wire, to_wire, utc_now
 from adapters.ocpp.v16 import requests
-from adapters.storage.records import Registration
 
-PENDING_RETRY_S = 60
 _ID_TAG_STATUSES = frozenset({"Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"})
 
 
@@ -29,7 +27,7 @@ def id_tag_info(authorization: Authorization) -> dict[str, Any]:
     return info
 
 
-class ChargePoint16(OcppConnection):
+class ChargePoint16(ChargePointHandlers):
     ocpp_version = "1.6"
     subprotocol = "ocpp1.6"
     known_actions = frozenset(action.value for action in Action)
@@ -39,28 +37,13 @@ class ChargePoint16(OcppConnection):
     def on_boot_notification(
         self, charge_point_vendor: str, charge_point_model: str, **kwargs: Any
     ) -> dict[str, Any]:
-        now = utc_now()
-        registration = self.keeper.boot(
-            self.id,
-            now,
-            self.subprotocol,
+        return self.boot(
             vendor=charge_point_vendor,
             model=charge_point_model,
             serial=kwargs.get("charge_point_serial_number")
             or kwargs.get("charge_box_serial_number"),
             firmware=kwargs.get("firmware_version"),
         )
-        self.accepted = registration == Registration.ACCEPTED
-        if self.accepted and self.settings.probe_capabilities:
-            self.after_answer(self.probe_capabilities)
-        interval = self.settings.heartbeat_interval_s if self.accepted else PENDING_RETRY_S
-        return {"status": registration, "currentTime": to_wire(now), "interval": interval}
-
-    @on(Action.heartbeat)
-    def on_heartbeat(self, **kwargs: Any) -> dict[str, Any]:
-        now = utc_now()
-        self.keeper.heartbeat(self.id, now)
-        return {"currentTime": to_wire(now)}
 
     @on(Action.status_notification)
     def on_status_notification(
@@ -130,23 +113,6 @@ class ChargePoint16(OcppConnection):
             utc_now(),
         )
         self.keeper.meter_samples(samples, context)
-        return {}
-
-    @on(Action.data_transfer)
-    def on_data_transfer(self, vendor_id: str, **kwargs: Any) -> dict[str, Any]:
-        self.keeper.log(
-            utc_now(),
-            self.id,
-            "data_transfer",
-            vendor_id=vendor_id,
-            message_id=kwargs.get("message_id"),
-            data=kwargs.get("data"),
-        )
-        return {"status": "UnknownVendorId"}
-
-    @on(Action.firmware_status_notification)
-    def on_firmware_status_notification(self, status: str, **kwargs: Any) -> dict[str, Any]:
-        self.keeper.firmware_status(self.id, utc_now(), status)
         return {}
 
     @on(Action.diagnostics_status_notification)

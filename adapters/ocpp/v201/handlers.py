@@ -11,19 +11,18 @@ from typing import Any, ClassVar
 
 from ocpp.v201.enums import Action
 
-from adapters.ocpp.connection import OcppConnection
+from adapters.ocpp.handlers import ChargePointHandlers
 from adapters.ocpp.requests import RequestBuilder
 from adapters.ocpp.routing import on
 from adapters.ocpp.sampling import samples_from_meter_values
 from adapters.ocpp.sessions import Authorization
 from adapters.ocpp.timestamps import from_wire, to_wire, utc_now
 from adapters.ocpp.v201 import requests
-from adapters.storage.records import Registration, TransactionState
+from adapters.storage.records import TransactionState
 from ems.events import ConnectorStatus, EnergyNeed
 
 LOG = logging.getLogger(__name__)
 
-PENDING_RETRY_S = 60
 
 _STATUS_OF_CHARGING_STATE = {
     "Charging": ConnectorStatus.CHARGING,
@@ -40,7 +39,7 @@ def id_token_info(authorization: Authorization) -> dict[str, Any]:
     return info
 
 
-class ChargePoint201(OcppConnection):
+class ChargePoint201(ChargePointHandlers):
     ocpp_version = "2.0.1"
     subprotocol = "ocpp2.0.1"
     known_actions = frozenset(action.value for action in Action)
@@ -50,27 +49,12 @@ class ChargePoint201(OcppConnection):
     def on_boot_notification(
         self, charging_station: dict[str, Any], reason: str, **kwargs: Any
     ) -> dict[str, Any]:
-        now = utc_now()
-        registration = self.keeper.boot(
-            self.id,
-            now,
-            self.subprotocol,
+        return self.boot(
             vendor=charging_station.get("vendor_name"),
             model=charging_station.get("model"),
             serial=charging_station.get("serial_number"),
             firmware=charging_station.get("firmware_version"),
         )
-        self.accepted = registration == Registration.ACCEPTED
-        if self.accepted and self.settings.probe_capabilities:
-            self.after_answer(self.probe_capabilities)
-        interval = self.settings.heartbeat_interval_s if self.accepted else PENDING_RETRY_S
-        return {"status": registration, "currentTime": to_wire(now), "interval": interval}
-
-    @on(Action.heartbeat)
-    def on_heartbeat(self, **kwargs: Any) -> dict[str, Any]:
-        now = utc_now()
-        self.keeper.heartbeat(self.id, now)
-        return {"currentTime": to_wire(now)}
 
     @on(Action.status_notification)
     def on_status_notification(
@@ -178,23 +162,6 @@ class ChargePoint201(OcppConnection):
             )
         )
         return {"status": "Accepted"}
-
-    @on(Action.data_transfer)
-    def on_data_transfer(self, vendor_id: str, **kwargs: Any) -> dict[str, Any]:
-        self.keeper.log(
-            utc_now(),
-            self.id,
-            "data_transfer",
-            vendor_id=vendor_id,
-            message_id=kwargs.get("message_id"),
-            data=kwargs.get("data"),
-        )
-        return {"status": "UnknownVendorId"}
-
-    @on(Action.firmware_status_notification)
-    def on_firmware_status_notification(self, status: str, **kwargs: Any) -> dict[str, Any]:
-        self.keeper.firmware_status(self.id, utc_now(), status)
-        return {}
 
     @on(Action.notify_event)
     def on_notify_event(self, generated_at: str, seq_no: int, **kwargs: Any) -> dict[str, Any]:

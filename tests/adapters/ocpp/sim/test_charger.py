@@ -161,8 +161,8 @@ async def test_obeys_tx_profile(rig: Rig, protocol: str) -> None:
     await wait_until(lambda: sim.connectors[1].reported == "Charging")
 
 
-@BOTH
-async def test_tx_profile_expiry_falls_back_to_tx_default(rig: Rig, protocol: str) -> None:
+async def _tight_tx_over_tx_default(rig: Rig, protocol: str) -> SimulatedCharger:
+    """A charging EV under a 16 A TxDefaultProfile (id 1) and a 70 s 8 A TxProfile (id 2)."""
     sim = await rig.charger(protocol)
     tx = await sim.plug_in(1, SimulatedEV(max_current_a=32.0))
     assert (
@@ -170,6 +170,12 @@ async def test_tx_profile_expiry_falls_back_to_tx_default(rig: Rig, protocol: st
     )
     tight = rig.limit(ProfilePurpose.TX, 8.0, transaction_id=tx, duration_s=70)
     assert await rig.send(sim, tight, profile_id=2) == "Accepted"
+    return sim
+
+
+@BOTH
+async def test_tx_profile_expiry_falls_back_to_tx_default(rig: Rig, protocol: str) -> None:
+    sim = await _tight_tx_over_tx_default(rig, protocol)
     assert sim.draw_a(1) == (8.0, 8.0, 8.0)
     rig.clock.advance(59)  # the profile started 10 s ago: 1 s left
     assert sim.draw_a(1) == (8.0, 8.0, 8.0)
@@ -248,13 +254,7 @@ async def test_non_compliant_charger_accepts_but_ignores(rig: Rig, protocol: str
 
 @BOTH
 async def test_clear_and_composite(rig: Rig, protocol: str) -> None:
-    sim = await rig.charger(protocol)
-    tx = await sim.plug_in(1, SimulatedEV(max_current_a=32.0))
-    assert (
-        await rig.send(sim, rig.limit(ProfilePurpose.TX_DEFAULT, 16.0), profile_id=1) == "Accepted"
-    )
-    tight = rig.limit(ProfilePurpose.TX, 8.0, transaction_id=tx, duration_s=70)
-    assert await rig.send(sim, tight, profile_id=2) == "Accepted"
+    sim = await _tight_tx_over_tx_default(rig, protocol)
     if protocol == OCPP16:
         result = await rig.call(sim, v16.call.GetCompositeSchedule(connector_id=1, duration=300))
         periods = result.charging_schedule["charging_schedule_period"]
