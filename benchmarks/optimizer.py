@@ -4,8 +4,9 @@ Run: `.venv/bin/python -m benchmarks.optimizer [--quick]`.
 
 For each N connectors and T steps it prints, in milliseconds:
 
-- cold: a fresh Solver laying out the LP and solving the first problem; the second
-  problem adds the previous-allocation terms (a new shape) and is not timed;
+- cold: a fresh Solver building the LP (the Pyomo recipe, read into HiGHS) and solving
+  the first problem; the second problem adds the previous-allocation terms (a new shape)
+  and is not timed;
 - step p50/p95: `Solver.solve` on a stream of problems of the same shape (base load,
   presence, EV limits, previous allocation change each step), everything included:
   validation, admission, fair shares, LP update and warm re-solve, Allocation assembly;
@@ -45,7 +46,7 @@ from optimizer.admission import admit
 from optimizer.columns import columns_of
 from optimizer.layout import layout_of
 from optimizer.lp_data import LpData, lp_data_of
-from optimizer.lp_matrix import costs, row_bounds
+from optimizer.lp_index import costs, row_bounds
 from optimizer.parameters import FloatArray, parameters_of, row_matrix
 from optimizer.persistent import PersistentModel
 

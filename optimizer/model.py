@@ -5,14 +5,16 @@ current of connector c at step t (A) on every phase it draws on; d[c,p] is 1 if 
 on site phase p, else 0; n[c] = sum_p d[c,p]. Power and energy rows are in phase-amps
 (A summed over phases) so the voltage stays out of the matrix.
 
-Every number that changes between control steps is a mutable Param, initialised from an
-`LpData`; the structure depends only on the `Layout`. Row names (for `binding`) are given
-by `assemble.row_names`.
+The structure depends only on the `Layout`; the numbers come from an `LpData`. Every
+number inside a row (coefficients and right-hand sides) is a mutable Param, so a row
+keeps its entries and its place when a number is 0. The per-(connector, step) current
+bounds and costs are plain numbers: they never change the structure, and as Params (3 T N
+of them) they would cost about a quarter of the build. Row names (for `binding`) are
+given by `assemble.row_names`.
 
-This recipe is the model's definition. The solver does not build it on every new shape:
-walking a built Pyomo model costs seconds for a day-ahead horizon, so `lp_matrix` lays
-the very same LP out for HiGHS from numpy, and tests/optimizer/test_lp_matrix.py checks,
-array for array, that the two are identical.
+This recipe is the model's only definition. `persistent` builds it once per shape and
+reads it into HiGHS; the parameters then hold the numbers of that first step only, as
+later steps push their numbers straight into the HiGHS model.
 """
 
 from __future__ import annotations
@@ -30,11 +32,16 @@ Model = Any
 """A pyomo ConcreteModel (Pyomo ships no type information)."""
 
 
-def _indexed(array: FloatArray) -> dict[Any, float]:
-    """Pyomo `initialize` dict from an array: scalar keys for 1-D, tuples otherwise."""
+def _indexed(array: FloatArray) -> Any:
+    """Pyomo `initialize` rule reading an array: [i] for 1-D, [i, j] for 2-D.
+
+    A rule is several times faster to construct from than a dict: Pyomo then walks its
+    own index set instead of validating every key of the dict against it.
+    """
+    values = array.tolist()
     if array.ndim == 1:
-        return {i: float(v) for i, v in enumerate(array)}
-    return {idx: float(v) for idx, v in np.ndenumerate(array)}
+        return lambda _m, i: values[i]
+    return lambda _m, i, j: values[i][j]
 
 
 def define_sets(m: Model, layout: Layout) -> None:
@@ -45,10 +52,8 @@ def define_sets(m: Model, layout: Layout) -> None:
 
 
 def define_parameters(m: Model, layout: Layout, data: LpData) -> None:
-    """Mutable parameters; arrays are stored (t, c) in LpData and indexed [c, t] here."""
+    """Mutable parameters of the rows; arrays are stored (t, c) in LpData, [c, t] here."""
     mutable = {"mutable": True, "within": pyo.Reals}
-    m.lb = pyo.Param(m.C, m.T, initialize=_indexed(data.current_lb.T), **mutable)
-    m.ub = pyo.Param(m.C, m.T, initialize=_indexed(data.current_ub.T), **mutable)
     m.d = pyo.Param(m.C, m.P, initialize=_indexed(data.draws), **mutable)
     m.n = pyo.Param(m.C, initialize=_indexed(data.phase_count), **mutable)
     m.site_rhs = pyo.Param(
@@ -62,14 +67,14 @@ def define_parameters(m: Model, layout: Layout, data: LpData) -> None:
     m.energy_lo = pyo.Param(m.C, initialize=_indexed(data.energy_lo), **mutable)
     m.energy_hi = pyo.Param(m.C, initialize=_indexed(data.energy_hi), **mutable)
     m.previous = pyo.Param(m.C, initialize=_indexed(data.previous_a), **mutable)
-    m.current_cost = pyo.Param(m.C, m.T, initialize=_indexed(data.current_cost.T), **mutable)
     m.peak_cost = pyo.Param(initialize=data.peak_cost, **mutable)
     m.change_cost = pyo.Param(m.C, initialize=_indexed(data.change_cost), **mutable)
 
 
-def define_current_variables(m: Model) -> None:
-    """lb[c,t] <= i[c,t] <= ub[c,t]   (connector-{id}-max when ub is the connector/EV max)."""
-    m.i = pyo.Var(m.C, m.T, bounds=lambda m, c, t: (m.lb[c, t], m.ub[c, t]))
+def define_current_variables(m: Model, data: LpData) -> None:
+    """lb[t,c] <= i[c,t] <= ub[t,c]   (connector-{id}-max when ub is the connector/EV max)."""
+    lb, ub = data.current_lb.T.tolist(), data.current_ub.T.tolist()
+    m.i = pyo.Var(m.C, m.T, bounds=lambda m, c, t: (lb[c][t], ub[c][t]))
 
 
 def define_site_phase_constraints(m: Model, layout: Layout) -> None:
@@ -138,12 +143,13 @@ def define_change_constraints(m: Model) -> None:
     )
 
 
-def define_objective(m: Model, layout: Layout) -> None:
-    """min sum_{c,t} cost[c,t] i[c,t] + peak_cost peak + sum_c change_cost[c] (up + down).
+def define_objective(m: Model, layout: Layout, data: LpData) -> None:
+    """min sum_{c,t} cost[t,c] i[c,t] + peak_cost peak + sum_c change_cost[c] (up + down).
 
     The ranking of the terms lives in the cost numbers (see `lp_data`).
     """
-    expr = sum(m.current_cost[c, t] * m.i[c, t] for c in m.C for t in m.T)
+    cost = data.current_cost.T.tolist()
+    expr = sum(cost[c][t] * m.i[c, t] for c in m.C for t in m.T)
     if layout.has_peak:
         expr += m.peak_cost * m.peak
     if layout.has_previous:
@@ -156,7 +162,7 @@ def build_model(layout: Layout, data: LpData) -> Model:
     m = pyo.ConcreteModel(name="allocation")
     define_sets(m, layout)
     define_parameters(m, layout, data)
-    define_current_variables(m)
+    define_current_variables(m, data)
     define_site_phase_constraints(m, layout)
     define_circuit_phase_constraints(m, layout)
     if layout.has_power_cap:
@@ -167,5 +173,5 @@ def build_model(layout: Layout, data: LpData) -> Model:
         define_energy_constraints(m)
     if layout.has_previous:
         define_change_constraints(m)
-    define_objective(m, layout)
+    define_objective(m, layout, data)
     return m

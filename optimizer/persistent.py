@@ -1,21 +1,37 @@
 """One built model for one problem shape, updated in place between control steps.
 
-The LP of the recipe in `model` is laid out for HiGHS once per shape (`lp_matrix`). Each
-step then only diffs the new `LpData` against what HiGHS holds and pushes the changed
-column bounds, row bounds, costs and coefficients by index, runs the dual simplex from
-the previous basis and reads back the current columns.
+Pyomo builds the model once per shape: `model.build_model` writes the recipe, and
+`HighsMirror` reads it into a highspy model with maps from each Pyomo component to its
+row or column (`lp_index`). The Pyomo model is then dropped. Each control step only
+compares the new `LpData` with the numbers HiGHS holds and pushes the changed column
+bounds, row bounds, costs and coefficients into the highspy model by index, runs the
+dual simplex from the previous basis and reads back the current columns.
+
+Why not update through Pyomo: setting its mutable parameters and letting a persistent
+interface re-evaluate every expression that uses them makes a step several times slower
+than the warm solve itself, and re-reading the model is slower still. A shape change
+(startup, a connector added or removed) is the only time Pyomo runs; never on a tick.
+
+The build runs with the cyclic garbage collector paused, as Pyomo's own writers do, and
+ends with one collection of the dropped model (hundreds of thousands of objects in
+reference cycles for a day-ahead horizon): otherwise the collector would walk them
+repeatedly during the build, and free them in a pause of a later control step.
 """
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import highspy
 import numpy as np
+from pyomo.common.gc_manager import PauseGC
 
+from optimizer.highs_mirror import HighsMirror, IntArray
 from optimizer.layout import PHASE_COUNT, Layout
 from optimizer.lp_data import LpData
-from optimizer.lp_matrix import IntArray, build_lp, costs, row_bounds
+from optimizer.lp_index import LpIndex, costs, index_of, row_bounds
+from optimizer.model import build_model
 from optimizer.parameters import FloatArray
 
 HIGHS: Any = highspy.Highs
@@ -41,12 +57,21 @@ def changed(new: FloatArray, old: FloatArray) -> Any:
     return np.flatnonzero(new.ravel() != old.ravel())
 
 
+def _highs_lp(layout: Layout, data: LpData) -> tuple[Any, LpIndex]:
+    """The HiGHS LP of the Pyomo recipe for `data` and its index; the Pyomo model dies here."""
+    model = build_model(layout, data)
+    mirror = HighsMirror(model)
+    return mirror.lp, index_of(layout, model, mirror)
+
+
 class PersistentModel:
     """The LP of one shape: `update` with new numbers, then `solve`."""
 
     def __init__(self, layout: Layout, data: LpData) -> None:
         self.layout = layout
-        lp, self.index = build_lp(layout, data)
+        with PauseGC():
+            lp, self.index = _highs_lp(layout, data)
+            gc.collect()
         self.highs: Any = HIGHS()
         for name, option in SOLVER_OPTIONS.items():
             self.highs.setOptionValue(name, option)
