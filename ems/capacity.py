@@ -4,7 +4,9 @@ Base load is the load that is not our chargers: the site meter minus what our ch
 behind it draw, each charger's draw mapped through its phase rotation onto site phases.
 When the meter cannot be trusted the worst configured base load is assumed instead.
 Connectors we do not steer (offline charger, non-compliant, profiles refused) are
-reserved at what they may draw, on the site and on every circuit above them.
+reserved at what they may draw, on the site and on every circuit above them; so, with
+`reserve_for_arrivals`, is every connector without an EV at what an EV arriving there
+draws before the controller hears of it (the charger starts it at its default profile).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ class Capacity:
     base_load_a: PhaseTriple
     """Load that is not our chargers: measured, or the worst configured in conservative mode."""
     reserved_a: PhaseTriple
-    """Our connectors that are not steered, at what they may draw."""
+    """Our connectors that are not steered, at what they may draw, and the room held for
+    arrivals on connectors without an EV."""
     circuit_reserved_a: dict[str, PhaseTriple]
     """The reserved load per circuit, including the circuits below it."""
     meter_age_s: float | None
@@ -47,7 +50,9 @@ def assess(state: SiteState, settings: ControlSettings, now: datetime) -> Capaci
     else:
         base = measured_base_load(meter_current, reading.at, state, settings)
     reserved = [
-        (c.config, load) for c in state.connectors.values() if (load := reserved_load(state, c))
+        (c.config, load)
+        for c in state.connectors.values()
+        if (load := reserved_load(state, c, settings))
     ]
     total = ZERO
     for _, load in reserved:
@@ -78,27 +83,53 @@ def counted_draw(
 ) -> PhaseTriple:
     """The connector's draw to take off a meter reading taken at `meter_at`.
 
-    Only a sample the reading can contain counts: one taken at or before it, and not
-    `sample_stale_s` older. It counts at most what the connector is allowed, so a sample
-    taken before a lowering cannot hide base load; and nothing while the limit in force
-    was sent at or after the reading (a step sends after reading the meter), since under
-    the limit before it (a pause, say) the reading may hold less than the sample shows.
+    The sample that counts is the one current when the meter was read — the latest taken
+    at or before it, not `sample_stale_s` older — so chargers reporting just after a
+    reading do not make their draw look like base load. It counts at most what the
+    connector is allowed, so a sample taken before a lowering cannot hide base load; and
+    nothing while the limit in force was sent at or after the reading (a step sends after
+    reading the meter), since under the limit before it (a pause, say) the reading may
+    hold less than the sample shows.
     """
-    sampled_at = connector.drawn_at
-    if connector.drawn_a is None or sampled_at is None or sampled_at > meter_at:
-        return ZERO
-    if (meter_at - sampled_at).total_seconds() > settings.sample_stale_s:
+    draw = connector.draw_as_of(meter_at)
+    if draw is None or (meter_at - draw.at).total_seconds() > settings.sample_stale_s:
         return ZERO
     sent = connector.sent_for_session()
     if sent is not None and sent.at >= meter_at:
         return ZERO
-    return clip_min(connector.drawn_a, connector.allowed_load_a())
+    return clip_min(draw.current_a, connector.allowed_load_a())
 
 
-def reserved_load(state: SiteState, connector: ConnectorRuntime) -> PhaseTriple | None:
-    """What a connector we do not steer may draw; None for one we steer or with no EV."""
-    if not connector.ev_present or state.is_controlled(connector):
+def reserved_load(
+    state: SiteState, connector: ConnectorRuntime, settings: ControlSettings
+) -> PhaseTriple | None:
+    """What a connector we do not steer may draw; None for one we steer, and for one
+    without an EV unless room is held for an arrival there."""
+    if not connector.ev_present:
+        return arrival_load(state, connector) if settings.reserve_for_arrivals else None
+    if state.is_controlled(connector):
         return None
     if not state.charger_of(connector).smart_charging:
         return spread(connector.active_phases, connector.config.max_current_a)
     return connector.allowed_load_a()
+
+
+def arrival_a(state: SiteState, connector: ConnectorRuntime) -> float:
+    """What an EV arriving at an idle connector draws per phase before the controller
+    reacts: its fallback, or its maximum on a charger that does not obey our profiles;
+    nothing when that is below its minimum current, where an EV cannot start.
+
+    An offline charger counts too: an EV may arrive there unseen.
+    """
+    config = connector.config
+    if not state.charger_of(connector).smart_charging or connector.uncontrolled_reason:
+        amps = config.max_current_a
+    else:
+        amps = connector.fallback_a
+    return amps if amps > 0 and amps >= config.min_current_a else 0.0
+
+
+def arrival_load(state: SiteState, connector: ConnectorRuntime) -> PhaseTriple | None:
+    """`arrival_a` on every phase the connector is wired to; None when it is nothing."""
+    amps = arrival_a(state, connector)
+    return spread(connector.config.phases, amps) if amps > 0 else None

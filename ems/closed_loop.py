@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ems.site import ControlSettings
-from ems.state import ConnectorRuntime, Taper
+from ems.state import ConnectorRuntime, Draw, Taper
 from optimizer.problem import PhaseTriple
 
 
@@ -21,8 +21,7 @@ def observe_draw(
     connector: ConnectorRuntime, drawn_a: PhaseTriple, at: datetime, settings: ControlSettings
 ) -> bool:
     """Record a measured draw (site phases). True when it newly flags non-compliance."""
-    connector.drawn_a = drawn_a
-    connector.drawn_at = at
+    connector.record_draw(Draw(drawn_a, at))
     _observe_ev_phases(connector, drawn_a, settings)
     if connector.sent_for_session() is None or connector.uncontrolled_reason is not None:
         return False

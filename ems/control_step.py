@@ -13,7 +13,7 @@ from datetime import datetime
 
 from ems import planner, rate_limit
 from ems.bottleneck import bottleneck
-from ems.capacity import Capacity, assess
+from ems.capacity import Capacity, arrival_a, assess
 from ems.closed_loop import probe
 from ems.commands import SetLimit
 from ems.limit_check import check_loads
@@ -72,7 +72,7 @@ def run_step(
         if state.is_controlled(runtime):
             steered.append(runtime)
         else:
-            runtime.outcome = Outcome(0.0, _idle_reason(state, runtime), None)
+            runtime.outcome = Outcome(0.0, _idle_reason(state, runtime, settings), None)
     if not steered:
         return StepResult([], capacity, None)
     problem = build_problem(state, capacity, settings, now)
@@ -228,7 +228,7 @@ def _send(
     return command
 
 
-def _idle_reason(state: SiteState, runtime: ConnectorRuntime) -> str:
+def _idle_reason(state: SiteState, runtime: ConnectorRuntime, settings: ControlSettings) -> str:
     uncontrolled = runtime.uncontrolled_reason
     if uncontrolled is not None:
         return f"uncontrolled ({uncontrolled}): counted at its maximum"
@@ -238,7 +238,12 @@ def _idle_reason(state: SiteState, runtime: ConnectorRuntime) -> str:
     if not charger.online:
         if runtime.ev_present:
             return f"charger offline: its last limit {runtime.allowed_a():g} A counted as drawn"
-        return "charger offline"
+        return f"charger offline{_arrival_room(state, runtime, settings)}"
     if runtime.ev_present:
         return f"EV plugged in, no session yet: counted at its fallback {runtime.fallback_a:g} A"
-    return "no EV"
+    return f"no EV{_arrival_room(state, runtime, settings)}"
+
+
+def _arrival_room(state: SiteState, runtime: ConnectorRuntime, settings: ControlSettings) -> str:
+    amps = arrival_a(state, runtime) if settings.reserve_for_arrivals else 0.0
+    return f"; {amps:g} A held for an arriving EV" if amps > 0 else ""

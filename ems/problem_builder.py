@@ -16,6 +16,7 @@ from ems.energy_need import remaining_need_wh
 from ems.phases import non_negative
 from ems.site import ControlSettings
 from ems.state import ConnectorRuntime, SiteState
+from ems.urgency import urgency_weight
 from optimizer.problem import Circuit, Connector, Horizon, Problem
 
 
@@ -61,6 +62,19 @@ def _connector(
         )
     min_a = config.min_current_a if session.ev_min_a is None else session.ev_min_a
     ev_max = _ev_max(session.ev_max_a, runtime.taper.bound_a)
+    need_wh = remaining_need_wh(session)
+    priority = config.priority
+    if settings.priority_from_laxity:
+        max_a = config.max_current_a if ev_max is None else min(config.max_current_a, ev_max)
+        priority *= urgency_weight(
+            need_wh,
+            session.departure,
+            max_a,
+            len(runtime.active_phases),
+            now,
+            state.site.limits.voltage_v,
+            settings.period_s,
+        )
     sent = runtime.sent_for_session()
     return Connector(
         id=config.key,
@@ -71,10 +85,10 @@ def _connector(
         ev_present=True,
         ev_phases=session.ev_phases,
         ev_max_current_a=ev_max,
-        priority=config.priority,
+        priority=priority,
         arrival=session.started_at,
         departure=session.departure,
-        energy_need_wh=remaining_need_wh(session),
+        energy_need_wh=need_wh,
         previous_current_a=None if sent is None else sent.limit_a,
     )
 

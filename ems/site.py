@@ -104,3 +104,10 @@ class ControlSettings:
     horizon_steps: int = 0
     """Steps of look-ahead when sessions state energy needs; 0 plans the present only."""
     horizon_step_s: float = 900.0
+    reserve_for_arrivals: bool = True
+    """Hold room on every connector without an EV for what an arriving EV draws before the
+    controller hears of it: its fallback (its maximum where profiles are not obeyed), when
+    that is at least its minimum current (below it an EV cannot start)."""
+    priority_from_laxity: bool = False
+    """Weigh each session by the current it needs to finish by its departure (see
+    `ems.urgency`): most useful where sessions state their energy need and departure."""

@@ -58,6 +58,14 @@ class Sent:
     command: SetLimit
 
 
+@dataclass(frozen=True)
+class Draw:
+    """A connector's measured current, in site phases, and when it was sampled."""
+
+    current_a: PhaseTriple
+    at: datetime
+
+
 @dataclass
 class Taper:
     """Closed-loop bound of a session that draws less than it is allowed."""
@@ -93,9 +101,10 @@ class ConnectorRuntime:
     fallback_a: float
     status: ConnectorStatus | None = None
     session: Session | None = None
-    drawn_a: PhaseTriple | None = None
-    """The connector's last measured current, in site phases."""
-    drawn_at: datetime | None = None
+    drawn: Draw | None = None
+    """The connector's latest sample."""
+    drawn_before: Draw | None = None
+    """The sample before `drawn`: the one a site reading taken between the two contains."""
     energy_wh: float | None = None
     sent: Sent | None = None
     paused_at: datetime | None = None
@@ -112,6 +121,26 @@ class ConnectorRuntime:
     @property
     def ev_present(self) -> bool:
         return self.session is not None or self.status in EV_PRESENT_STATUSES
+
+    @property
+    def drawn_a(self) -> PhaseTriple | None:
+        """The connector's last measured current, in site phases."""
+        return None if self.drawn is None else self.drawn.current_a
+
+    def record_draw(self, draw: Draw) -> None:
+        """Keep the two newest samples (a late one older than both is of no use)."""
+        latest = self.drawn
+        if latest is None or draw.at >= latest.at:
+            self.drawn, self.drawn_before = draw, latest
+        elif self.drawn_before is None or draw.at > self.drawn_before.at:
+            self.drawn_before = draw
+
+    def draw_as_of(self, moment: datetime) -> Draw | None:
+        """The sample that was current at `moment`: the latest taken at or before it."""
+        for draw in (self.drawn, self.drawn_before):
+            if draw is not None and draw.at <= moment:
+                return draw
+        return None
 
     @property
     def active_phases(self) -> tuple[Phase, ...]:
@@ -151,9 +180,9 @@ class ConnectorRuntime:
         return self.paused_at is not None and (now - self.paused_at).total_seconds() < dwell_s
 
     def forget_draw(self) -> None:
-        """Drop the last sample: it described an EV that has since come or gone."""
-        self.drawn_a = None
-        self.drawn_at = None
+        """Drop the samples: they described an EV that has since come or gone."""
+        self.drawn = None
+        self.drawn_before = None
 
     def end_session(self) -> None:
         self.forget_draw()

@@ -28,7 +28,6 @@ from adapters.http.server import StatusServer
 from adapters.modbus.clock import utc_now
 from adapters.modbus.poller import poll_meters
 from adapters.ocpp.server import CentralSystem
-from adapters.runtime.alignment import SampleAligner
 from adapters.runtime.counters import RuntimeCounters
 from adapters.runtime.dispatch import Dispatcher
 from adapters.runtime.meter_intake import MeterIntake
@@ -38,7 +37,7 @@ from adapters.runtime.status import RuntimeStatus
 from adapters.storage.sqlite import SqliteStore
 from ems.commands import Command
 from ems.controller import Controller
-from ems.events import ChargerDisconnected, Event, MeterReading, MeterSample, Tick
+from ems.events import ChargerDisconnected, Event, MeterReading, Tick
 from ems.meter_watch import Mode
 from ems.solver_port import AllocationSolver
 from ems.view import ControllerView
@@ -76,10 +75,7 @@ class SiteRuntime:
         self._last_tick_s = float("-inf")
         self._tick_interval_s = min(config.control.period_s, MAX_TICK_S)
         self.store = SqliteStore(config.store.path)
-        self._aligner = SampleAligner()
-        self.central = CentralSystem(
-            config.ocpp, self.store, self._put_charger_event, self._number_phases
-        )
+        self.central = CentralSystem(config.ocpp, self.store, self._put, self._number_phases)
         self.meters = MeterIntake(self._put_reading, self.counters)
         self._dispatcher = Dispatcher(self.central, self._put, self.counters)
         self._view = self.controller.view(clock())
@@ -208,21 +204,17 @@ class SiteRuntime:
     def _put(self, event: Event) -> None:
         self._queue.put_nowait(event)
 
-    def _put_charger_event(self, event: Event) -> None:
-        now_s = asyncio.get_running_loop().time()
-        if not (isinstance(event, MeterSample) and self._aligner.hold(event, now_s)):
-            self._put(event)
-
     def _put_reading(self, reading: MeterReading) -> None:
-        """A site meter reading goes out with the chargers' samples it covers (see
-        `alignment`), then a tick: a control step works on the freshest reading."""
+        """A site meter reading, then a tick. A step right after a reading plans with the
+        freshest base load, and on a reading newer than the limits it sent last: a
+        connector whose limit was sent after the reading has none of its draw taken off
+        it, so a step on an older reading would see that draw as base load. (Chargers'
+        samples need no holding back: the controller takes off a reading the samples that
+        were current when it was taken.)"""
         self._put(reading)
         wanted = self.config.control.site_meter_id
         if wanted is None or reading.meter_id == wanted:
             now_s = asyncio.get_running_loop().time()
-            at = reading.at if reading.valid else None
-            for sample in self._aligner.reading(at, now_s):
-                self._put(sample)
             if now_s - self._last_tick_s >= self._tick_interval_s * READING_TICK_SHARE:
                 self._put_tick()
 
@@ -237,8 +229,6 @@ class SiteRuntime:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self._tick_interval_s)
-            for sample in self._aligner.release(loop.time()):
-                self._put(sample)
             if loop.time() - self._last_tick_s >= self._tick_interval_s:
                 self._put_tick()
 

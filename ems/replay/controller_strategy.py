@@ -32,7 +32,6 @@ from ems.events import (
     StatusChanged,
     Tick,
 )
-from ems.replay.laxity import LaxityWeightedSolver
 from ems.replay.profiles import ProfileBook
 from ems.replay.view import PluggedEv, StepView
 from ems.site import ControlSettings, SiteConfig
@@ -47,10 +46,15 @@ _MAX_ANSWER_ROUNDS = 8
 def replay_settings(settings: ControlSettings, step_s: float) -> ControlSettings:
     """The control settings for a replay of `step_s` steps: the period is the step, and
     every time bound that must outlast one step (profile validity, meter and sample
-    staleness) is stretched to at least two steps."""
+    staleness) is stretched to at least two steps. Every replayed session states its need
+    and departure, so sessions are weighed by laxity. No room is held for arrivals: a
+    replayed EV draws only once the controller has planned the step it arrives in, so
+    there is no moment at its default profile to hold room for."""
     return replace(
         settings,
         period_s=step_s,
+        reserve_for_arrivals=False,
+        priority_from_laxity=True,
         profile_validity_s=max(
             settings.profile_validity_s, 2 * step_s + settings.start_schedule_backdate_s
         ),
@@ -75,8 +79,7 @@ class ControllerStrategy:
         self, site: SiteConfig, settings: ControlSettings, solver: AllocationSolver
     ) -> None:
         self._site = site
-        self._weights = LaxityWeightedSolver(solver, site.limits.voltage_v, settings.period_s)
-        self._controller = Controller(site, settings, self._weights)
+        self._controller = Controller(site, settings, solver)
         self._book = ProfileBook()
         self._behind_meter = frozenset(
             c.key for ch in site.chargers if ch.behind_meter for c in ch.connectors
@@ -90,7 +93,6 @@ class ControllerStrategy:
 
     def decide(self, view: StepView) -> Mapping[str, float]:
         now = view.now
-        self._weights.now = now
         events: list[Event] = []
         if not self._started:
             self._started = True

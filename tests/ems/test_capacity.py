@@ -5,9 +5,10 @@ from ems.capacity import assess
 from ems.events import ConnectorStatus, MeterReading
 from ems.meter_watch import Mode
 from ems.site import ConnectorConfig, ControlSettings
-from ems.state import SiteState
+from ems.state import Draw, SiteState
 from optimizer.problem import Circuit
-from tests.ems.fakes import L1, L2, L3, T0, connector, site
+from tests.ems.fakes import L1, L2, L3, T0, FairShareSolver, connector, site
+from tests.ems.harness import Harness
 from tests.ems.rules import charging
 
 SETTINGS = ControlSettings()
@@ -29,7 +30,7 @@ def test_base_load_subtracts_rotated_and_one_phase_draws_on_their_site_phases() 
         runtime = state.connectors[key]
         runtime.session = charging(20.0, sent_ago_s=60).session
         runtime.sent = charging(20.0, sent_ago_s=60).sent
-        runtime.drawn_a, runtime.drawn_at = drawn, T0
+        runtime.record_draw(Draw(drawn, T0))
     capacity = assess(state, SETTINGS, T0)
     assert capacity.mode is Mode.NORMAL
     assert capacity.base_load_a == (20.0, 28.0, 20.0)
@@ -40,7 +41,7 @@ def test_draw_above_the_allowed_limit_is_not_subtracted() -> None:
     metered(state, (30.0, 30.0, 30.0))
     runtime = state.connectors["a/1"]
     runtime.session, runtime.sent = charging(10.0, 60).session, charging(10.0, 60).sent
-    runtime.drawn_a, runtime.drawn_at = (16.0, 16.0, 16.0), T0
+    runtime.record_draw(Draw((16.0, 16.0, 16.0), T0))
     assert assess(state, SETTINGS, T0).base_load_a == (20.0, 20.0, 20.0)
 
 
@@ -52,7 +53,7 @@ def test_sample_is_not_subtracted_while_the_limit_was_sent_after_the_reading() -
     runtime = state.connectors["a/1"]
     resumed = charging(10.0, now=T0 + timedelta(seconds=1))
     runtime.session, runtime.sent = resumed.session, resumed.sent
-    runtime.drawn_a, runtime.drawn_at = (16.0, 16.0, 16.0), T0 - timedelta(seconds=30)
+    runtime.record_draw(Draw((16.0, 16.0, 16.0), T0 - timedelta(seconds=30)))
     later = T0 + timedelta(seconds=2)
     assert assess(state, SETTINGS, later).base_load_a == (30.0, 30.0, 30.0)
 
@@ -61,13 +62,13 @@ def test_stale_sample_and_charger_outside_the_meter_are_not_subtracted() -> None
     state = state_with(connector("a"), behind_meter=False)
     metered(state, (30.0, 30.0, 30.0))
     runtime = state.connectors["a/1"]
-    runtime.drawn_a, runtime.drawn_at = (10.0, 10.0, 10.0), T0
+    runtime.record_draw(Draw((10.0, 10.0, 10.0), T0))
     assert assess(state, SETTINGS, T0).base_load_a == (30.0, 30.0, 30.0)
     state = state_with(connector("a"))
     metered(state, (30.0, 30.0, 30.0))
     runtime = state.connectors["a/1"]
     runtime.status = ConnectorStatus.CHARGING
-    runtime.drawn_a, runtime.drawn_at = (6.0, 6.0, 6.0), T0 - timedelta(seconds=181)
+    runtime.record_draw(Draw((6.0, 6.0, 6.0), T0 - timedelta(seconds=181)))
     state.meter.observe(MeterReading("main", T0, True, (30.0, 30.0, 30.0)))
     assert assess(state, SETTINGS, T0).base_load_a == (30.0, 30.0, 30.0)
 
@@ -96,3 +97,66 @@ def test_plugged_ev_without_session_is_counted_at_its_fallback() -> None:
     state = state_with(connector("a", phases=(L1,)))
     state.connectors["a/1"].status = ConnectorStatus.PREPARING
     assert assess(state, SETTINGS, T0).reserved_a == (6.0, 0.0, 0.0)
+
+
+def test_the_sample_current_at_the_reading_is_taken_off_it_not_a_newer_one() -> None:
+    state = state_with(connector("a"))
+    metered(state, (30.0, 30.0, 30.0))
+    runtime = state.connectors["a/1"]
+    runtime.session, runtime.sent = charging(20.0, 60).session, charging(20.0, 60).sent
+    runtime.record_draw(Draw((16.0, 16.0, 16.0), T0 - timedelta(seconds=10)))
+    runtime.record_draw(Draw((8.0, 8.0, 8.0), T0 + timedelta(seconds=1)))
+    assert assess(state, SETTINGS, T0 + timedelta(seconds=1)).base_load_a == (14.0, 14.0, 14.0)
+
+
+def test_a_late_sample_older_than_the_latest_is_kept_as_the_one_before() -> None:
+    runtime = state_with(connector("a")).connectors["a/1"]
+    runtime.record_draw(Draw((8.0, 8.0, 8.0), T0 + timedelta(seconds=1)))
+    runtime.record_draw(Draw((16.0, 16.0, 16.0), T0 - timedelta(seconds=10)))
+    assert runtime.drawn_a == (8.0, 8.0, 8.0)
+    as_of = runtime.draw_as_of(T0)
+    assert as_of is not None
+    assert as_of.current_a == (16.0, 16.0, 16.0)
+    runtime.forget_draw()
+    assert runtime.draw_as_of(T0 + timedelta(seconds=1)) is None
+
+
+def two_sessions_sampled(limit_a: float = 32) -> Harness:
+    """Base load 10 A, two 3-phase sessions at 11 A each, sampled and metered at 10 s."""
+    s = site(connector("a"), connector("b"), limit_a=limit_a, worst_a=(10, 10, 10))
+    h = Harness(s, ControlSettings(period_s=10, min_update_interval_s=0), FairShareSolver())
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.start("b", "T2")
+    h.tick()
+    h.advance(10)
+    h.sample("a", (11, 11, 11))
+    h.sample("b", (11, 11, 11))
+    h.meter((32, 32, 32))
+    h.tick()
+    assert (h.limit_of("a/1"), h.limit_of("b/1")) == (11, 11)
+    return h
+
+
+def test_chargers_reporting_just_after_a_reading_do_not_inflate_the_base_load() -> None:
+    h = two_sessions_sampled()
+    h.advance(10)
+    h.meter((32, 32, 32))
+    h.advance(1)  # both chargers report just after the reading, before the step
+    h.sample("a", (11, 11, 11))
+    h.sample("b", (11, 11, 11))
+    h.tick()
+    view = h.controller.view()
+    assert view.base_load_a == (10.0, 10.0, 10.0)
+    assert (h.limit_of("a/1"), h.limit_of("b/1")) == (11, 11)
+
+
+def test_a_sample_older_than_the_reading_is_taken_off_it() -> None:
+    h = two_sessions_sampled()
+    h.advance(10)
+    h.sample("a", (11, 11, 11))
+    h.sample("b", (11, 11, 11))
+    h.advance(5)
+    h.meter((32, 32, 32))
+    h.tick()
+    assert h.controller.view().base_load_a == (10.0, 10.0, 10.0)

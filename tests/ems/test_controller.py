@@ -9,7 +9,10 @@ from optimizer.problem import Circuit, Problem
 from tests.ems.fakes import L1, L2, L3, T0, FairShareSolver, connector, site
 from tests.ems.harness import Harness, tx_limits
 
-SETTINGS = ControlSettings(period_s=10, meter_stale_s=10, meter_recover_readings=3)
+SETTINGS = ControlSettings(
+    period_s=10, meter_stale_s=10, meter_recover_readings=3, reserve_for_arrivals=False
+)
+"""The rules here are shown with the base load alone; `test_arrivals` adds arrival room."""
 
 
 def two_chargers(**kwargs: Any) -> Harness:

@@ -1,5 +1,6 @@
 """Invariant 1: what the controller allows plus the measured base load never exceeds the site
-or any circuit limit on any phase — over random sites, sessions, meter readings, outages,
+or any circuit limit on any phase, even as EVs arrive at idle connectors and draw their
+default profile before the next step — over random sites, sessions, meter readings, outages,
 refused profiles, non-compliant chargers and changes of the site limit.
 
 "Measured base load" is everything on the meter that is not within an allowance of ours:
@@ -108,6 +109,25 @@ def loads_by_kind(
 
 
 Load = tuple[ConnectorConfig, list[float]]
+
+ARRIVING_EV_MAX_A = 32.0
+"""The largest EV of the scenarios: an arrival draws min(fallback, this)."""
+
+
+def arrivals(h: Harness, evs: dict[str, Ev]) -> list[Load]:
+    """An EV arriving at every idle connector before the next step, drawing what the
+    connector's default profile allows on every wired phase — nothing where that is
+    below the connector's minimum, since an EV cannot start there."""
+    loads: list[Load] = []
+    fallbacks = h.controller.fallbacks.fallback_a
+    for config in h.site.connectors():
+        if config.key in evs:
+            continue
+        amps = min(fallbacks[config.key], ARRIVING_EV_MAX_A)
+        if amps < config.min_current_a:
+            continue
+        loads.append((config, [amps if p in config.phases else 0.0 for p in Phase]))
+    return loads
 
 
 def broken_limits(
@@ -332,6 +352,7 @@ def run_invariant_scenario(s: SiteConfig, data: st.DataObject, solver: Allocatio
                     planned_with,
                 )
         steered, others = loads_by_kind(s, view, evs)
+        others += arrivals(h, evs)
         if broken_limits(s, planned_with, others, limit_a):
             # what we do not steer breaks a limit alone: every steered session is paused
             assert all(max(amps) == 0 for _, amps in steered)

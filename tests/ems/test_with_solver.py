@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -74,27 +72,30 @@ def test_invariant_holds_with_the_real_solver(s: SiteConfig, data: st.DataObject
     run_invariant_scenario(s, data, solver_module.Solver())
 
 
-def test_a_day_of_five_minute_steps_for_55_connectors_is_fast() -> None:
-    """The replay drives this many steps; the controller's share must stay well under 2 s
-    on an idle machine (the bound here leaves room for a busy one)."""
+def test_a_day_of_five_minute_steps_for_55_connectors_solves_every_step_within_the_limit() -> None:
+    """The replay drives this many steps: every one is solved to optimality, no limit is
+    exceeded and no session is paused (there is room for every minimum). How fast it runs
+    is measured by `benchmarks/replay.py`, not asserted here."""
     connectors = [connector(f"cp{i}", phases=(L2,) if i % 5 == 0 else THREE) for i in range(55)]
     s = site(*connectors, limit_a=250, worst_a=(50, 50, 50))
     h = harness(s, ControlSettings(period_s=300))
     h.meter((50, 50, 50))
+    sessions = [f"cp{i}/1" for i in range(0, 55, 2)]
     for i in range(0, 55, 2):
         h.start(f"cp{i}", f"T{i}")
-    in_controller = 0.0
-    solves = 0
     for _ in range(288):
         h.advance(300)
         limits = {c.key: c.limit_a for c in h.controller.view().connectors}
-        started = time.perf_counter()
+        meter = [50.0, 50.0, 50.0]
         for i in range(0, 55, 2):
             amps = min(limits[f"cp{i}/1"], 10.0)
             h.sample(f"cp{i}", (amps, amps, amps))
-        h.meter((200, 200, 200))
+            for phase in connectors[i].phases:
+                meter[phase] += amps
+        h.meter((meter[0], meter[1], meter[2]))
         h.tick()
-        in_controller += time.perf_counter() - started
-        solves += h.controller.view().solve_status is not None
-    assert solves == 288
-    assert in_controller < 4.0, f"{in_controller:.2f} s for 288 steps"
+        view = h.controller.view()
+        assert view.at == h.clock.now
+        assert view.solve_status == "optimal"
+        assert max(view.allowed_total_a) <= 250 + 1e-6
+        assert all(c.limit_a >= 6 for c in view.connectors if c.key in sessions)
