@@ -13,6 +13,12 @@ the bottleneck and not at all where the phases are loaded evenly. Weighing by cu
 alone (factor 1) or by power (factor = phases) each lost energy on one kind of site in
 the shipped scenarios.
 
+The weight grows with the square of the fraction of its maximum a session needs
+(`max × f²`, f = needed / maximum): a session with slack yields clearly to one that is
+tight, not merely in proportion. A session that cannot finish even at its maximum is
+triaged: its f becomes maximum / needed, so the further out of reach its need, the less
+it outranks sessions that can still be served in full.
+
 A session that has not stated both its need and its departure is taken to need its
 maximum: it is never starved by sessions that did.
 """
@@ -23,7 +29,7 @@ import math
 from datetime import datetime
 
 MIN_SHARE = 0.05
-"""Floor of the needed current as a fraction of the EV's maximum, so none is starved."""
+"""Floor of the fraction f, so that no session's weight is zero and none is starved."""
 
 
 def urgency_weight(
@@ -45,4 +51,6 @@ def urgency_weight(
     else:
         left_s = max(min_left_s, (departure - now).total_seconds())
         needed_a = need_wh * 3600.0 / (left_s * voltage_v * phases)
-    return min(max(needed_a, MIN_SHARE * max_a), max_a) * math.sqrt(phases)
+    fraction = needed_a / max_a if needed_a <= max_a else max_a / needed_a
+    fraction = max(fraction, MIN_SHARE)
+    return max_a * fraction * fraction * math.sqrt(phases)
