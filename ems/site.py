@@ -7,7 +7,7 @@ used by the optimizer and in logs, is `"<charger_id>/<connector_id>"`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from optimizer.problem import DEFAULT_MIN_CURRENT_A, Circuit, Phase, PhaseTriple, SiteLimits
 
@@ -92,7 +92,6 @@ class ControlSettings:
     noncompliance_tolerance_a: float = 2.0
     noncompliance_after_s: float = 60.0
     max_schedule_periods: int = 24
-    extra: dict[str, float] = field(default_factory=dict)
     site_meter_id: str | None = None
     """Which meter is the site meter; None takes every MeterReading as the site meter."""
     meter_max_factor: float = 2.0

@@ -106,7 +106,6 @@ def _control_value(reader: FieldReader, table: Mapping[str, Any], key: str) -> o
         return reader.number(table, key, "control", positive=key in _POSITIVE)
     if kind == "str | None":
         return reader.string(table, key, "control")
-    if kind == "dict[str, float]":
-        extra = reader.table(table[key], field)
-        return {name: reader.number_value(v, f"{field}.{name}") for name, v in extra.items()}
+    if kind == "bool":
+        return reader.boolean(table, key, "control", default=False)
     raise reader.error(field, f"setting of unsupported type {kind}")

@@ -223,3 +223,18 @@ def test_parse_site_serves_a_scenario_file_with_other_keys() -> None:
 def test_unreadable_file_is_an_input_file_error(tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match="cannot read"):
         load_config(tmp_path / "missing.toml")
+
+
+MINIMAL = GOOD[: GOOD.index("[control]")]
+
+
+def test_boolean_control_settings_are_read_and_checked(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(MINIMAL + "[control]\nreserve_for_arrivals = false\n")
+    assert load_config(good).control.reserve_for_arrivals is False
+    bad = tmp_path / "bad.toml"
+    bad.write_text(MINIMAL + '[control]\npriority_from_laxity = "yes"\n')
+    with pytest.raises(InputFileError) as caught:
+        load_config(bad)
+    assert caught.value.field == "control.priority_from_laxity"
+    assert caught.value.line == MINIMAL.count("\n") + 2
