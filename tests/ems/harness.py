@@ -22,7 +22,7 @@ from ems.events import (
 )
 from ems.site import ControlSettings, SiteConfig
 from ems.solver_port import AllocationSolver
-from tests.ems.fakes import Clock, ScriptedSolver
+from tests.ems.fakes import Clock, FairShareSolver, ScriptedSolver, connector, site
 
 
 @dataclass
@@ -96,3 +96,20 @@ def tx_limits(commands: list[SetLimit]) -> dict[str, float]:
         for c in commands
         if c.purpose is ProfilePurpose.TX
     }
+
+
+def two_sessions_at_their_share(limit_a: float = 32) -> Harness:
+    """Base load 10 A, two 3-phase sessions at 11 A each, sampled and metered at 10 s."""
+    s = site(connector("a"), connector("b"), limit_a=limit_a, worst_a=(10, 10, 10))
+    h = Harness(s, ControlSettings(period_s=10, min_update_interval_s=0), FairShareSolver())
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.start("b", "T2")
+    h.tick()
+    h.advance(10)
+    h.sample("a", (11, 11, 11))
+    h.sample("b", (11, 11, 11))
+    h.meter((32, 32, 32))
+    h.tick()
+    assert (h.limit_of("a/1"), h.limit_of("b/1")) == (11, 11)
+    return h

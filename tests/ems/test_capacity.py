@@ -7,8 +7,8 @@ from ems.meter_watch import Mode
 from ems.site import ConnectorConfig, ControlSettings
 from ems.state import Draw, SiteState
 from optimizer.problem import Circuit
-from tests.ems.fakes import L1, L2, L3, T0, FairShareSolver, connector, site
-from tests.ems.harness import Harness
+from tests.ems.fakes import L1, L2, L3, T0, connector, site
+from tests.ems.harness import two_sessions_at_their_share
 from tests.ems.rules import charging
 
 SETTINGS = ControlSettings()
@@ -121,25 +121,8 @@ def test_a_late_sample_older_than_the_latest_is_kept_as_the_one_before() -> None
     assert runtime.draw_as_of(T0 + timedelta(seconds=1)) is None
 
 
-def two_sessions_sampled(limit_a: float = 32) -> Harness:
-    """Base load 10 A, two 3-phase sessions at 11 A each, sampled and metered at 10 s."""
-    s = site(connector("a"), connector("b"), limit_a=limit_a, worst_a=(10, 10, 10))
-    h = Harness(s, ControlSettings(period_s=10, min_update_interval_s=0), FairShareSolver())
-    h.meter((10, 10, 10))
-    h.start("a", "T1")
-    h.start("b", "T2")
-    h.tick()
-    h.advance(10)
-    h.sample("a", (11, 11, 11))
-    h.sample("b", (11, 11, 11))
-    h.meter((32, 32, 32))
-    h.tick()
-    assert (h.limit_of("a/1"), h.limit_of("b/1")) == (11, 11)
-    return h
-
-
 def test_chargers_reporting_just_after_a_reading_do_not_inflate_the_base_load() -> None:
-    h = two_sessions_sampled()
+    h = two_sessions_at_their_share()
     h.advance(10)
     h.meter((32, 32, 32))
     h.advance(1)  # both chargers report just after the reading, before the step
@@ -152,7 +135,7 @@ def test_chargers_reporting_just_after_a_reading_do_not_inflate_the_base_load() 
 
 
 def test_a_sample_older_than_the_reading_is_taken_off_it() -> None:
-    h = two_sessions_sampled()
+    h = two_sessions_at_their_share()
     h.advance(10)
     h.sample("a", (11, 11, 11))
     h.sample("b", (11, 11, 11))

@@ -34,7 +34,7 @@ from ems.view import ControllerView
 from optimizer.allocation import Allocation
 from optimizer.problem import Circuit, Phase, Problem
 from tests.ems.fakes import L1, L2, L3, THREE, FairShareSolver, connector, site
-from tests.ems.harness import Harness
+from tests.ems.harness import Harness, two_sessions_at_their_share
 
 WIRINGS = [(L1, L2, L3), (L2, L3, L1), (L3, L1, L2), (L1,), (L2,), (L3,)]
 
@@ -360,23 +360,6 @@ def run_invariant_scenario(s: SiteConfig, data: st.DataObject, solver: Allocatio
             assert broken_limits(s, planned_with, steered + others, limit_a) == []
 
 
-def two_sessions_at_their_share() -> tuple[SiteConfig, Harness]:
-    """Limit 32 A, base load 10 A: two 3-phase sessions at 11 A each, both sampled."""
-    s = site(connector("a"), connector("b"), limit_a=32, worst_a=(10, 10, 10))
-    h = Harness(s, ControlSettings(period_s=10, min_update_interval_s=0), FairShareSolver())
-    h.meter((10, 10, 10))
-    h.start("a", "T1")
-    h.start("b", "T2")
-    h.tick()
-    h.advance(10)
-    h.sample("a", (11, 11, 11))
-    h.sample("b", (11, 11, 11))
-    h.meter((32, 32, 32))
-    h.tick()
-    assert (h.limit_of("a/1"), h.limit_of("b/1")) == (11, 11)
-    return s, h
-
-
 def allowed_on_ev_phases(h: Harness, phases: dict[str, tuple[Phase, ...]]) -> list[Load]:
     by_key = {c.key: c for c in h.site.connectors()}
     loads: list[Load] = []
@@ -389,7 +372,8 @@ def allowed_on_ev_phases(h: Harness, phases: dict[str, tuple[Phase, ...]]) -> li
 
 
 def test_what_an_over_drawing_charger_draws_beyond_its_allowance_is_base_load() -> None:
-    s, h = two_sessions_at_their_share()
+    h = two_sessions_at_their_share()
+    s = h.site
     h.advance(10)
     h.sample("a", (32, 32, 32))  # ignores its 11 A
     h.sample("b", (11, 11, 11))
@@ -402,7 +386,8 @@ def test_what_an_over_drawing_charger_draws_beyond_its_allowance_is_base_load() 
 
 @pytest.mark.parametrize("next_ev", ["new transaction", "plugged in without one"])
 def test_the_next_ev_on_a_connector_is_not_taken_for_the_last_ones_sample(next_ev: str) -> None:
-    s, h = two_sessions_at_their_share()
+    h = two_sessions_at_their_share()
+    s = h.site
     h.advance(10)
     now = h.clock.now
     if next_ev == "new transaction":  # the charger reports no status in between
