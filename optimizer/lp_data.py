@@ -34,6 +34,10 @@ EARLY_WEIGHT = 1e-2
 CHANGE_WEIGHT = 1e-5
 WH_PER_KWH = 1000.0
 W_PER_KW = 1000.0
+MIN_MONEY_SCALE = 1e-9
+"""Below this largest money per phase-ampere (and step) the prices carry no signal: they
+are left out rather than scaled up by dividing by them, which overflows to inf (and NaN
+costs) for prices near zero."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def _costs(layout: Layout, params: Parameters) -> tuple[FloatArray, float]:
     kw_per_phase_amp = params.voltage_v / W_PER_KW
     scale = float(np.abs(price).max(initial=0.0)) * kwh_per_phase_amp_step
     scale += peak_price * kw_per_phase_amp
-    if scale <= 0.0:
+    if scale <= MIN_MONEY_SCALE:
         return cost, 0.0
     money = MONEY_WEIGHT / scale
     cost += money * (price * kwh_per_phase_amp_step)[:, None] * n[None, :]

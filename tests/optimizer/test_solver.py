@@ -224,6 +224,21 @@ def test_prices_shift_load_to_cheap_steps() -> None:
     assert a.current_a == pytest.approx((6.0, 16.0, 0.0, 10.0))
 
 
+def test_prices_too_small_to_mean_anything_are_left_out() -> None:
+    """A subnormal price once overflowed the money scaling into NaN costs."""
+    need_wh = 230.0 * 3 * 16.0 * 2
+    connectors = (ev("a", max_a=16.0, energy_need_wh=need_wh),)
+    tiny = Problem(
+        site=SiteLimits(32.0),
+        connectors=connectors,
+        horizon=_horizon(4, price_per_kwh=(0.0, 2.2e-309, 0.0, 0.0)),
+    )
+    unpriced = Problem(site=SiteLimits(32.0), connectors=connectors, horizon=_horizon(4))
+    result = solve(tiny)
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.connectors[0].current_a == pytest.approx(solve(unpriced).connectors[0].current_a)
+
+
 def test_need_met_later_gets_energy_binding() -> None:
     need_wh = 230.0 * 3 * 10.0
     problem = Problem(
