@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from adapters.clock import utc_now
 from adapters.ocpp.auth import hash_password
 from adapters.storage import Registration, SqliteStore, TokenRecord
 
@@ -128,7 +129,7 @@ def accept_charger(db_path: Path, charger_id: str) -> None:
 
 def _remote(db_path: Path, charger_id: str, action: str, wait_s: float, **arguments: Any) -> None:
     with _store(db_path) as store:
-        command_id = store.queue_operator_command(charger_id, action, arguments, datetime.now(UTC))
+        command_id = store.queue_operator_command(charger_id, action, arguments, utc_now())
         if wait_s == 0:
             click.echo(f"queued as command {command_id}")
             return

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from adapters.clock import utc_now
 from adapters.files.config import load_config
 from adapters.files.scenario import load_scenario
 from adapters.ocpp.profiles import OCPP16, OCPP201, PROTOCOLS
@@ -146,7 +147,7 @@ def plan_command(
         snapshot = Snapshot()
         if state_path is not None:
             snapshot = load_snapshot(state_path, site, default_protocol)
-    now = at or snapshot.at or datetime.now(UTC).replace(microsecond=0)
+    now = at or snapshot.at or utc_now().replace(microsecond=0)
     _plan(site, settings, snapshot, now, default_protocol, horizon_s, as_json)
 
 

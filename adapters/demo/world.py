@@ -11,6 +11,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, time, timedelta
 
+from adapters.clock import utc_now
 from adapters.demo.driver import FleetDriver
 from adapters.demo.fleet import Fleet, Slot
 from adapters.demo.site import DemoCharger
@@ -34,7 +35,7 @@ class DemoWorld:
     def __init__(self, chargers: tuple[DemoCharger, ...], speed: float, seed: int) -> None:
         self.layout = chargers
         self.speed = speed
-        midnight = datetime.combine(datetime.now(UTC).date(), time(), tzinfo=UTC)
+        midnight = datetime.combine(utc_now().date(), time(), tzinfo=UTC)
         self.clock = ScaledClock(speed, start=midnight + timedelta(seconds=OFFICE_MORNING_S))
         """The accelerated site time: the office day from 07:00, the fleet's plan."""
         self.meter = MeterSimulator(

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from adapters.clock import iso_utc
 from adapters.files.config import parse_control, parse_toml
 from adapters.files.errors import InputFileError
 from adapters.files.site_config import SITE_SECTIONS, FieldReader, parse_site
@@ -314,8 +315,8 @@ def write_scenario(scenario: Scenario, folder: Path | str) -> None:
             (
                 s.session_id,
                 s.connector,
-                _iso(s.arrival),
-                _iso(s.departure),
+                iso_utc(s.arrival),
+                iso_utc(s.departure),
                 _num(s.energy_wh / 1000.0),
                 _num(s.max_power_w / 1000.0),
                 str(s.phases),
@@ -328,7 +329,7 @@ def write_scenario(scenario: Scenario, folder: Path | str) -> None:
         _write_csv(
             folder / BASELOAD_FILE,
             ("timestamp", *_PHASE_COLUMNS),
-            ((_iso(p.at), *(_num(a) for a in p.current_a)) for p in scenario.base_load),
+            ((iso_utc(p.at), *(_num(a) for a in p.current_a)) for p in scenario.base_load),
         )
     if scenario.limits:
         _write_csv(
@@ -336,7 +337,7 @@ def write_scenario(scenario: Scenario, folder: Path | str) -> None:
             ("timestamp", "limit_a", "power_limit_kw"),
             (
                 (
-                    _iso(p.at),
+                    iso_utc(p.at),
                     _num(p.phase_limit_a),
                     "" if p.power_limit_w is None else _num(p.power_limit_w / 1000.0),
                 )
@@ -347,7 +348,7 @@ def write_scenario(scenario: Scenario, folder: Path | str) -> None:
         _write_csv(
             folder / PRICES_FILE,
             ("timestamp", "price_per_kwh"),
-            ((_iso(p.at), _num(p.price_per_kwh)) for p in scenario.prices),
+            ((iso_utc(p.at), _num(p.price_per_kwh)) for p in scenario.prices),
         )
 
 
@@ -389,10 +390,6 @@ def _write_csv(path: Path, header: Sequence[str], rows: Iterator[Sequence[str]])
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _num(value: float) -> str:

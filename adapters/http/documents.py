@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from adapters.clock import iso_utc
 from adapters.http.health import assess
 from adapters.http.history import LoadHistory
 from adapters.http.snapshot import (
@@ -25,13 +26,8 @@ Document = dict[str, Any]
 PHASES = ("L1", "L2", "L3")
 
 
-def iso_utc(at: datetime | None) -> str | None:
-    """`2024-05-01T12:00:00Z`. A naive datetime is a bug upstream, not a local time."""
-    if at is None:
-        return None
-    if at.tzinfo is None:
-        raise ValueError(f"naive datetime {at!r}: snapshot times must be aware UTC")
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def optional_iso_utc(at: datetime | None) -> str | None:
+    return None if at is None else iso_utc(at)
 
 
 def number(value: float | None) -> float | None:
@@ -86,7 +82,7 @@ def charger_document(charger: ChargerSnapshot) -> Document:
         "connected": charger.connected,
         "vendor": charger.vendor,
         "model": charger.model,
-        "last_seen": iso_utc(charger.last_seen),
+        "last_seen": optional_iso_utc(charger.last_seen),
     }
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from adapters.modbus.clock import Clock, utc_now
+from adapters.clock import Clock, utc_now
 from adapters.modbus.config import MeterSettings
 from adapters.modbus.reader import ModbusMeterReader
 from adapters.modbus.virtual import VirtualMeter

@@ -16,8 +16,8 @@ from typing import NoReturn
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException
 
+from adapters.clock import Clock, utc_now
 from adapters.modbus.blocks import ReadBlock
-from adapters.modbus.clock import Clock, utc_now
 from adapters.modbus.config import MeterSettings
 from adapters.modbus.decoding import decode_values
 from adapters.modbus.failures import FailureKind, ReadFailure

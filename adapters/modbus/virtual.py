@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.modbus.clock import Clock, utc_now
+from adapters.clock import Clock, utc_now
 from adapters.modbus.config import MeterSettings
 from adapters.modbus.profile import LoadProfile, load_profile
 from ems.events import MeterReading

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
+from adapters.clock import iso_utc
 from ems.commands import ClearLimit, LimitPeriod, ProfilePurpose, SetLimit
 from ems.events import ChargerCapabilities
 
@@ -83,9 +84,7 @@ def floor_tenth(value: float) -> float:
 
 def format_utc(at: datetime) -> str:
     """`2024-05-01T12:00:00Z`; fractions of a second are dropped (moves the start earlier)."""
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"naive datetime {at!r}: OCPP timestamps must be aware UTC")
-    return at.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return iso_utc(at.replace(microsecond=0))
 
 
 def choose_unit(caps: ChargerCaps) -> str:

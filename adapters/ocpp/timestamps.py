@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from adapters.clock import utc_now
+
+__all__ = ["from_wire", "to_wire", "utc_now"]
+
 EARLIEST_PLAUSIBLE = datetime(2015, 1, 1, tzinfo=UTC)
 """Chargers whose clock is not set yet send 1970 timestamps; anything before this is
 replaced by the time we received it."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def to_wire(at: datetime) -> str:

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from adapters.clock import iso_utc
 from adapters.planning.dry_run import DryRun
 from adapters.planning.horizon import HorizonPlan
 from adapters.planning.payloads import Payload
@@ -19,7 +19,7 @@ def document(run: DryRun) -> dict[str, Any]:
     return {
         "dry_run": True,
         "sent": False,
-        "at": iso(run.now),
+        "at": iso_utc(run.now),
         "site": _site(site_summary(run)),
         "connectors": [_connector(c, run.site.limits.voltage_v) for c in run.view.connectors],
         "fallbacks": _fallbacks(run),
@@ -35,10 +35,6 @@ def document(run: DryRun) -> dict[str, Any]:
         "payloads": [_payload(p) for p in run.payloads],
         "horizon": None if run.horizon is None else _horizon(run.horizon),
     }
-
-
-def iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def phases(values: PhaseTriple | None) -> dict[str, float] | None:
@@ -122,12 +118,12 @@ def _payload(payload: Payload) -> dict[str, Any]:
 
 def _horizon(plan: HorizonPlan) -> dict[str, Any]:
     return {
-        "start": iso(plan.start),
+        "start": iso_utc(plan.start),
         "step_s": plan.step_s,
         "steps": plan.steps,
-        "step_starts": [iso(plan.step_start(i)) for i in range(plan.steps)],
+        "step_starts": [iso_utc(plan.step_start(i)) for i in range(plan.steps)],
         "current_a": {key: list(values) for key, values in plan.current_a.items()},
-        "departures": {key: iso(at) for key, at in plan.departures.items()},
+        "departures": {key: iso_utc(at) for key, at in plan.departures.items()},
         "profiles": [_payload(p) for p in plan.profiles],
         "notes": list(plan.notes),
     }

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from rich.console import Console
 from rich.table import Table
 
-from adapters.planning.document import iso
+from adapters.clock import iso_utc
 from adapters.planning.dry_run import DryRun
 from adapters.planning.horizon import HorizonPlan
 from adapters.planning.payloads import Payload
@@ -20,7 +20,7 @@ NOT_SENT = "not sent (dry-run)"
 
 def print_dry_run(console: Console, run: DryRun) -> None:
     console.print(
-        f"[bold]Dry-run of {run.site.name} at {iso(run.now)}[/bold]: nothing is sent.",
+        f"[bold]Dry-run of {run.site.name} at {iso_utc(run.now)}[/bold]: nothing is sent.",
         highlight=False,
     )
     console.print(connector_table(run))

@@ -23,9 +23,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from adapters.clock import utc_now
 from adapters.files.app_config import VIRTUAL_METER_ID, AppConfig
 from adapters.http.server import StatusServer
-from adapters.modbus.clock import utc_now
 from adapters.modbus.poller import poll_meters
 from adapters.ocpp.server import CentralSystem
 from adapters.runtime.counters import RuntimeCounters

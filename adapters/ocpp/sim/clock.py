@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from adapters.clock import utc_now
+
 Clock = Callable[[], datetime]
 """Returns the simulated now as an aware UTC datetime."""
 
@@ -17,7 +19,7 @@ class ScaledClock:
         if speed <= 0:
             raise ValueError(f"speed must be positive, got {speed}")
         self.speed = speed
-        self._start = start or datetime.now(UTC)
+        self._start = start or utc_now()
         self._origin = time.monotonic()
 
     def __call__(self) -> datetime:

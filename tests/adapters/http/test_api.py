@@ -9,8 +9,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from adapters.clock import iso_utc
 from adapters.http import HttpSettings, StatusServer
-from adapters.http.documents import iso_utc
 from tests.adapters.http.fakes import FakeActions, FakeSource
 
 
