@@ -4,19 +4,17 @@ KPIs, tables and plots to an output folder."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from adapters.cli.progress import progress_bar
 from adapters.files.plots import plot_comparison, plot_sessions, plot_site_load
 from adapters.files.scenario import LoadedScenario, load_scenario
 from ems.replay import STRATEGIES, Kpis, ReplayOptions, ReplayResult, compute_kpis, replay
-from ems.replay.engine import ProgressCallback
 from ems.replay.tables import sessions_table, timeseries_table
 
 KPIS_FILE = "kpis.json"
@@ -26,9 +24,6 @@ SITE_LOAD_PLOT = "site_load.png"
 SESSIONS_PLOT = "sessions.png"
 COMPARISON_FILE = "comparison.json"
 COMPARISON_PLOT = "comparison.png"
-
-_PROGRESS_MIN_STEPS = 1000
-"""Runs shorter than this finish too fast for a progress bar to help."""
 
 _scenario_argument = click.argument(
     "scenario_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
@@ -133,33 +128,9 @@ def _strategies(text: str) -> list[str]:
 def _run(
     loaded: LoadedScenario, strategy: str, options: ReplayOptions, console: Console
 ) -> tuple[ReplayResult, Kpis]:
-    with _progress(console, strategy) as progress:
+    with progress_bar(console, strategy) as progress:
         result = replay(loaded.scenario, strategy, options, loaded.control, progress)
     return result, compute_kpis(result)
-
-
-@contextmanager
-def _progress(console: Console, label: str) -> Iterator[ProgressCallback | None]:
-    """A progress bar for long runs on a terminal; nothing otherwise."""
-    if not console.is_terminal:
-        yield None
-        return
-    bar = Progress(
-        TextColumn(f"[bold]{label}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} steps"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
-    task = bar.add_task(label, total=None, visible=False)
-
-    def update(done: int, total: int) -> None:
-        if total >= _PROGRESS_MIN_STEPS:
-            bar.update(task, completed=done, total=total, visible=True)
-
-    with bar:
-        yield update
 
 
 def _write(result: ReplayResult, kpis: Kpis, out_dir: Path) -> None:
