@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ems.capacity import Capacity
+from ems.energy_need import remaining_need_wh
 from ems.fallback import FallbackPlan
 from ems.meter_watch import Mode
 from ems.phases import ZERO, add
@@ -33,6 +34,9 @@ class ConnectorView:
     transaction_id: str | None
     taper_bound_a: float | None
     non_compliant: bool
+    need_wh: float | None = None
+    """The session's energy still to deliver, when its need is known."""
+    departure: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -129,4 +133,6 @@ def _connector_view(state: SiteState, runtime: ConnectorRuntime) -> ConnectorVie
         transaction_id=None if runtime.session is None else runtime.session.transaction_id,
         taper_bound_a=runtime.taper.bound_a,
         non_compliant=runtime.compliance.flagged,
+        need_wh=None if runtime.session is None else remaining_need_wh(runtime.session),
+        departure=None if runtime.session is None else runtime.session.departure,
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from adapters.cli.progress import progress_bar
 from adapters.clock import utc_now
 from adapters.files.config import load_config
 from adapters.files.scenario import load_scenario
@@ -20,6 +21,7 @@ from adapters.planning.durations import parse_duration_s
 from adapters.planning.scenario_state import scenario_state
 from adapters.planning.snapshot import Snapshot, load_snapshot
 from adapters.planning.tables import print_dry_run
+from ems.replay import replay
 from ems.site import ControlSettings, SiteConfig
 
 
@@ -103,7 +105,8 @@ Examples:
     "scenario_dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Plan from a replay scenario folder instead: its site.toml, and at --at the "
-    "sessions plugged in (whole energy request, departure) and the base load. "
+    "sessions plugged in (departure, and the energy still needed after the scenario is "
+    "replayed under the controller up to --at) and the base load. "
     "Not with --config or --state.",
 )
 @click.option(
@@ -137,7 +140,9 @@ def plan_command(
         if at is None:
             raise click.UsageError("--scenario needs --at: the moment of the scenario to plan")
         loaded = load_scenario(scenario_dir)
-        site, snapshot = scenario_state(loaded.scenario, at)
+        with progress_bar(Console(stderr=True), "replaying up to --at") as progress:
+            replayed = replay(loaded.scenario, "optimal", control=loaded.control, progress=progress)
+        site, snapshot = scenario_state(loaded.scenario, at, replayed.delivered_before(at))
         settings, default_protocol = loaded.control, protocol or OCPP201
     elif config_path is None:
         raise click.UsageError("give --config site.toml (or --scenario DIR --at TIME)")

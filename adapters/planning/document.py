@@ -77,6 +77,8 @@ def _connector(view: ConnectorView, voltage_v: float) -> dict[str, Any]:
         "reason": view.reason,
         "bottleneck": view.bottleneck,
         "fallback_a": view.fallback_a,
+        "need_kwh": None if view.need_wh is None else round(view.need_wh / 1000.0, 3),
+        "departure": None if view.departure is None else iso_utc(view.departure),
     }
 
 

@@ -1,14 +1,18 @@
 """A replay scenario's state at one moment, as a snapshot to plan from.
 
-At `at`: the sessions plugged in (arrived, not yet left) with their energy and departure,
-the EV's per-phase maximum, the base load and the site limit in force. The site meter
-reads the base load alone (the scenario knows no charger draw at `at`). The energy need
-is each session's whole request: what a replay delivered before `at` is not subtracted.
+At `at`: the sessions plugged in (arrived, not yet left) with their departure and the
+energy they still need, the EV's per-phase maximum, the base load and the site limit in
+force. What a session still needs is its request minus what was delivered to it before
+`at` (the caller replays the scenario up to then, see `ReplayResult.delivered_before`);
+without that, its whole request. The site meter reads the base load alone: the
+controller takes the base load as the meter minus the chargers' draw, so leaving both out
+plans the same.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -25,8 +29,11 @@ from ems.replay.scenario import Scenario, SessionSpec
 from ems.site import SiteConfig
 
 
-def scenario_state(scenario: Scenario, at: datetime) -> tuple[SiteConfig, Snapshot]:
-    """The scenario's site with the limit in force at `at`, and its state then."""
+def scenario_state(
+    scenario: Scenario, at: datetime, delivered_wh: Mapping[str, float] | None = None
+) -> tuple[SiteConfig, Snapshot]:
+    """The scenario's site with the limit in force at `at`, and its state then;
+    `delivered_wh` is each session's energy delivered before `at`."""
     site = _site_at(scenario, at)
     present = [s for s in scenario.sessions if s.arrival <= at < s.departure]
     connectors = scenario.connectors_by_key()
@@ -34,7 +41,11 @@ def scenario_state(scenario: Scenario, at: datetime) -> tuple[SiteConfig, Snapsh
     chargers: list[ChargerSnapshot] = []
     for charger in site.chargers:
         states = tuple(
-            _connector_state(s, ev_max_current_a(connectors[s.connector], s, voltage_v))
+            _connector_state(
+                s,
+                ev_max_current_a(connectors[s.connector], s, voltage_v),
+                (delivered_wh or {}).get(s.session_id, 0.0),
+            )
             for s in present
             if connectors[s.connector].charger_id == charger.id
         )
@@ -44,7 +55,9 @@ def scenario_state(scenario: Scenario, at: datetime) -> tuple[SiteConfig, Snapsh
     return site, Snapshot(at=at, meter=meter, chargers=tuple(chargers))
 
 
-def _connector_state(session: SessionSpec, ev_max_a: float) -> ConnectorSnapshot:
+def _connector_state(
+    session: SessionSpec, ev_max_a: float, delivered_wh: float
+) -> ConnectorSnapshot:
     connector_id = int(session.connector.rpartition("/")[2])
     return ConnectorSnapshot(
         connector_id=connector_id,
@@ -52,7 +65,7 @@ def _connector_state(session: SessionSpec, ev_max_a: float) -> ConnectorSnapshot
         session=SessionSnapshot(
             transaction_id=session.session_id,
             started=session.arrival,
-            energy_need_wh=session.energy_wh,
+            energy_need_wh=max(0.0, session.energy_wh - delivered_wh),
             departure=session.departure,
             ev_max_current_a=ev_max_a,
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import UTC
 
 from rich.console import Console
 from rich.table import Table
@@ -49,6 +50,8 @@ def connector_table(run: DryRun) -> Table:
         table.add_column(f"{phase.name} A", justify="right")
     table.add_column("kW", justify="right")
     table.add_column("bottleneck")
+    table.add_column("needs kWh", justify="right")
+    table.add_column("leaves (UTC)")
     voltage_v = run.site.limits.voltage_v
     for view in run.view.connectors:
         table.add_row(
@@ -57,6 +60,8 @@ def connector_table(run: DryRun) -> Table:
             *_cells(view.allowed_a),
             f"{sum(view.allowed_a) * voltage_v / 1000:.2f}",
             view.bottleneck or "",
+            "" if view.need_wh is None else f"{view.need_wh / 1000:.1f}",
+            "" if view.departure is None else f"{view.departure.astimezone(UTC):%Y-%m-%d %H:%M}",
         )
     return table
 

@@ -47,3 +47,22 @@ class ReplayResult:
     decide_ms: tuple[float, ...]
     profile_changes: int
     wall_seconds: float
+
+    def delivered_before(self, moment: datetime) -> dict[str, float]:
+        """Each session's energy (Wh) delivered before `moment`; a step that `moment`
+        falls in counts in proportion."""
+        column = {key: i for i, key in enumerate(self.connectors)}
+        timeline = self.timeline
+        step_h = timeline.step_s / 3600.0
+        delivered: dict[str, float] = {}
+        for session in self.sessions:
+            energy_wh = 0.0
+            first = max(0, timeline.step_of(session.arrival))
+            for k in range(first, timeline.steps):
+                start = timeline.at(k)
+                if start >= moment or start >= session.departure:
+                    break
+                share = min(1.0, (moment - start).total_seconds() / timeline.step_s)
+                energy_wh += self.connector_power_w[k, column[session.connector]] * step_h * share
+            delivered[session.session_id] = energy_wh
+        return delivered

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from adapters.cli.main import cli
+from adapters.files.scenario import load_scenario
+from ems.replay import replay
 
 ROOT = Path(__file__).resolve().parents[3]
 SCHEMAS = Path(ocpp.__file__).parent
@@ -189,6 +192,8 @@ def test_json_document_has_stable_keys(tmp_path: Path, config: Path) -> None:
         "reason",
         "bottleneck",
         "fallback_a",
+        "need_kwh",
+        "departure",
     }
     assert set(document["payloads"][0]) == {
         "charger_id",
@@ -344,6 +349,23 @@ def test_scenario_at_a_moment_plans_the_sessions_present() -> None:
     assert {c["protocol"] for c in document["chargers"]} == {"ocpp2.0.1"}
     for payload in document["payloads"]:
         _assert_schema_valid(payload["protocol"], payload["payload"])
+
+
+def test_scenario_plans_what_each_session_still_needs_at_the_moment() -> None:
+    at = datetime(2025, 3, 3, 8, 50, tzinfo=UTC)
+    loaded = load_scenario(ROOT / "scenarios" / "small")
+    delivered = replay(loaded.scenario, "optimal", control=loaded.control).delivered_before(at)
+    document = _plan_json(
+        "--scenario", str(ROOT / "scenarios" / "small"), "--at", "2025-03-03T08:50:00Z"
+    )
+    by_session = {c["transaction_id"]: c for c in document["connectors"] if c["transaction_id"]}
+    requests = {s.session_id: s.energy_wh for s in loaded.scenario.sessions}
+    # s-0003 has charged since 08:00: it needs less than its request, by what it got.
+    assert 0.0 < delivered["s-0003"] < requests["s-0003"]
+    for session_id, connector in by_session.items():
+        still_needed_wh = requests[session_id] - delivered[session_id]
+        assert connector["need_kwh"] == pytest.approx(still_needed_wh / 1000.0, abs=1e-3)
+    assert by_session["s-0003"]["departure"] == "2025-03-03T10:53:00Z"
 
 
 def test_scenario_needs_a_moment() -> None:
