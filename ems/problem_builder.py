@@ -17,7 +17,7 @@ from ems.phases import non_negative
 from ems.site import ControlSettings
 from ems.state import ConnectorRuntime, SiteState
 from ems.urgency import urgency_weight
-from optimizer.problem import Circuit, Connector, Horizon, Problem
+from optimizer.problem import Circuit, Connector, Horizon, Lookahead, Problem
 
 
 def build_problem(
@@ -31,6 +31,7 @@ def build_problem(
         base_load_a=base,
         circuits=_circuits(state, capacity),
         horizon=_horizon(connectors, base, settings, now),
+        lookahead=Lookahead(now, settings.period_s) if settings.lookahead else None,
     )
 
 

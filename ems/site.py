@@ -110,3 +110,7 @@ class ControlSettings:
     priority_from_laxity: bool = False
     """Weigh each session by the current it needs to finish by its departure (see
     `ems.urgency`): most useful where sessions state their energy need and departure."""
+    lookahead: bool = False
+    """Plan each step against the departures of the sessions that state need and departure
+    (see `optimizer.lookahead`): capacity only some of them can use now goes to them
+    first, and sessions with time to spare make up later what they yield now."""

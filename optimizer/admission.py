@@ -18,6 +18,10 @@ The rule, applied to the step applied now:
    `INSUFFICIENT_CAPACITY`. A session that does not fit does not block later ones that do
    (a small circuit being full does not pause an EV on another circuit).
 
+With a look-ahead, `admit_planned` follows the plan's currents for now instead: sessions
+the plan gives at least half their minimum go first, at their planned current, then the
+others, each group in the order of the rule above.
+
 Because every row has non-negative coefficients, whatever the admitted set is, giving
 each admitted session exactly its minimum is feasible: the LP that follows always has a
 solution when base load alone fits.
@@ -26,6 +30,7 @@ solution when base load alone fits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -54,8 +59,7 @@ def admission_order(params: Parameters, ids: tuple[str, ...], candidates: BoolAr
 
 def admit(params: Parameters, ids: tuple[str, ...], rows: FloatArray, rhs: FloatArray) -> Admission:
     """Apply the rule against `rows` (K, N) and the first step's right-hand side `rhs` (K,)."""
-    below_min = params.cap_a < params.min_a
-    candidates = params.present & ~params.need_met & ~below_min
+    candidates = _candidates(params)
     minimums = np.where(candidates, params.min_a, 0.0)
     admitted = candidates.copy()
     # einsum, not `@`: see the note on BLAS threads in `assemble`
@@ -63,18 +67,64 @@ def admit(params: Parameters, ids: tuple[str, ...], rows: FloatArray, rhs: Float
         admitted[:] = False
         load = np.zeros_like(rhs)
         for c in admission_order(params, ids, candidates):
-            column = rows[:, c] * minimums[c]
-            if np.all(load + column <= rhs + FIT_TOLERANCE_A):
+            if _fits(load, rows[:, c] * minimums[c], rhs):
                 admitted[c] = True
-                load += column
+                load += rows[:, c] * minimums[c]
+    return Admission(admitted=admitted, reasons=_reasons(params, admitted))
+
+
+def admit_planned(
+    params: Parameters, ids: tuple[str, ...], rows: FloatArray, rhs: FloatArray, planned: FloatArray
+) -> tuple[Admission, FloatArray]:
+    """Admission that follows a plan's currents for now (`planned`, (N,), see
+    `optimizer.lookahead`); returns it with each connector's lower bound now.
+
+    The plan is continuous, the minimum is not: a session the plan gives at least half its
+    minimum is placed first, at the larger of its planned current and its minimum (or at
+    its minimum where that does not fit); the others follow at their minimum. Each group
+    goes in the order of the rule and is admitted while it fits, so the lower bounds
+    always fit together.
+    """
+    candidates = _candidates(params)
+    order = admission_order(params, ids, candidates)
+    leading = [c for c in order if planned[c] >= 0.5 * params.min_a[c]]
+    following = [c for c in order if planned[c] < 0.5 * params.min_a[c]]
+    wanted = np.clip(np.maximum(planned, params.min_a), params.min_a, params.cap_a)
+    admitted = np.zeros_like(candidates)
+    floor = np.zeros(len(ids))
+    load = np.zeros_like(rhs)
+    for c, values in chain(
+        ((c, (wanted[c], params.min_a[c])) for c in leading),
+        ((c, (params.min_a[c],)) for c in following),
+    ):
+        for value in values:
+            if _fits(load, rows[:, c] * value, rhs):
+                admitted[c] = True
+                floor[c] = value
+                load += rows[:, c] * value
+                break
+    return Admission(admitted=admitted, reasons=_reasons(params, admitted)), floor
+
+
+def _candidates(params: Parameters) -> BoolArray:
+    """Present sessions whose need is not met and whose maximum reaches their minimum."""
+    return params.present & ~params.need_met & (params.cap_a >= params.min_a)
+
+
+def _fits(load: FloatArray, column: FloatArray, rhs: FloatArray) -> bool:
+    return bool(np.all(load + column <= rhs + FIT_TOLERANCE_A))
+
+
+def _reasons(params: Parameters, admitted: BoolArray) -> tuple[PauseReason | None, ...]:
+    """Per connector, why a present EV is paused (None if admitted or idle)."""
     reasons: list[PauseReason | None] = []
-    for c in range(len(ids)):
+    for c in range(len(admitted)):
         if not params.present[c] or admitted[c]:
             reasons.append(None)
         elif params.need_met[c]:
             reasons.append(PauseReason.ENERGY_MET)
-        elif below_min[c]:
+        elif params.cap_a[c] < params.min_a[c]:
             reasons.append(PauseReason.EV_LIMIT_BELOW_MIN)
         else:
             reasons.append(PauseReason.INSUFFICIENT_CAPACITY)
-    return Admission(admitted=admitted, reasons=tuple(reasons))
+    return tuple(reasons)

@@ -45,6 +45,8 @@ class Parameters:
     need_phase_amp_steps: FloatArray
     """(N,) remaining energy need in phase-amp-steps; inf without a need or a horizon."""
     need_met: BoolArray
+    need_wh: FloatArray
+    """(N,) remaining energy need in Wh; inf without a stated need."""
     latest_start_s: FloatArray
     """(N,) departure minus the time to deliver the need at full power (inf if unknown)."""
     departure_s: FloatArray
@@ -158,6 +160,7 @@ def parameters_of(problem: Problem, layout: Layout, columns: ConnectorColumns) -
         window=_window(problem, steps, departure_s, present),
         need_phase_amp_steps=need_phase_amp_steps,
         need_met=need_wh <= 0.0,
+        need_wh=need_wh,
         latest_start_s=latest_start,
         departure_s=departure_s,
         arrival_s=_timestamps(columns.arrival),

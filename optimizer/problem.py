@@ -93,6 +93,15 @@ class Horizon:
 
 
 @dataclass(frozen=True)
+class Lookahead:
+    """Plan the step applied now against the departures of the sessions that stated
+    them (see `optimizer.lookahead`): the step starts at `start` and lasts `step_s`."""
+
+    start: datetime
+    step_s: float
+
+
+@dataclass(frozen=True)
 class Problem:
     """One control step's question: how much current may each connector draw?"""
 
@@ -101,3 +110,4 @@ class Problem:
     base_load_a: PhaseTriple = (0.0, 0.0, 0.0)
     circuits: tuple[Circuit, ...] = field(default=())
     horizon: Horizon | None = None
+    lookahead: Lookahead | None = None

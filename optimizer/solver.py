@@ -7,7 +7,9 @@ pushes the new numbers into it (see `persistent`). One solve is:
    data raises ProblemError);
 2. if base load alone exceeds a site limit at some step, return the fallback;
 3. decide who is paused (`admission`), compute the fair shares (`fairness`) and the LP
-   numbers (`lp_data`);
+   numbers (`lp_data`); with a `lookahead` (and no horizon), plan the step against the
+   sessions' departures (`lookahead`) and decide again who is paused, following the plan
+   (`admission.admit_planned`);
 4. update the persistent LP and re-solve it warm; on any solver trouble return the
    fallback (`fallback.equal_share`) with status FALLBACK_SOLVER_ERROR;
 5. assemble the Allocation with the binding constraints of the first step.
@@ -21,19 +23,21 @@ over the horizon.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
-from optimizer.admission import admit
+from optimizer.admission import Admission, admit, admit_planned
 from optimizer.allocation import Allocation, SolveStatus
 from optimizer.assemble import allocation_of, binding_names, clean
 from optimizer.columns import columns_of
 from optimizer.fallback import equal_share_of
 from optimizer.layout import Layout, layout_of
+from optimizer.lookahead import plan_now
 from optimizer.lp_data import LpData, infeasible_steps, lp_data_of
 from optimizer.parameters import BoolArray, FloatArray, Parameters, parameters_of, row_matrix
 from optimizer.persistent import PersistentModel
-from optimizer.problem import Problem
+from optimizer.problem import Lookahead, Problem
 from optimizer.validation import validate_columns
 
 
@@ -84,6 +88,10 @@ class Solver:
         try:
             admission = admit(params, layout.connector_ids, rows, params.row_rhs[0])
             data = lp_data_of(layout, params, rows, admission)
+            if problem.lookahead is not None and layout.steps == 1:
+                admission, data = _follow_plan(
+                    layout, params, rows, admission, data, problem.lookahead
+                )
             if layout.n_connectors:
                 current = clean(self._solve_lp(layout, data), data.current_ub)
             else:
@@ -96,6 +104,24 @@ class Solver:
         return allocation_of(
             layout, params, admission, current, SolveStatus.OPTIMAL, binding, solve_ms
         )
+
+
+def _follow_plan(
+    layout: Layout,
+    params: Parameters,
+    rows: FloatArray,
+    admission: Admission,
+    data: LpData,
+    lookahead: Lookahead,
+) -> tuple[Admission, LpData]:
+    """Admission and LP numbers that give each session at least the look-ahead's plan for
+    now; unchanged when there is nothing to plan."""
+    planned = plan_now(params, rows, data.current_lb[0], lookahead)
+    if planned is None:
+        return admission, data
+    admission, floor = admit_planned(params, layout.connector_ids, rows, params.row_rhs[0], planned)
+    data = lp_data_of(layout, params, rows, admission)
+    return admission, replace(data, current_lb=floor[None, :])
 
 
 def solve(problem: Problem) -> Allocation:

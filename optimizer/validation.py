@@ -1,6 +1,6 @@
 """Checks a Problem before anything is built from it.
 
-Bad data is an error that names the thing (connector or circuit id, or `site`/`horizon`)
+Bad data is an error that names the thing (connector or circuit id, or `site`/`horizon`/`lookahead`)
 and the field, so the caller can point at the config line or the device that sent it.
 
 The connectors and the horizon series are first checked in bulk (numpy over columns);
@@ -20,7 +20,7 @@ import numpy as np
 
 from optimizer.columns import ConnectorColumns, columns_of
 from optimizer.parameters import FloatArray
-from optimizer.problem import Circuit, Connector, Horizon, Phase, Problem
+from optimizer.problem import Circuit, Connector, Horizon, Lookahead, Phase, Problem
 
 WIRINGS = frozenset(
     wiring for count in range(1, len(Phase) + 1) for wiring in permutations(Phase, count)
@@ -30,7 +30,8 @@ _ZONE = attrgetter("tzinfo")
 
 
 class ProblemError(ValueError):
-    """Invalid problem data. `subject` is a connector/circuit id, `site` or `horizon`."""
+    """Invalid problem data. `subject` is a connector/circuit id, `site`, `horizon` or
+    `lookahead`."""
 
     def __init__(self, subject: str, field: str, message: str) -> None:
         super().__init__(f"{subject}: {field}: {message}")
@@ -53,6 +54,8 @@ def validate_columns(problem: Problem, columns: ConnectorColumns) -> None:
         _check_connectors(problem.connectors, circuit_ids)
     if problem.horizon is not None and not _horizon_passes(problem.horizon):
         _check_horizon(problem.horizon)
+    if problem.lookahead is not None:
+        _check_lookahead(problem.lookahead)
 
 
 def _numbers(values: Sequence[float | None]) -> FloatArray:
@@ -247,6 +250,16 @@ def _check_connector(c: Connector, circuit_ids: set[str]) -> None:
 def _check_aware(subject: str, field: str, moment: datetime | None) -> None:
     if moment is not None and moment.utcoffset() is None:
         raise ProblemError(subject, field, "must be an aware datetime (UTC), got a naive one")
+
+
+def _check_lookahead(lookahead: Lookahead) -> None:
+    _check_aware("lookahead", "start", lookahead.start)
+    _require(
+        math.isfinite(lookahead.step_s) and lookahead.step_s > 0.0,
+        "lookahead",
+        "step_s",
+        f"must be positive, got {lookahead.step_s!r}",
+    )
 
 
 def _check_horizon(horizon: Horizon) -> None:

@@ -47,7 +47,8 @@ def replay_settings(settings: ControlSettings, step_s: float) -> ControlSettings
     """The control settings for a replay of `step_s` steps: the period is the step, and
     every time bound that must outlast one step (profile validity, meter and sample
     staleness) is stretched to at least two steps. Every replayed session states its need
-    and departure, so sessions are weighed by laxity. No room is held for arrivals: a
+    and departure, so sessions are weighed by laxity and each step is planned against the
+    departures (the look-ahead). No room is held for arrivals: a
     replayed EV draws only once the controller has planned the step it arrives in, so
     there is no moment at its default profile to hold room for."""
     return replace(
@@ -55,6 +56,7 @@ def replay_settings(settings: ControlSettings, step_s: float) -> ControlSettings
         period_s=step_s,
         reserve_for_arrivals=False,
         priority_from_laxity=True,
+        lookahead=True,
         profile_validity_s=max(
             settings.profile_validity_s, 2 * step_s + settings.start_schedule_backdate_s
         ),

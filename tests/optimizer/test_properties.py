@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from optimizer import (
     Connector,
     ConnectorState,
     Horizon,
+    Lookahead,
     PauseReason,
     Phase,
     Problem,
@@ -83,7 +85,9 @@ def connectors(
 
 
 @st.composite
-def problems(draw: st.DrawFn, max_steps: int = 1, three_phase_only: bool = False) -> Problem:
+def problems(
+    draw: st.DrawFn, max_steps: int = 1, three_phase_only: bool = False, lookahead: bool = False
+) -> Problem:
     tree = draw(circuits())
     count = draw(st.integers(1, 8))
     limit = draw(st.floats(0.0, 100.0))
@@ -92,6 +96,17 @@ def problems(draw: st.DrawFn, max_steps: int = 1, three_phase_only: bool = False
     steps = draw(st.integers(1, max_steps))
     horizon = None
     sessions = draw(connectors([c.id for c in tree], count, three_phase_only))
+    if lookahead:
+        sessions = tuple(
+            replace(
+                c,
+                energy_need_wh=draw(st.floats(0.0, 40_000.0)),
+                departure=START + timedelta(minutes=draw(st.integers(1, 600))),
+            )
+            if draw(st.integers(0, 4))
+            else c
+            for c in sessions
+        )
     if steps > 1:
         horizon = Horizon(
             start=START,
@@ -113,6 +128,7 @@ def problems(draw: st.DrawFn, max_steps: int = 1, three_phase_only: bool = False
         base_load_a=draw(st.tuples(base, base, base)),
         circuits=tree,
         horizon=horizon,
+        lookahead=Lookahead(START, 300.0) if lookahead else None,
     )
 
 
@@ -181,6 +197,15 @@ def assert_semi_continuous_now(problem: Problem, result: Allocation) -> None:
 @PROPERTY_SETTINGS
 @given(problems())
 def test_limits_hold_and_currents_are_zero_or_between_min_and_max(problem: Problem) -> None:
+    result = solve(problem)
+    assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FALLBACK_INFEASIBLE)
+    assert_within_limits(problem, result)
+    assert_semi_continuous_now(problem, result)
+
+
+@PROPERTY_SETTINGS
+@given(problems(lookahead=True))
+def test_limits_hold_when_following_the_lookahead(problem: Problem) -> None:
     result = solve(problem)
     assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FALLBACK_INFEASIBLE)
     assert_within_limits(problem, result)

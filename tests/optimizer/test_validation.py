@@ -6,7 +6,17 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from optimizer import Circuit, Connector, Horizon, Phase, Problem, ProblemError, SiteLimits, Solver
+from optimizer import (
+    Circuit,
+    Connector,
+    Horizon,
+    Lookahead,
+    Phase,
+    Problem,
+    ProblemError,
+    SiteLimits,
+    Solver,
+)
 from tests.optimizer.helpers import START, THREE, ev
 
 
@@ -53,6 +63,8 @@ def _problem(**kw: object) -> Problem:
         ),
         (_problem(horizon=Horizon(datetime(2025, 1, 1), 900.0, 2)), "horizon", "start"),
         (_problem(horizon=Horizon(START, 0.0, 2)), "horizon", "step_s"),
+        (_problem(lookahead=Lookahead(datetime(2025, 1, 1), 300.0)), "lookahead", "start"),
+        (_problem(lookahead=Lookahead(START, float("nan"))), "lookahead", "step_s"),
         (_problem(base_load_a=(1.0, float("nan"), 0.0)), "site", "base_load_a"),
     ],
 )

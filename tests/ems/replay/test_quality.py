@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from ems.replay import compute_kpis, replay
+from ems.replay import ReplayOptions, Scenario, compute_kpis, replay
+from ems.replay.controller_strategy import ControllerStrategy, replay_settings
+from ems.replay.engine import run_replay
 from ems.replay.synthetic import REFERENCE
+from ems.replay.timeline import build_timeline
+from ems.site import ControlSettings
+from optimizer import Solver
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE))
@@ -17,3 +24,20 @@ def test_optimal_delivers_and_serves_at_least_as_much_as_equal_and_fcfs(name: st
         other = compute_kpis(replay(scenario, baseline))
         assert optimal.energy_delivered_kwh >= other.energy_delivered_kwh, baseline
         assert optimal.sessions_fully_served >= other.sessions_fully_served, baseline
+
+
+def _optimal_kwh(scenario: Scenario, lookahead: bool) -> float:
+    """The controller's delivered energy, with or without its look-ahead."""
+    step_s = ReplayOptions().step_s
+    settings = replace(replay_settings(ControlSettings(), step_s), lookahead=lookahead)
+    strategy = ControllerStrategy(scenario.site, settings, Solver())
+    result = run_replay(scenario, build_timeline(scenario, step_s), strategy, "optimal", None)
+    return compute_kpis(result).energy_delivered_kwh
+
+
+@pytest.mark.parametrize("name", ["small", "residential-garage"])
+def test_the_lookahead_delivers_more_where_capacity_is_lost_if_not_used_now(name: str) -> None:
+    """On `small` a 20 A circuit whose EVs cannot finish; in the garage 1-phase EVs on a
+    phase that 3-phase EVs with time to spare also draw on."""
+    scenario = REFERENCE[name]()
+    assert _optimal_kwh(scenario, lookahead=True) > _optimal_kwh(scenario, lookahead=False)

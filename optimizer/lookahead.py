@@ -1,0 +1,185 @@
+"""Look-ahead to the departures: charge now what cannot be charged later.
+
+Water-filling shares the present fairly, but it does not see capacity that is lost if it
+is not used now. A small circuit whose EVs cannot all finish before they leave, or a phase
+that only some 1-phase EVs draw on, is such capacity: the sessions with hours to spare can
+make up later what they yield now, those on the bottleneck cannot. On `scenarios/small`
+the fair split left a 20 A circuit at 12-15 A for two hours, which the hindsight plan kept
+full while still serving every other session in full.
+
+One LP over the sessions that stated their need and departure, from now to the last
+departure, in blocks: the step applied now, `FINE_BLOCKS` more blocks of one step, then
+blocks doubling in length. In every block each row (site phase, circuit phase, power
+cap) holds with its right-hand side of now; in the blocks after the first it keeps
+`FUTURE_MARGIN` of it free for arrivals nobody knows of yet. A session draws at most its
+maximum for the part of a block before it leaves (times `TAIL_FACTOR` after the first
+block: batteries take less as they fill, and the controller cannot see when), and at
+most its need in all. Sessions without a need or a departure keep their fair share in
+every block.
+
+Objective, in ranked order: the most energy by the departures; then the least deviation
+from the fair shares now, `DEVIATION_WEIGHT` per phase-ampere (so a deviation must gain at
+least that share of its energy in the plan to be made); then earlier rather than later.
+The first block's currents are the plan for now; `admission.admit_planned` rounds them to
+the minimum currents. Its shape changes at every step (sessions come and go, blocks
+shrink), so it is built directly as a HiGHS LP rather than through a persistent model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import highspy
+import numpy as np
+
+from optimizer.fairness import IntArray
+from optimizer.parameters import SECONDS_PER_HOUR, FloatArray, Parameters
+from optimizer.persistent import HIGHS, SOLVER_OPTIONS
+from optimizer.problem import Lookahead
+
+FINE_BLOCKS = 12
+"""Blocks of one step after the first: the next hour at the replay's 5-minute step."""
+MAX_BLOCKS = 32
+TAIL_FACTOR = 0.8
+"""Share of its maximum a session is planned to draw after the first block: the mean
+of a taper from full to 60 % over the last part of a charge."""
+FUTURE_MARGIN = 0.2
+"""Share of every row's capacity after the first block held back for unknown arrivals."""
+DEVIATION_WEIGHT = 0.05
+EARLY_WEIGHT = 1e-3
+MIN_NEED_WH = 1e-6
+
+
+def plan_now(
+    params: Parameters, rows: FloatArray, fair_a: FloatArray, lookahead: Lookahead
+) -> FloatArray | None:
+    """Each connector's current for now, (N,); None when no session is planned or the
+    LP has no optimal solution (the caller keeps the fair shares)."""
+    now_s = lookahead.start.timestamp()
+    step_s = lookahead.step_s
+    with np.errstate(invalid="ignore"):
+        planned = (
+            params.present
+            & ~params.need_met
+            & (params.cap_a >= params.min_a)
+            & np.isfinite(params.departure_s)
+            & (params.departure_s > now_s)
+            & np.isfinite(params.need_wh)
+            & (params.need_wh > MIN_NEED_WH)
+        )
+    sessions = np.flatnonzero(planned)
+    if not len(sessions):
+        return None
+    edges = _block_edges(now_s, step_s, float(params.departure_s[sessions].max()))
+    solution = _solve(params, rows, fair_a, sessions, edges, step_s)
+    if solution is None:
+        return None
+    current = fair_a.copy()
+    current[sessions] = solution
+    return current
+
+
+def _block_edges(now_s: float, step_s: float, last_departure_s: float) -> FloatArray:
+    edges = [now_s, now_s + step_s]
+    length = step_s
+    while edges[-1] < last_departure_s and len(edges) <= MAX_BLOCKS:
+        edges.append(edges[-1] + length)
+        if len(edges) > FINE_BLOCKS + 1:
+            length *= 2.0
+    edges[-1] = max(edges[-1], last_departure_s)
+    return np.asarray(edges)
+
+
+def _solve(
+    params: Parameters,
+    rows: FloatArray,
+    fair_a: FloatArray,
+    sessions: IntArray,
+    edges: FloatArray,
+    step_s: float,
+) -> FloatArray | None:
+    """The first block's currents of the planned `sessions`, or None."""
+    blocks = len(edges) - 1
+    m = len(sessions)
+    length = np.diff(edges)
+    phases = params.phase_count[sessions]
+    cap = params.cap_a[sessions]
+    present_part = np.clip(
+        (params.departure_s[sessions][None, :] - edges[:-1, None]) / length[:, None], 0.0, 1.0
+    )
+    upper = present_part * cap[None, :] * TAIL_FACTOR
+    upper[0] = cap
+    need = params.need_wh[sessions] * SECONDS_PER_HOUR / params.voltage_v
+
+    others = np.ones(len(fair_a), dtype=bool)
+    others[sessions] = False
+    # einsum, not `@`: see the note on BLAS threads in `assemble`
+    free = params.row_rhs[0] - np.einsum("kn,n->k", rows[:, others], fair_a[others])
+    members = rows[:, sessions]
+    kept = np.flatnonzero((members > 0.0).any(axis=1))
+
+    n_current = blocks * m
+    earliness = 1.0 + EARLY_WEIGHT * (blocks - np.arange(blocks)) / blocks
+    deviation = DEVIATION_WEIGHT * step_s * phases
+    cost = np.concatenate(
+        [(-(length * earliness)[:, None] * phases[None, :]).ravel(), deviation, deviation]
+    )
+    col_upper = np.concatenate([upper.ravel(), np.full(2 * m, highspy.kHighsInf)])
+
+    builder = _Rows()
+    for block in range(blocks):
+        share = 1.0 if block == 0 else 1.0 - FUTURE_MARGIN
+        for k in kept:
+            (cols,) = np.nonzero(members[k] > 0.0)
+            builder.add(block * m + cols, members[k, cols], max(free[k], 0.0) * share)
+    blocks_of = np.arange(blocks) * m
+    for j in range(m):
+        builder.add(blocks_of + j, length * phases[j], need[j])
+    for j in range(m):
+        index = np.asarray([j, n_current + j, n_current + m + j])
+        builder.add(index, np.asarray([1.0, -1.0, 1.0]), fair_a[sessions[j]], fair_a[sessions[j]])
+
+    highs = HIGHS()
+    for name, option in SOLVER_OPTIONS.items():
+        highs.setOptionValue(name, option)
+    n_cols = len(cost)
+    highs.addVars(n_cols, np.zeros(n_cols), col_upper)
+    highs.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
+    builder.pass_to(highs)
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    values: FloatArray = np.asarray(highs.getSolution().col_value[:m], dtype=np.float64)
+    return np.minimum(np.maximum(values, 0.0), cap)
+
+
+class _Rows:
+    """Rows of the LP in HiGHS's row-wise sparse form."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.index: list[IntArray] = []
+        self.value: list[FloatArray] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+        self._count = 0
+
+    def add(self, index: IntArray, value: FloatArray, upper: float, lower: float = -np.inf) -> None:
+        self.starts.append(self._count)
+        self.index.append(np.asarray(index, dtype=np.int32))
+        self.value.append(np.asarray(value, dtype=np.float64))
+        self.lower.append(lower)
+        self.upper.append(upper)
+        self._count += len(index)
+
+    def pass_to(self, highs: Any) -> None:
+        lower = np.maximum(np.asarray(self.lower), -highspy.kHighsInf)
+        highs.addRows(
+            len(self.starts),
+            lower,
+            np.asarray(self.upper),
+            self._count,
+            np.asarray(self.starts, dtype=np.int32),
+            np.concatenate(self.index),
+            np.concatenate(self.value),
+        )
