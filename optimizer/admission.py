@@ -48,25 +48,25 @@ class Admission:
     """Per connector, why a present EV gets 0 A now (None if admitted or idle)."""
 
 
-def admission_order(params: Parameters, ids: tuple[str, ...], candidates: BoolArray) -> list[int]:
+def admission_order(params: Parameters, ids: tuple[str, ...], eligible: BoolArray) -> list[int]:
     """Indices of candidate connectors, best first, by the documented rule."""
     id_rank = np.argsort(np.argsort(np.asarray(ids, dtype=object)))
     order = np.lexsort(
         (id_rank, params.arrival_s, params.departure_s, params.latest_start_s, -params.weight)
     )
-    return [int(c) for c in order if candidates[c]]
+    return [int(c) for c in order if eligible[c]]
 
 
 def admit(params: Parameters, ids: tuple[str, ...], rows: FloatArray, rhs: FloatArray) -> Admission:
     """Apply the rule against `rows` (K, N) and the first step's right-hand side `rhs` (K,)."""
-    candidates = _candidates(params)
-    minimums = np.where(candidates, params.min_a, 0.0)
-    admitted = candidates.copy()
+    eligible = candidates(params)
+    minimums = np.where(eligible, params.min_a, 0.0)
+    admitted = eligible.copy()
     # einsum, not `@`: see the note on BLAS threads in `assemble`
     if np.any(np.einsum("kn,n->k", rows, minimums) > rhs + FIT_TOLERANCE_A):
         admitted[:] = False
         load = np.zeros_like(rhs)
-        for c in admission_order(params, ids, candidates):
+        for c in admission_order(params, ids, eligible):
             if _fits(load, rows[:, c] * minimums[c], rhs):
                 admitted[c] = True
                 load += rows[:, c] * minimums[c]
@@ -85,12 +85,12 @@ def admit_planned(
     goes in the order of the rule and is admitted while it fits, so the lower bounds
     always fit together.
     """
-    candidates = _candidates(params)
-    order = admission_order(params, ids, candidates)
+    eligible = candidates(params)
+    order = admission_order(params, ids, eligible)
     leading = [c for c in order if planned[c] >= 0.5 * params.min_a[c]]
     following = [c for c in order if planned[c] < 0.5 * params.min_a[c]]
     wanted = np.clip(np.maximum(planned, params.min_a), params.min_a, params.cap_a)
-    admitted = np.zeros_like(candidates)
+    admitted = np.zeros_like(eligible)
     floor = np.zeros(len(ids))
     load = np.zeros_like(rhs)
     for c, values in chain(
@@ -106,7 +106,7 @@ def admit_planned(
     return Admission(admitted=admitted, reasons=_reasons(params, admitted)), floor
 
 
-def _candidates(params: Parameters) -> BoolArray:
+def candidates(params: Parameters) -> BoolArray:
     """Present sessions whose need is not met and whose maximum reaches their minimum."""
     return params.present & ~params.need_met & (params.cap_a >= params.min_a)
 

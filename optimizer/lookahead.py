@@ -32,6 +32,7 @@ from typing import Any
 import highspy
 import numpy as np
 
+from optimizer.admission import candidates
 from optimizer.fairness import IntArray
 from optimizer.parameters import SECONDS_PER_HOUR, FloatArray, Parameters
 from optimizer.persistent import HIGHS, SOLVER_OPTIONS
@@ -62,9 +63,7 @@ def plan_now(
     step_s = lookahead.step_s
     with np.errstate(invalid="ignore"):
         planned = (
-            params.present
-            & ~params.need_met
-            & (params.cap_a >= params.min_a)
+            candidates(params)
             & np.isfinite(params.departure_s)
             & (params.departure_s > now_s)
             & np.isfinite(params.need_wh)
@@ -119,7 +118,9 @@ def _solve(
     # einsum, not `@`: see the note on BLAS threads in `assemble`
     free = params.row_rhs[0] - np.einsum("kn,n->k", rows[:, others], fair_a[others])
     members = rows[:, sessions]
-    kept = np.flatnonzero((members > 0.0).any(axis=1))
+    row_members = [
+        (k, np.flatnonzero(members[k] > 0.0)) for k in range(len(free)) if (members[k] > 0.0).any()
+    ]
 
     n_current = blocks * m
     earliness = 1.0 + EARLY_WEIGHT * (blocks - np.arange(blocks)) / blocks
@@ -132,8 +133,7 @@ def _solve(
     builder = _Rows()
     for block in range(blocks):
         share = 1.0 if block == 0 else 1.0 - FUTURE_MARGIN
-        for k in kept:
-            (cols,) = np.nonzero(members[k] > 0.0)
+        for k, cols in row_members:
             builder.add(block * m + cols, members[k, cols], max(free[k], 0.0) * share)
     blocks_of = np.arange(blocks) * m
     for j in range(m):

@@ -105,16 +105,27 @@ def _costs(layout: Layout, params: Parameters) -> tuple[FloatArray, float]:
 
 
 def lp_data_of(
-    layout: Layout, params: Parameters, rows: FloatArray, admission: Admission
+    layout: Layout,
+    params: Parameters,
+    rows: FloatArray,
+    admission: Admission,
+    floor_a: FloatArray | None = None,
 ) -> LpData:
-    """LP numbers for a problem whose base load fits (see `infeasible_steps`)."""
+    """LP numbers for a problem whose base load fits (see `infeasible_steps`).
+
+    `floor_a` (T, N), when given, replaces the fair shares as the lower bounds (the
+    look-ahead's plan, see `admission.admit_planned`).
+    """
     lower, upper = current_bounds(params, admission)
     n = params.phase_count
     need = params.need_phase_amp_steps
     has_need = np.isfinite(need)
     per_step_need_a = np.where(has_need, need / np.maximum(n, 1.0), math.inf)
     share_upper = np.minimum(upper, np.maximum(lower, per_step_need_a[None, :]))
-    shares = fair_shares(rows, params.row_rhs, lower, share_upper, params.weight)
+    if floor_a is None:
+        shares = fair_shares(rows, params.row_rhs, lower, share_upper, params.weight)
+    else:
+        shares = floor_a
 
     current_lb = np.where(has_need[None, :], lower, shares)
     fair_energy = (shares * n[None, :]).sum(axis=0)

@@ -23,7 +23,6 @@ over the horizon.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import numpy as np
 
@@ -120,8 +119,7 @@ def _follow_plan(
     if planned is None:
         return admission, data
     admission, floor = admit_planned(params, layout.connector_ids, rows, params.row_rhs[0], planned)
-    data = lp_data_of(layout, params, rows, admission)
-    return admission, replace(data, current_lb=floor[None, :])
+    return admission, lp_data_of(layout, params, rows, admission, floor[None, :])
 
 
 def solve(problem: Problem) -> Allocation:
