@@ -9,7 +9,8 @@ pushes the new numbers into it (see `persistent`). One solve is:
 3. decide who is paused (`admission`), compute the fair shares (`fairness`) and the LP
    numbers (`lp_data`); with a `lookahead` (and no horizon), plan the step against the
    sessions' departures (`lookahead`) and decide again who is paused, following the plan
-   (`admission.admit_planned`);
+   (`admission.admit_planned`); where that rounding moved current, plan again with who
+   charges now fixed (`lookahead.replan_rounded`);
 4. update the persistent LP and re-solve it warm; on any solver trouble return the
    fallback (`fallback.equal_share`) with status FALLBACK_SOLVER_ERROR;
 5. assemble the Allocation with the binding constraints of the first step.
@@ -32,7 +33,7 @@ from optimizer.assemble import allocation_of, binding_names, clean
 from optimizer.columns import columns_of
 from optimizer.fallback import equal_share_of
 from optimizer.layout import Layout, layout_of
-from optimizer.lookahead import plan_now
+from optimizer.lookahead import plan_now, replan_rounded
 from optimizer.lp_data import LpData, infeasible_steps, lp_data_of
 from optimizer.parameters import BoolArray, FloatArray, Parameters, parameters_of, row_matrix
 from optimizer.persistent import PersistentModel
@@ -119,6 +120,9 @@ def _follow_plan(
     if planned is None:
         return admission, data
     admission, floor = admit_planned(params, layout.connector_ids, rows, params.row_rhs[0], planned)
+    floor = replan_rounded(
+        params, rows, data.current_lb[0], lookahead, planned, admission.admitted, floor
+    )
     return admission, lp_data_of(layout, params, rows, admission, floor[None, :])
 
 

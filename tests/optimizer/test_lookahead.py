@@ -90,3 +90,41 @@ def test_sessions_without_a_departure_keep_at_least_their_fair_share() -> None:
     ahead = solve(_ahead(problem)).by_id()["unknown"].now_a
     assert fair > 0.0
     assert ahead >= fair - 1e-6
+
+
+def test_rounding_to_the_minimum_is_planned_again_so_what_it_moves_goes_where_it_is_lost() -> None:
+    """The plan gives a 3-phase car less than its 6 A minimum now; rounding raises it to 6 A
+    and takes the difference from the EV that leaves within the hour and cannot finish.
+    Planned again with the car fixed at its minimum, that EV gets everything the car does
+    not need now, and the car makes it up later."""
+    site_a = 24.0
+    soon, later = START + timedelta(hours=1), START + timedelta(hours=3)
+    leaving = [
+        ev(f"deck{i}", (Phase.L3,), max_a=16.0, min_current_a=6.0, departure=d, energy_need_wh=2e4)
+        for i, d in enumerate((soon, later))
+    ]
+    cars = [
+        ev(
+            f"car{i}",
+            max_a=16.0,
+            min_current_a=6.0,
+            departure=START + timedelta(hours=h),
+            energy_need_wh=3e3,
+        )
+        for i, h in enumerate((8, 2, 2))
+    ]
+    result = solve(
+        Problem(
+            site=SiteLimits(site_a),
+            connectors=(*leaving, *cars),
+            lookahead=Lookahead(START, STEP_S),
+        )
+    )
+    by_id = result.by_id()
+    charging_cars = [by_id[c.id].now_a for c in cars if by_id[c.id].now_a > 0.0]
+    assert _phase_load(
+        result, ["deck0", "deck1", "car0", "car1", "car2"], Phase.L3
+    ) == pytest.approx(site_a, abs=1e-6)
+    assert charging_cars
+    assert all(a == pytest.approx(6.0, abs=1e-6) for a in charging_cars)
+    assert by_id["deck0"].now_a > 6.0 + 1.0
