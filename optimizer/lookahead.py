@@ -71,15 +71,7 @@ def plan_now(
     lower and upper, fix the range of each current now (see `replan_rounded`)."""
     now_s = lookahead.start.timestamp()
     step_s = lookahead.step_s
-    with np.errstate(invalid="ignore"):
-        planned = (
-            candidates(params)
-            & np.isfinite(params.departure_s)
-            & (params.departure_s > now_s)
-            & np.isfinite(params.need_wh)
-            & (params.need_wh > MIN_NEED_WH)
-        )
-    sessions = np.flatnonzero(planned)
+    sessions = np.flatnonzero(_planned(params, now_s))
     if not len(sessions):
         return None
     edges = _block_edges(now_s, step_s, float(params.departure_s[sessions].max()))
@@ -115,10 +107,24 @@ def replan_rounded(
     if not np.any(eligible & (np.abs(rounded - planned) > MOVED_A)):
         return floor_a
     upper = np.where(admitted, params.cap_a, 0.0)
-    again = plan_now(params, rows, fair_a, lookahead, (rounded, upper))
+    # The sessions not in the plan hold their rounded floors, not their fair shares.
+    held = np.where(_planned(params, lookahead.start.timestamp()), fair_a, rounded)
+    again = plan_now(params, rows, held, lookahead, (rounded, upper))
     if again is None:
         return floor_a
     return np.where(admitted, np.clip(again, floor_a, params.cap_a), 0.0)
+
+
+def _planned(params: Parameters, now_s: float) -> BoolArray:
+    """Candidates that stated a need and a departure still ahead."""
+    with np.errstate(invalid="ignore"):
+        return (
+            candidates(params)
+            & np.isfinite(params.departure_s)
+            & (params.departure_s > now_s)
+            & np.isfinite(params.need_wh)
+            & (params.need_wh > MIN_NEED_WH)
+        )
 
 
 def _block_edges(now_s: float, step_s: float, last_departure_s: float) -> FloatArray:
