@@ -93,7 +93,8 @@ def replan_rounded(
     admitted: BoolArray,
     floor_a: FloatArray,
 ) -> FloatArray:
-    """The lower bounds now after rounding the plan to the minimum currents, planned again.
+    """The lower bounds now after rounding the plan to the minimum currents, planned again;
+    `floor_a` is `admit_planned`'s (0 for every session it pauses).
 
     Rounding moves current: a session raised to its minimum takes it from those after it,
     a paused one frees what the plan gave it, and the LP that fills what is left hands
@@ -102,17 +103,15 @@ def replan_rounded(
     the departures need it instead. Returns `floor_a` unchanged when rounding moved
     nothing or the second plan has no solution.
     """
-    eligible = candidates(params)
-    rounded = np.where(admitted, floor_a, 0.0)
-    if not np.any(eligible & (np.abs(rounded - planned) > MOVED_A)):
+    if not np.any(candidates(params) & (np.abs(floor_a - planned) > MOVED_A)):
         return floor_a
     upper = np.where(admitted, params.cap_a, 0.0)
     # The sessions not in the plan hold their rounded floors, not their fair shares.
-    held = np.where(_planned(params, lookahead.start.timestamp()), fair_a, rounded)
-    again = plan_now(params, rows, held, lookahead, (rounded, upper))
+    held = np.where(_planned(params, lookahead.start.timestamp()), fair_a, floor_a)
+    again = plan_now(params, rows, held, lookahead, (floor_a, upper))
     if again is None:
         return floor_a
-    return np.where(admitted, np.clip(again, floor_a, params.cap_a), 0.0)
+    return np.clip(again, floor_a, upper)
 
 
 def _planned(params: Parameters, now_s: float) -> BoolArray:
