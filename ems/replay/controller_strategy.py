@@ -164,6 +164,7 @@ class ControllerStrategy:
                         now,
                         energy_wh=session.energy_wh,
                         departure=session.departure,
+                        max_current_a=ev.max_current_a,
                     ),
                     StatusChanged(charger_id, connector_id, ConnectorStatus.CHARGING, now),
                 ]
