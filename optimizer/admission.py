@@ -18,9 +18,8 @@ The rule, applied to the step applied now:
    `INSUFFICIENT_CAPACITY`. A session that does not fit does not block later ones that do
    (a small circuit being full does not pause an EV on another circuit).
 
-With a look-ahead, `admit_planned` follows the plan's currents for now instead: sessions
-the plan gives at least half their minimum go first, at their planned current, then the
-others, each group in the order of the rule above.
+With a look-ahead, the plan decides instead for the sessions it plans (see
+`optimizer.lookahead`), and `admission_of` records its choice.
 
 Because every row has non-negative coefficients, whatever the admitted set is, giving
 each admitted session exactly its minimum is feasible: the LP that follows always has a
@@ -30,7 +29,6 @@ solution when base load alone fits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 
@@ -73,37 +71,9 @@ def admit(params: Parameters, ids: tuple[str, ...], rows: FloatArray, rhs: Float
     return Admission(admitted=admitted, reasons=_reasons(params, admitted))
 
 
-def admit_planned(
-    params: Parameters, ids: tuple[str, ...], rows: FloatArray, rhs: FloatArray, planned: FloatArray
-) -> tuple[Admission, FloatArray]:
-    """Admission that follows a plan's currents for now (`planned`, (N,), see
-    `optimizer.lookahead`); returns it with each connector's lower bound now.
-
-    The plan is continuous, the minimum is not: a session the plan gives at least half its
-    minimum is placed first, at the larger of its planned current and its minimum (or at
-    its minimum where that does not fit); the others follow at their minimum. Each group
-    goes in the order of the rule and is admitted while it fits, so the lower bounds
-    always fit together.
-    """
-    eligible = candidates(params)
-    order = admission_order(params, ids, eligible)
-    leading = [c for c in order if planned[c] >= 0.5 * params.min_a[c]]
-    following = [c for c in order if planned[c] < 0.5 * params.min_a[c]]
-    wanted = np.clip(np.maximum(planned, params.min_a), params.min_a, params.cap_a)
-    admitted = np.zeros_like(eligible)
-    floor = np.zeros(len(ids))
-    load = np.zeros_like(rhs)
-    for c, values in chain(
-        ((c, (wanted[c], params.min_a[c])) for c in leading),
-        ((c, (params.min_a[c],)) for c in following),
-    ):
-        for value in values:
-            if _fits(load, rows[:, c] * value, rhs):
-                admitted[c] = True
-                floor[c] = value
-                load += rows[:, c] * value
-                break
-    return Admission(admitted=admitted, reasons=_reasons(params, admitted)), floor
+def admission_of(params: Parameters, admitted: BoolArray) -> Admission:
+    """The admission of a set decided elsewhere (the look-ahead's plan), with its reasons."""
+    return Admission(admitted=admitted, reasons=_reasons(params, admitted))
 
 
 def candidates(params: Parameters) -> BoolArray:

@@ -114,7 +114,7 @@ def lp_data_of(
     """LP numbers for a problem whose base load fits (see `infeasible_steps`).
 
     `floor_a` (T, N), when given, replaces the fair shares as the lower bounds (the
-    look-ahead's plan, see `admission.admit_planned`).
+    look-ahead's plan, see `optimizer.lookahead`).
     """
     lower, upper = current_bounds(params, admission)
     n = params.phase_count

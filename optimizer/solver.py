@@ -8,9 +8,8 @@ pushes the new numbers into it (see `persistent`). One solve is:
 2. if base load alone exceeds a site limit at some step, return the fallback;
 3. decide who is paused (`admission`), compute the fair shares (`fairness`) and the LP
    numbers (`lp_data`); with a `lookahead` (and no horizon), plan the step against the
-   sessions' departures (`lookahead`) and decide again who is paused, following the plan
-   (`admission.admit_planned`); where that rounding moved current, plan again with who
-   charges now fixed (`lookahead.replan_rounded`);
+   sessions' departures (`lookahead`), which also decides who of them charges now (0 or
+   at least the minimum), and give each at least its planned current;
 4. update the persistent LP and re-solve it warm; on any solver trouble return the
    fallback (`fallback.equal_share`) with status FALLBACK_SOLVER_ERROR;
 5. assemble the Allocation with the binding constraints of the first step.
@@ -27,13 +26,13 @@ import time
 
 import numpy as np
 
-from optimizer.admission import Admission, admit, admit_planned
+from optimizer.admission import Admission, admission_of, admit
 from optimizer.allocation import Allocation, SolveStatus
 from optimizer.assemble import allocation_of, binding_names, clean
 from optimizer.columns import columns_of
 from optimizer.fallback import equal_share_of
 from optimizer.layout import Layout, layout_of
-from optimizer.lookahead import plan_now, replan_rounded
+from optimizer.lookahead import UNDECIDED_A, plan_now, planned
 from optimizer.lp_data import LpData, infeasible_steps, lp_data_of
 from optimizer.parameters import BoolArray, FloatArray, Parameters, parameters_of, row_matrix
 from optimizer.persistent import PersistentModel
@@ -115,15 +114,17 @@ def _follow_plan(
     lookahead: Lookahead,
 ) -> tuple[Admission, LpData]:
     """Admission and LP numbers that give each session at least the look-ahead's plan for
-    now; unchanged when there is nothing to plan."""
-    planned = plan_now(params, rows, data.current_lb[0], lookahead)
-    if planned is None:
+    now (which already chose who charges); unchanged when there is nothing to plan."""
+    fair = data.current_lb[0]
+    plan = plan_now(params, rows, fair, lookahead)
+    if plan is None:
         return admission, data
-    admission, floor = admit_planned(params, layout.connector_ids, rows, params.row_rhs[0], planned)
-    floor = replan_rounded(
-        params, rows, data.current_lb[0], lookahead, planned, admission.admitted, floor
-    )
-    return admission, lp_data_of(layout, params, rows, admission, floor[None, :])
+    in_plan = planned(params, lookahead.start.timestamp())
+    charging = plan >= params.min_a - UNDECIDED_A
+    admitted = np.where(in_plan, charging, admission.admitted)
+    following = admission_of(params, admitted)
+    floor = np.where(in_plan, np.where(charging, np.maximum(plan, params.min_a), 0.0), fair)
+    return following, lp_data_of(layout, params, rows, following, floor[None, :])
 
 
 def solve(problem: Problem) -> Allocation:

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from optimizer import Allocation, Circuit, Lookahead, Phase, Problem, SiteLimits, solve
+from optimizer import (
+    Allocation,
+    Circuit,
+    Connector,
+    Lookahead,
+    Phase,
+    Problem,
+    SiteLimits,
+    lookahead,
+    solve,
+)
 from tests.optimizer.helpers import START, ev
 
 STEP_S = 300.0
@@ -15,23 +25,25 @@ DECK_LIMIT_A = 20.0
 SITE_LIMIT_A = 32.0
 
 
+def _deck_ev(name: str, min_a: float, departure: datetime, need_wh: float) -> Connector:
+    """A 16 A 1-phase EV on L3 behind the deck circuit."""
+    return ev(
+        name,
+        (Phase.L3,),
+        max_a=16.0,
+        circuit="deck",
+        min_current_a=min_a,
+        departure=departure,
+        energy_need_wh=need_wh,
+    )
+
+
 def _deck_site(min_a: float) -> Problem:
     """Two 1-phase EVs on L3 behind a 20 A circuit, neither able to finish before it
     leaves, and three 3-phase EVs with hours to spare, all on a 32 A site."""
     soon = START + timedelta(hours=3)
     later = START + timedelta(hours=8)
-    deck = [
-        ev(
-            f"deck{i}",
-            (Phase.L3,),
-            max_a=16.0,
-            circuit="deck",
-            min_current_a=min_a,
-            departure=soon,
-            energy_need_wh=20_000.0,
-        )
-        for i in range(2)
-    ]
+    deck = [_deck_ev(f"deck{i}", min_a, soon, 20_000.0) for i in range(2)]
     three_phase = [
         ev(f"car{i}", max_a=16.0, min_current_a=min_a, departure=later, energy_need_wh=5_000.0)
         for i in range(3)
@@ -62,11 +74,11 @@ def test_the_circuit_whose_evs_cannot_finish_is_kept_full(min_a: float) -> None:
     fair = solve(problem)
     ahead = solve(_ahead(problem))
     assert _phase_load(fair, DECK, Phase.L3) < DECK_LIMIT_A - 1.0
-    assert _phase_load(ahead, DECK, Phase.L3) == pytest.approx(DECK_LIMIT_A, abs=1e-6)
+    assert _phase_load(ahead, DECK, Phase.L3) == pytest.approx(DECK_LIMIT_A, abs=1e-3)
     assert _phase_load(ahead, DECK + CARS, Phase.L3) <= SITE_LIMIT_A + 1e-6
     cars_now = [ahead.by_id()[c].now_a for c in CARS]
     assert all(a == 0.0 or a >= min_a - 1e-9 for a in cars_now)
-    assert sum(cars_now) == pytest.approx(SITE_LIMIT_A - DECK_LIMIT_A, abs=1e-6)
+    assert sum(cars_now) == pytest.approx(SITE_LIMIT_A - DECK_LIMIT_A, abs=1e-3)
 
 
 def test_with_nothing_to_gain_the_fair_shares_stand() -> None:
@@ -92,11 +104,13 @@ def test_sessions_without_a_departure_keep_at_least_their_fair_share() -> None:
     assert ahead >= fair - 1e-6
 
 
-def test_rounding_to_the_minimum_is_planned_again_so_what_it_moves_goes_where_it_is_lost() -> None:
-    """The plan gives a 3-phase car less than its 6 A minimum now; rounding raises it to 6 A
-    and takes the difference from the EV that leaves within the hour and cannot finish.
-    Planned again with the car fixed at its minimum, that EV gets everything the car does
-    not need now, and the car makes it up later."""
+def test_who_charges_at_the_minimum_is_chosen_by_the_plan_so_current_goes_where_it_is_lost() -> (
+    None
+):
+    """Relaxed, the plan gives some 3-phase cars less than their 6 A minimum now. Rounding
+    them is decided by the plan itself (each tried at 0 and at its minimum): the cars that
+    charge run at exactly their minimum, and the EV that leaves within the hour and cannot
+    finish gets everything they do not need now; the cars make it up later."""
     site_a = 24.0
     soon, later = START + timedelta(hours=1), START + timedelta(hours=3)
     leaving = [
@@ -124,7 +138,77 @@ def test_rounding_to_the_minimum_is_planned_again_so_what_it_moves_goes_where_it
     charging_cars = [by_id[c.id].now_a for c in cars if by_id[c.id].now_a > 0.0]
     assert _phase_load(
         result, ["deck0", "deck1", "car0", "car1", "car2"], Phase.L3
-    ) == pytest.approx(site_a, abs=1e-6)
+    ) == pytest.approx(site_a, abs=1e-3)
     assert charging_cars
-    assert all(a == pytest.approx(6.0, abs=1e-6) for a in charging_cars)
+    assert all(a == pytest.approx(6.0, abs=1e-3) for a in charging_cars)
     assert by_id["deck0"].now_a > 6.0 + 1.0
+
+
+def test_capacity_only_one_ev_could_use_below_its_minimum_goes_to_both_at_their_minimum() -> None:
+    """A 36 A site: a 3-phase car at its 16 A maximum, and on a 20 A circuit two EVs, one
+    that cannot finish before it leaves in 45 minutes. That EV alone draws at most 16 A;
+    the 4 A left are below the other EV's 6 A minimum. Both charge, the first at 14 A and
+    the second at its minimum, rather than the second being paused and 4 A left unused."""
+    deck = [
+        _deck_ev(f"deck{i}", 6.0, START + timedelta(minutes=minutes), need_wh)
+        for i, (minutes, need_wh) in enumerate(((80, 2_000.0), (45, 8_000.0)))
+    ]
+    car = ev(
+        "car",
+        max_a=16.0,
+        min_current_a=6.0,
+        departure=START + timedelta(hours=1),
+        energy_need_wh=12_000.0,
+    )
+    site_a = 36.0
+    result = solve(
+        Problem(
+            site=SiteLimits(site_a),
+            connectors=(*deck, car),
+            circuits=(Circuit("deck", DECK_LIMIT_A),),
+            lookahead=Lookahead(START, STEP_S),
+        )
+    )
+    by_id = result.by_id()
+    assert _phase_load(result, ["deck0", "deck1", "car"], Phase.L3) == pytest.approx(
+        site_a, abs=1e-3
+    )
+    assert by_id["deck0"].now_a == pytest.approx(6.0, abs=1e-3)
+    assert by_id["deck1"].now_a == pytest.approx(DECK_LIMIT_A - 6.0, abs=1e-3)
+    assert by_id["car"].now_a == pytest.approx(16.0, abs=1e-3)
+
+
+def _tail_site() -> Problem:
+    """Two 1-phase EVs share a 16 A circuit: one leaves within the hour needing 3 kWh (49
+    minutes at its 16 A maximum, longer as its battery fills), one has all day."""
+    evs = tuple(
+        ev(
+            name,
+            (Phase.L1,),
+            max_a=16.0,
+            circuit="bay",
+            min_current_a=0.0,
+            departure=START + timedelta(minutes=minutes),
+            energy_need_wh=need_wh,
+        )
+        for name, minutes, need_wh in (("leaving", 60, 3_000.0), ("staying", 480, 20_000.0))
+    )
+    return Problem(
+        site=SiteLimits(SITE_LIMIT_A),
+        connectors=evs,
+        circuits=(Circuit("bay", 16.0),),
+        lookahead=Lookahead(START, STEP_S),
+    )
+
+
+def test_a_battery_tail_is_planned_so_a_charge_ending_in_it_starts_at_full_power(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Planned without a tail, the EV that leaves first could take its fair half now and
+    make up the rest at full power; planned with one, the last kilowatt-hours come too
+    slowly for that, so it gets the whole circuit now."""
+    with_tail = solve(_tail_site()).by_id()
+    assert with_tail["leaving"].now_a == pytest.approx(16.0, abs=1e-3)
+    monkeypatch.setattr(lookahead, "TAIL_END", 1.0)
+    without_tail = solve(_tail_site()).by_id()
+    assert without_tail["leaving"].now_a < 16.0 - 1.0
