@@ -87,15 +87,16 @@ def counted_draw(
     at or before it, not `sample_stale_s` older — so chargers reporting just after a
     reading do not make their draw look like base load. It counts at most what the
     connector is allowed, so a sample taken before a lowering cannot hide base load; and
-    nothing while the limit in force was sent at or after the reading (a step sends after
-    reading the meter), since under the limit before it (a pause, say) the reading may
-    hold less than the sample shows.
+    nothing while the limit in force was set at or after the reading (a step sends after
+    reading the meter; a site limit change moves the fallbacks), since under the limit
+    before it (a pause, say) the reading may hold less than the sample shows.
     """
     draw = connector.draw_as_of(meter_at)
     if draw is None or (meter_at - draw.at).total_seconds() > settings.sample_stale_s:
         return ZERO
     sent = connector.sent_for_session()
-    if sent is not None and sent.at >= meter_at:
+    set_at = connector.fallback_at if sent is None else sent.at
+    if set_at is not None and set_at >= meter_at:
         return ZERO
     return clip_min(draw.current_a, connector.allowed_load_a())
 

@@ -164,6 +164,7 @@ class Controller:
             if fallback == runtime.fallback_a:
                 continue
             runtime.fallback_a = fallback
+            runtime.fallback_at = now
             if self._state.charger_of(runtime).online:
                 commands.append(planner.default_profile(runtime, now, self._settings, voltage))
         return commands

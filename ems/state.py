@@ -99,6 +99,8 @@ class ConnectorRuntime:
 
     config: ConnectorConfig
     fallback_a: float
+    fallback_at: datetime | None = None
+    """When `fallback_a` last changed (None: the one it started with)."""
     status: ConnectorStatus | None = None
     session: Session | None = None
     drawn: Draw | None = None

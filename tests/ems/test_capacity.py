@@ -93,6 +93,22 @@ def test_offline_charger_counts_its_last_limit_on_site_and_circuits() -> None:
     assert capacity.circuit_reserved_a == {"top": (0.0, 14.0, 0.0), "row": (0.0, 14.0, 0.0)}
 
 
+def test_sample_is_not_subtracted_while_the_fallback_in_force_was_set_after_the_reading() -> None:
+    """An EV plugged in without a session draws at its fallback. The fallback was 0 A when
+    the meter was read (a site limit of 0) and has been raised since: the reading holds
+    none of the draw an older sample shows, so none of it is taken off."""
+    state = state_with(connector("a"))
+    metered(state, (6.0, 6.0, 6.0))
+    runtime = state.connectors["a/1"]
+    runtime.status = ConnectorStatus.PREPARING
+    runtime.record_draw(Draw((4.0, 4.0, 4.0), T0 - timedelta(seconds=5)))
+    runtime.fallback_a, runtime.fallback_at = 0.2, T0 + timedelta(seconds=1)
+    later = T0 + timedelta(seconds=2)
+    assert assess(state, SETTINGS, later).base_load_a == (6.0, 6.0, 6.0)
+    runtime.fallback_at = T0 - timedelta(seconds=1)
+    assert assess(state, SETTINGS, later).base_load_a == (5.8, 5.8, 5.8)
+
+
 def test_plugged_ev_without_session_is_counted_at_its_fallback() -> None:
     state = state_with(connector("a", phases=(L1,)))
     state.connectors["a/1"].status = ConnectorStatus.PREPARING
