@@ -205,6 +205,31 @@ def planning_mark(h: Harness, counted: CountingSolver) -> tuple[datetime | None,
     return h.controller.view().at, counted.solves
 
 
+@dataclass(frozen=True)
+class Reading:
+    """A good meter reading: the base load in it, what each EV drew then (on which site
+    phases), and what each connector was allowed once the samples were in."""
+
+    base: list[float]
+    drawn: dict[str, tuple[float, tuple[Phase, ...]]]
+    allowed: dict[str, float]
+
+
+def measured_base(h: Harness, reading: Reading | None) -> list[float] | None:
+    """The base load of the last good reading, with what chargers drew beyond their
+    allowances then; a charger flagged non-compliant since is counted at its maximum when
+    the controller plans, so its excess is no longer base load."""
+    if reading is None:
+        return None
+    flagged = {cv.key: cv.limit_a for cv in h.controller.view().connectors if cv.non_compliant}
+    measured = list(reading.base)
+    for key, (amps, phases) in reading.drawn.items():
+        allowance = max(reading.allowed[key], flagged.get(key, 0.0))
+        for phase in phases:
+            measured[phase] += max(amps - allowance, 0.0)
+    return measured
+
+
 def planning_base(h: Harness, measured: list[float] | None) -> list[float]:
     """The base load the controller has just planned with: the measured one, or in
     conservative mode the worst configured one (it cannot see then an excess the meter
@@ -237,9 +262,8 @@ def run_invariant_scenario(s: SiteConfig, data: st.DataObject, solver: Allocatio
     tx_counter = 0
     limit_a = s.limits.phase_limit_a
     """The site limit in force."""
-    measured: list[float] | None = None
-    """The base load in the last good reading the controller received, with what chargers
-    drew beyond their allowances then."""
+    reading: Reading | None = None
+    """The last good reading the controller received."""
     planned_with = [0.0, 0.0, 0.0]
     """The measured base load when the controller last planned: the invariant is kept
     against what it measured, not against a change it has not seen yet."""
@@ -303,7 +327,7 @@ def run_invariant_scenario(s: SiteConfig, data: st.DataObject, solver: Allocatio
                 h.send(SiteLimitChanged(h.clock.now, float(wanted), reason="test"))
                 limit_a = min(float(wanted), s.limits.phase_limit_a)
                 if planning_mark(h, counted) != before:  # a lowering plans at once
-                    planned_with = planning_base(h, measured)
+                    planned_with = planning_base(h, measured_base(h, reading))
         worst = s.worst_base_load_a
         base = [data.draw(st.floats(0, worst[p], allow_nan=False)) for p in range(3)]
         reporting = {
@@ -330,20 +354,17 @@ def run_invariant_scenario(s: SiteConfig, data: st.DataObject, solver: Allocatio
         if not meter_silent:
             h.meter((meter[0], meter[1], meter[2]), valid=meter_ok)
             if meter_ok:
-                measured = list(base)
-                if behind_meter:
-                    # beyond the allowance in force once the samples are in (a charger a
-                    # sample shows non-compliant is allowed its maximum from then on)
-                    allowed = {cv.key: cv.limit_a for cv in h.controller.view().connectors}
-                    for key, amps in drawn.items():
-                        for phase in evs[key].phases(wiring[key]):
-                            measured[phase] += max(amps - allowed[key], 0.0)
+                # the allowance in force once the samples are in (a charger a sample shows
+                # non-compliant is allowed its maximum from then on)
+                allowed = {cv.key: cv.limit_a for cv in h.controller.view().connectors}
+                draws = {k: (a, evs[k].phases(wiring[k])) for k, a in drawn.items()}
+                reading = Reading(list(base), draws if behind_meter else {}, allowed)
         before = planning_mark(h, counted)
         last_commands = h.tick() or last_commands
         view = h.controller.view()
         assert view.site_limit_a == limit_a
         if planning_mark(h, counted) != before:
-            planned_with = planning_base(h, measured)
+            planned_with = planning_base(h, measured_base(h, reading))
             if view.mode is Mode.NORMAL:
                 # The base load it planned with covers what it measured: no draw of ours
                 # is taken off the meter that the meter does not hold.
