@@ -81,6 +81,7 @@ TAIL_ROUNDS = 2
 """Rounds of adding the battery-tail rows a plan breaks; the plan after them is kept. Up to
 eight rounds changed the replays of `small` and the garage by at most 0.01 kWh."""
 TAIL_TOLERANCE_A = 1e-6
+"""A plan over its battery tail by less than this (solver noise) breaks no tail row."""
 NOW_SLACK_A = 1e-4
 """Room the plan leaves on every row now, so that its currents raised to their exact
 minimums (they hold them only to the solver's tolerance) still fit."""
