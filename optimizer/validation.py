@@ -252,24 +252,23 @@ def _check_aware(subject: str, field: str, moment: datetime | None) -> None:
         raise ProblemError(subject, field, "must be an aware datetime (UTC), got a naive one")
 
 
-def _check_lookahead(lookahead: Lookahead) -> None:
-    _check_aware("lookahead", "start", lookahead.start)
+def _check_start_and_step(subject: str, start: datetime, step_s: float) -> None:
+    """A plan's start is an aware datetime and its step a positive number of seconds."""
+    _check_aware(subject, "start", start)
     _require(
-        math.isfinite(lookahead.step_s) and lookahead.step_s > 0.0,
-        "lookahead",
+        math.isfinite(step_s) and step_s > 0.0,
+        subject,
         "step_s",
-        f"must be positive, got {lookahead.step_s!r}",
+        f"must be positive, got {step_s!r}",
     )
+
+
+def _check_lookahead(lookahead: Lookahead) -> None:
+    _check_start_and_step("lookahead", lookahead.start, lookahead.step_s)
 
 
 def _check_horizon(horizon: Horizon) -> None:
-    _check_aware("horizon", "start", horizon.start)
-    _require(
-        math.isfinite(horizon.step_s) and horizon.step_s > 0.0,
-        "horizon",
-        "step_s",
-        f"must be positive, got {horizon.step_s!r}",
-    )
+    _check_start_and_step("horizon", horizon.start, horizon.step_s)
     _require(horizon.steps >= 1, "horizon", "steps", f"must be at least 1, got {horizon.steps}")
     series: dict[str, Sequence[object] | None] = {
         "base_load_a": horizon.base_load_a,
