@@ -10,6 +10,7 @@ from click.testing import CliRunner, Result
 
 from adapters.cli.main import cli
 from adapters.ocpp import CentralSystem
+from adapters.ocpp.auth import verify_password
 from adapters.storage import Registration, SqliteStore
 from tests.adapters.ocpp.stations import Events, make_settings, station16
 
@@ -41,9 +42,13 @@ def test_tokens(tmp_path: Path) -> None:
     store.close()
 
 
+# Has a hyphen, which base64 never produces, so it cannot appear in a hash by chance.
+PASSWORD = "basic-auth-secret"
+
+
 def test_chargers_and_sessions(tmp_path: Path) -> None:
     db = tmp_path / "ems.sqlite"
-    assert ems(db, "chargers", "add", "CP1", "--password", "pw").exit_code == 0
+    assert ems(db, "chargers", "add", "CP1", "--password", PASSWORD).exit_code == 0
     assert ems(db, "chargers", "add", "CP2", "--pending").exit_code == 0
     store = SqliteStore(db)
     store.record_boot("CP1", AT, "ocpp1.6", "Acme", "Wall", None, "1.0")
@@ -55,7 +60,8 @@ def test_chargers_and_sessions(tmp_path: Path) -> None:
     store.close()
     assert charger is not None
     assert charger.password_hash is not None
-    assert "pw" not in charger.password_hash
+    assert PASSWORD not in charger.password_hash
+    assert verify_password(PASSWORD, charger.password_hash)
 
     listing = ems(db, "chargers")
     assert listing.exit_code == 0, listing.output
