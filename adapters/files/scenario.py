@@ -308,9 +308,10 @@ def write_scenario(scenario: Scenario, folder: Path | str) -> None:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / SITE_FILE).write_text(site_toml(scenario.site), encoding="utf-8")
+    with_battery = any(s.battery_wh is not None for s in scenario.sessions)
     _write_csv(
         folder / SESSIONS_FILE,
-        (*_SESSION_REQUIRED, "priority"),
+        (*_SESSION_REQUIRED, "priority", *(["battery_kwh"] if with_battery else [])),
         (
             (
                 s.session_id,
@@ -321,6 +322,7 @@ def write_scenario(scenario: Scenario, folder: Path | str) -> None:
                 _num(s.max_power_w / 1000.0),
                 str(s.phases),
                 _num(s.priority),
+                *([_battery_kwh(s.battery_wh)] if with_battery else []),
             )
             for s in scenario.sessions
         ),
@@ -383,6 +385,10 @@ def site_toml(site: SiteConfig) -> str:
             if c.priority != 1.0:
                 lines.append(f"priority = {_num(c.priority)}")
     return "\n".join(lines) + "\n"
+
+
+def _battery_kwh(battery_wh: float | None) -> str:
+    return "" if battery_wh is None else _num(battery_wh / 1000.0)
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterator[Sequence[str]]) -> None:

@@ -4,6 +4,7 @@ every kind of bad input is reported with its file, line and column."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,15 @@ def test_written_scenario_reads_back(tmp_path: Path) -> None:
     loaded = load_scenario(tmp_path / "small").scenario
     assert loaded.sessions == small().sessions
     assert loaded.site == small().site
+
+
+def test_battery_sizes_are_written_and_read_back(tmp_path: Path) -> None:
+    sessions = small().sessions
+    sized = (replace(sessions[0], battery_wh=42_000.0), *sessions[1:])
+    write_scenario(replace(small(), sessions=sized), tmp_path / "sized")
+    loaded = load_scenario(tmp_path / "sized").scenario
+    assert loaded.sessions == sized
+    assert loaded.sessions[0].battery_wh == 42_000.0
 
 
 @pytest.fixture
