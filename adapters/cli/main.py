@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "adapters.cli.operator",  # chargers, sessions, tokens, remote commands
     "adapters.cli.meter",  # meter read, sim-meter
     "adapters.cli.replay",  # replay, compare
+    "adapters.cli.acn",  # import-acn
     "adapters.cli.demo",  # demo
 )
 

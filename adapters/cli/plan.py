@@ -4,12 +4,13 @@ is sent, no network is opened."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 from rich.console import Console
 
+from adapters.cli.params import Moment
 from adapters.cli.progress import progress_bar
 from adapters.clock import utc_now
 from adapters.files.config import load_config
@@ -35,23 +36,6 @@ class _Duration(click.ParamType[float]):
             return parse_duration_s(str(value))
         except ValueError as error:
             self.fail(str(error), param, ctx)
-
-
-class _Moment(click.ParamType[datetime]):
-    name = "TIME"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        try:
-            moment = datetime.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO 8601 time such as 2025-03-03T09:00:00Z", param, ctx)
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            self.fail(f"{value!r} needs a UTC offset such as Z or +01:00", param, ctx)
-        return moment.astimezone(UTC)
 
 
 _EPILOG = """\b
@@ -87,7 +71,7 @@ Examples:
 @click.option(
     "--at",
     "at",
-    type=_Moment(),
+    type=Moment(),
     help="The moment to plan for, ISO 8601 with an offset, e.g. 2025-03-03T09:00:00Z. "
     "Default: the snapshot's 'at', else now. Required with --scenario.",
 )
