@@ -1,21 +1,24 @@
-"""`ems replay` and `ems compare`: run a scenario folder through the strategies and write
-KPIs, tables and plots to an output folder."""
+"""`ems replay`, `ems compare` and `ems sweep`: run a scenario folder through the
+strategies (and, for a sweep, through several sizes of the grid connection) and write KPIs,
+tables and plots to an output folder."""
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.progress import track
 from rich.table import Table
 
 from adapters.cli.progress import progress_bar
-from adapters.files.plots import plot_comparison, plot_sessions, plot_site_load
+from adapters.files.plots import plot_comparison, plot_sessions, plot_site_load, plot_sweep
 from adapters.files.scenario import LoadedScenario, load_scenario
 from ems.replay import STRATEGIES, Kpis, ReplayOptions, ReplayResult, compute_kpis, replay
-from ems.replay.tables import sessions_table, timeseries_table
+from ems.replay.tables import sessions_table, sweep_table, timeseries_table
 
 KPIS_FILE = "kpis.json"
 SESSIONS_FILE = "sessions.csv"
@@ -24,6 +27,8 @@ SITE_LOAD_PLOT = "site_load.png"
 SESSIONS_PLOT = "sessions.png"
 COMPARISON_FILE = "comparison.json"
 COMPARISON_PLOT = "comparison.png"
+SWEEP_FILE = "sweep.csv"
+SWEEP_PLOT = "sweep.png"
 
 _scenario_argument = click.argument(
     "scenario_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
@@ -42,6 +47,13 @@ _min_current_option = click.option(
     type=click.FloatRange(min=0.0),
     default=None,
     help="Override every connector's minimum current (A); 0 allows any rate.",
+)
+_limit_option = click.option(
+    "--limit-a",
+    "site_limit_a",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=None,
+    help="Override the site's main fuse (A per phase); also caps a limits.csv series.",
 )
 _out_option = click.option(
     "--out",
@@ -63,14 +75,20 @@ _out_option = click.option(
 )
 @_step_option
 @_min_current_option
+@_limit_option
 @_out_option
 def replay_command(
-    scenario_dir: Path, strategy: str, step_s: float, min_current_a: float | None, out_dir: Path
+    scenario_dir: Path,
+    strategy: str,
+    step_s: float,
+    min_current_a: float | None,
+    site_limit_a: float | None,
+    out_dir: Path,
 ) -> None:
     """Replay a scenario folder under one strategy and write its KPIs, tables and plots."""
     console = Console()
     loaded = load_scenario(scenario_dir)
-    options = ReplayOptions(step_s=step_s, min_current_a=min_current_a)
+    options = ReplayOptions(step_s=step_s, min_current_a=min_current_a, site_limit_a=site_limit_a)
     result, kpis = _run(loaded, strategy, options, console)
     _write(result, kpis, out_dir)
     console.print(_table({strategy: kpis}, f"{loaded.scenario.name}: {strategy}"))
@@ -81,6 +99,7 @@ def replay_command(
 @_scenario_argument
 @_step_option
 @_min_current_option
+@_limit_option
 @_out_option
 @click.option(
     "--strategies",
@@ -92,6 +111,7 @@ def compare_command(
     scenario_dir: Path,
     step_s: float,
     min_current_a: float | None,
+    site_limit_a: float | None,
     out_dir: Path,
     strategies: str,
 ) -> None:
@@ -100,7 +120,7 @@ def compare_command(
     names = _strategies(strategies)
     console = Console()
     loaded = load_scenario(scenario_dir)
-    options = ReplayOptions(step_s=step_s, min_current_a=min_current_a)
+    options = ReplayOptions(step_s=step_s, min_current_a=min_current_a, site_limit_a=site_limit_a)
     all_kpis: dict[str, Kpis] = {}
     for name in names:
         result, kpis = _run(loaded, name, options, console)
@@ -112,6 +132,89 @@ def compare_command(
     plot_comparison(all_kpis, out_dir / COMPARISON_PLOT)
     console.print(_table(all_kpis, f"{loaded.scenario.name}: strategies compared"))
     console.print(f"written to {out_dir}")
+
+
+_SWEEP_EPILOG = """\b
+Example:
+  ems sweep scenarios/workplace-day --limit-a 120:250:10 --out out/sizing
+      energy delivered and sessions fully served at every fuse from 120 A to 250 A
+"""
+
+
+@click.command("sweep", epilog=_SWEEP_EPILOG)
+@_scenario_argument
+@click.option(
+    "--limit-a",
+    "limits_text",
+    required=True,
+    help="Main fuse sizes to try (A per phase): a list 160,200,250 or a range 100:300:25.",
+)
+@click.option(
+    "--strategies",
+    default="optimal,equal",
+    show_default=True,
+    help="Comma-separated strategies to run at every size.",
+)
+@_step_option
+@_min_current_option
+@_out_option
+def sweep_command(
+    scenario_dir: Path,
+    limits_text: str,
+    strategies: str,
+    step_s: float,
+    min_current_a: float | None,
+    out_dir: Path,
+) -> None:
+    """Size a grid connection: replay a scenario at several main fuse sizes and show how
+    much of the drivers' energy each strategy delivers at each size."""
+    limits = _limits(limits_text)
+    names = _strategies(strategies)
+    console = Console()
+    loaded = load_scenario(scenario_dir)
+    if loaded.scenario.limits:
+        console.print(
+            f"note: {scenario_dir}/limits.csv varies the site limit over time; "
+            "each size caps that series.",
+            soft_wrap=True,
+        )
+    runs = [(limit, name) for limit in limits for name in names]
+    results: dict[tuple[float, str], Kpis] = {}
+    for limit, name in track(
+        runs, description="sweep", console=console, transient=True, disable=not console.is_terminal
+    ):
+        options = ReplayOptions(step_s=step_s, min_current_a=min_current_a, site_limit_a=limit)
+        result = replay(loaded.scenario, name, options, loaded.control)
+        results[(limit, name)] = compute_kpis(result)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sweep_table(results).to_csv(out_dir / SWEEP_FILE, index=False)
+    plot_sweep(results, out_dir / SWEEP_PLOT)
+    console.print(_sweep_table(results, limits, names, loaded.scenario.name))
+    console.print(f"written to {out_dir}")
+
+
+def _limits(text: str) -> list[float]:
+    """`160,200,250` or `100:300:25` (both ends included), or a mix of the two."""
+    values: list[float] = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        try:
+            bounds = [float(v) for v in part.split(":")]
+        except ValueError:
+            raise click.BadParameter(f"{part!r} is not a number", param_hint="--limit-a") from None
+        if len(bounds) == 1:
+            values.append(bounds[0])
+            continue
+        if len(bounds) != 3 or bounds[2] <= 0 or bounds[1] < bounds[0]:
+            raise click.BadParameter(
+                f"{part!r}: expected START:STOP:STEP with STOP >= START and STEP > 0",
+                param_hint="--limit-a",
+            )
+        start, stop, step = bounds
+        count = math.floor((stop - start) / step + 1e-9) + 1
+        values += [start + k * step for k in range(count)]
+    if not values or min(values) <= 0:
+        raise click.BadParameter("needs sizes above 0 A", param_hint="--limit-a")
+    return sorted(set(values))
 
 
 def _strategies(text: str) -> list[str]:
@@ -179,4 +282,28 @@ def _table(kpis: dict[str, Kpis], title: str) -> Table:
     return table
 
 
-COMMANDS: tuple[click.Command, ...] = (replay_command, compare_command)
+def _sweep_table(
+    results: dict[tuple[float, str], Kpis],
+    limits: Sequence[float],
+    names: Sequence[str],
+    title: str,
+) -> Table:
+    """One row per size; per strategy the energy delivered and the sessions fully served."""
+    table = Table(title=f"{title}: main fuse sizes")
+    table.add_column("fuse (A)", justify="right", style="bold")
+    for name in names:
+        table.add_column(f"{name} energy %", justify="right")
+        table.add_column(f"{name} served", justify="right")
+    for limit in limits:
+        cells = [f"{limit:g}"]
+        for name in names:
+            k = results[(limit, name)]
+            cells += [
+                f"{k.energy_delivered_pct:.1f}",
+                f"{k.sessions_fully_served}/{k.sessions_total}",
+            ]
+        table.add_row(*cells)
+    return table
+
+
+COMMANDS: tuple[click.Command, ...] = (replay_command, compare_command, sweep_command)

@@ -4,7 +4,7 @@ strategies side by side."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -117,6 +117,34 @@ def plot_comparison(kpis: Mapping[str, Kpis], path: Path) -> None:
         ax.tick_params(axis="x", rotation=30)
         for x, value in enumerate(values):
             ax.annotate(f"{value:g}", (x, value), ha="center", va="bottom", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=_DPI)
+    plt.close(figure)
+
+
+def plot_sweep(kpis: Mapping[tuple[float, str], Kpis], path: Path) -> None:
+    """Per strategy against the main fuse size: energy delivered, sessions fully served,
+    and the peak site power."""
+    names = list(dict.fromkeys(name for _, name in kpis))
+    limits = sorted({limit for limit, _ in kpis})
+    panels: tuple[tuple[str, Callable[[Kpis], float]], ...] = (
+        ("energy delivered (%)", lambda k: k.energy_delivered_pct),
+        (
+            "sessions fully served (%)",
+            lambda k: 100.0 * k.sessions_fully_served / max(1, k.sessions_total),
+        ),
+        ("peak site power (kW)", lambda k: k.peak_site_power_kw),
+    )
+    figure, axes = plt.subplots(1, 3, figsize=(14, 4))
+    for ax, (title, value) in zip(axes, panels, strict=True):
+        for name in names:
+            ax.plot(
+                limits, [value(kpis[(limit, name)]) for limit in limits], marker="o", label=name
+            )
+        ax.set_title(title)
+        ax.set_xlabel("main fuse (A per phase)")
+        ax.grid(alpha=0.3)
+    axes[0].legend()
     figure.tight_layout()
     figure.savefig(path, dpi=_DPI)
     plt.close(figure)

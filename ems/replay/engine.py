@@ -32,22 +32,35 @@ LIMIT_CHANGE_A = 0.05
 @dataclass(frozen=True)
 class ReplayOptions:
     """`step_s`: simulated seconds per step. `min_current_a`: overrides every connector's
-    minimum current (0 allows any rate, as in continuous-rate studies)."""
+    minimum current (0 allows any rate, as in continuous-rate studies). `site_limit_a`:
+    overrides the site's main fuse (A per phase) and caps a time-varying site limit, so
+    one scenario answers "what if the connection were this size?"."""
 
     step_s: float = 300.0
     min_current_a: float | None = None
+    site_limit_a: float | None = None
 
 
 def apply_options(scenario: Scenario, options: ReplayOptions) -> Scenario:
-    """The scenario as replayed: with the minimum-current override applied."""
-    if options.min_current_a is None:
-        return scenario
-    minimum = options.min_current_a
-    chargers = tuple(
-        replace(ch, connectors=tuple(replace(c, min_current_a=minimum) for c in ch.connectors))
-        for ch in scenario.site.chargers
-    )
-    return replace(scenario, site=replace(scenario.site, chargers=chargers))
+    """The scenario as replayed: with the minimum-current and site-limit overrides."""
+    if options.min_current_a is not None:
+        minimum = options.min_current_a
+        chargers = tuple(
+            replace(ch, connectors=tuple(replace(c, min_current_a=minimum) for c in ch.connectors))
+            for ch in scenario.site.chargers
+        )
+        scenario = replace(scenario, site=replace(scenario.site, chargers=chargers))
+    if options.site_limit_a is not None:
+        fuse = options.site_limit_a
+        site = scenario.site
+        scenario = replace(
+            scenario,
+            site=replace(site, limits=replace(site.limits, phase_limit_a=fuse)),
+            limits=tuple(
+                replace(p, phase_limit_a=min(p.phase_limit_a, fuse)) for p in scenario.limits
+            ),
+        )
+    return scenario
 
 
 def ev_phases(connector: ConnectorConfig, session: SessionSpec) -> tuple[Phase, ...]:

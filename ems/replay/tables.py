@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
+from ems.replay.kpis import Kpis
 from ems.replay.result import ReplayResult
 
 
@@ -50,3 +53,12 @@ def timeseries_table(result: ReplayResult) -> pd.DataFrame:
         np.round(result.connector_current_a, 2), columns=[f"{key}_a" for key in result.connectors]
     )
     return pd.concat([frame, connectors], axis=1)
+
+
+def sweep_table(results: Mapping[tuple[float, str], Kpis]) -> pd.DataFrame:
+    """One row per (site limit in A, strategy) with every KPI, sorted by limit."""
+    rows = [
+        {"limit_a": limit, "strategy": name, **kpis.as_dict()}
+        for (limit, name), kpis in sorted(results.items(), key=lambda item: item[0][0])
+    ]
+    return pd.DataFrame(rows)

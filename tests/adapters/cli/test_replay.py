@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -106,3 +107,64 @@ def test_bad_scenario_file_exits_2_naming_file_line_and_column(tmp_path: Path) -
     result = CliRunner().invoke(cli, ["replay", str(folder), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "sessions.csv:8: column arrival:" in result.output
+
+
+def test_replay_takes_a_site_limit_and_keeps_under_it(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["replay", str(SMALL), "--limit-a", "25", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    kpis = json.loads((tmp_path / "kpis.json").read_text())
+    assert kpis["limit_violation_steps"] == 0
+    assert 24.0 < kpis["peak_phase_current_a"] <= 25.0
+    limits = {
+        line.split(",")[6] for line in (tmp_path / "timeseries.csv").read_text().splitlines()[1:]
+    }
+    assert limits == {"25.0"}
+
+
+def test_sweep_sizes_the_fuse_per_strategy(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "sweep",
+            str(SMALL),
+            "--limit-a",
+            "20,30:50:20",
+            "--strategies",
+            "optimal,uncontrolled",
+            "--out",
+            str(tmp_path),
+        ],
+        terminal_width=120,
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(tmp_path / "sweep.csv")
+    assert list(zip(frame["limit_a"], frame["strategy"], strict=True)) == [
+        (limit, name) for limit in (20.0, 30.0, 50.0) for name in ("optimal", "uncontrolled")
+    ]
+    optimal = frame[frame["strategy"] == "optimal"].set_index("limit_a")
+    uncontrolled = frame[frame["strategy"] == "uncontrolled"].set_index("limit_a")
+    assert (optimal["limit_violation_steps"] == 0).all()
+    assert (optimal["peak_phase_current_a"] <= optimal.index + 1e-6).all()
+    assert optimal["energy_delivered_kwh"].is_monotonic_increasing
+    assert optimal.loc[20.0, "energy_delivered_kwh"] < optimal.loc[50.0, "energy_delivered_kwh"]
+    # Uncontrolled draws the same at every size; only how much it breaks the limit changes.
+    assert uncontrolled["energy_delivered_kwh"].nunique() == 1
+    assert (
+        uncontrolled.loc[20.0, "limit_violation_kwh"]
+        > uncontrolled.loc[50.0, "limit_violation_kwh"]
+    )
+    assert (tmp_path / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = [line for line in result.output.splitlines() if line.startswith("│")]
+    assert [row.split("│")[1].strip() for row in rows] == ["20", "30", "50"]
+
+
+@pytest.mark.parametrize("limits", ["abc", "50:20:10", "20:50", "0,20", "20:50:0"])
+def test_sweep_rejects_bad_sizes(tmp_path: Path, limits: str) -> None:
+    result = CliRunner().invoke(
+        cli, ["sweep", str(SMALL), "--limit-a", limits, "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "--limit-a" in result.output
+    assert not (tmp_path / "sweep.csv").exists()

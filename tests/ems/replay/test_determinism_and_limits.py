@@ -90,3 +90,25 @@ def test_a_lowered_limit_is_kept(strategy: str) -> None:
     assert compute_kpis(result).limit_violation_steps == 0
     assert result.site_current_a[12:36].max() <= 30.0 + 0.01
     assert result.site_current_a.max() > 30.0
+
+
+@pytest.mark.parametrize("strategy", ["optimal", "offline"])
+def test_a_site_limit_override_sets_the_fuse_and_caps_a_limit_series(strategy: str) -> None:
+    scenario = small()
+    start = scenario.start
+    lowered = replace(
+        scenario,
+        limits=(
+            LimitPoint(start, 40.0),
+            LimitPoint(start + timedelta(hours=1), 20.0),
+            LimitPoint(start + timedelta(hours=3), 40.0),
+        ),
+    )
+    result = replay(lowered, strategy, ReplayOptions(site_limit_a=28.0))
+    limits = result.timeline.phase_limit_a
+    assert set(limits[:12]) == {28.0}
+    assert set(limits[12:36]) == {20.0}
+    assert set(limits[36:]) == {28.0}
+    assert compute_kpis(result).limit_violation_steps == 0
+    assert result.site_current_a[12:36].max() <= 20.0 + 0.01
+    assert 27.0 < result.site_current_a.max() <= 28.0 + 0.01
