@@ -48,7 +48,7 @@ from optimizer.layout import layout_of
 from optimizer.lp_data import LpData, lp_data_of
 from optimizer.lp_index import costs, row_bounds
 from optimizer.parameters import FloatArray, parameters_of, row_matrix
-from optimizer.persistent import PersistentModel
+from optimizer.persistent import HIGHS_THREADS, PersistentModel
 
 START = datetime(2025, 1, 6, tzinfo=UTC)
 ROTATIONS = [
@@ -240,7 +240,7 @@ def _raw_floor(problems: list[Problem]) -> list[float]:
     recipe = PersistentModel(layout, data)
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("threads", 1)
+    highs.setOptionValue("threads", HIGHS_THREADS)
     highs.passModel(recipe.highs.getLp())
     highs.run()
     cols = recipe.current_cols.ravel()

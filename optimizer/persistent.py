@@ -37,10 +37,17 @@ from optimizer.parameters import FloatArray
 HIGHS: Any = highspy.Highs
 """highspy's bundled type hints miss part of the API used here (e.g. changeRowsBounds)."""
 
+HIGHS_THREADS = 1
+"""Every HiGHS instance in the process must ask for this many threads: HiGHS keeps one
+thread scheduler per process, set by the first solve, and a later instance asking for a
+different count fails every solve ("Not Set"), which the solver would answer with its
+equal-share fallback at every step. One thread also keeps a control step from waiting on
+threads a busy host has put to sleep."""
+
 SOLVER_OPTIONS: dict[str, Any] = {
     "output_flag": False,
     "time_limit": 10.0,
-    "threads": 1,
+    "threads": HIGHS_THREADS,
 }
 
 

@@ -29,6 +29,7 @@ from ems.replay.ev import TAPER_END_FACTOR, TAPER_START_SOC, arrival_soc, batter
 from ems.replay.scenario import Scenario, SessionSpec
 from ems.replay.timeline import FloatArray, Timeline
 from ems.replay.view import StepView
+from optimizer.persistent import HIGHS_THREADS
 from optimizer.problem import Phase
 
 DAY_S = 86_400.0
@@ -214,7 +215,7 @@ def _solve_window(
     # The many near-identical sessions make the LP highly degenerate; the interior-point
     # method without crossover is several times faster than simplex here, and the replay
     # only needs the currents, not a vertex.
-    solver.highs_options = {"solver": "ipm", "run_crossover": "off"}
+    solver.highs_options = {"solver": "ipm", "run_crossover": "off", "threads": HIGHS_THREADS}
     solver.solve(m)
     return {(i, k): max(0.0, float(m.x[i, k].value or 0.0)) for i, k in pairs}
 

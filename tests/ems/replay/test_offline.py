@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -54,3 +57,34 @@ def test_long_scenarios_are_solved_a_day_at_a_time_with_carry_over() -> None:
     single = compute_kpis(replay(replace(one_day, base_load=()), "offline"))
     assert kpis.energy_delivered_kwh == pytest.approx(3 * single.energy_delivered_kwh, rel=1e-3)
     assert kpis.limit_violation_steps == 0
+
+
+# A fresh interpreter: HiGHS's thread scheduler is per process and set by the first solve,
+# so only a process whose first solve is the offline bound's shows the conflict.
+_OFFLINE_THEN_CONTROLLER = """
+from ems.replay import compute_kpis, replay
+from ems.replay.synthetic import small
+from optimizer import Problem, SiteLimits, solve
+from tests.optimizer.helpers import ev
+
+replay(small(), "offline")
+print(solve(Problem(SiteLimits(32.0), (ev("a"), ev("b")))).status.value)
+print(compute_kpis(replay(small(), "optimal")).energy_delivered_kwh)
+"""
+
+
+def test_the_offline_bound_leaves_the_solver_working_in_the_same_process() -> None:
+    """`ems compare --strategies offline,optimal` once ran the controller on its
+    equal-share fallback: the offline LP had set HiGHS's scheduler to another thread count."""
+    fresh = subprocess.run(
+        [sys.executable, "-c", _OFFLINE_THEN_CONTROLLER],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    status, energy_kwh = fresh.stdout.split()
+    assert status == "optimal"
+    expected = compute_kpis(replay(small(), "optimal")).energy_delivered_kwh
+    assert float(energy_kwh) == expected
