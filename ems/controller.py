@@ -107,6 +107,11 @@ class Controller:
                 return self._on_site_limit(event, now)
         return []
 
+    @property
+    def allocation(self) -> Allocation | None:
+        """The last control step's allocation, None before the first step."""
+        return self._allocation
+
     def view(self, now: datetime | None = None) -> ControllerView:
         """What the controller knows and decided; meter age as of `now` if given."""
         return build_view(

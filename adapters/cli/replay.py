@@ -92,6 +92,7 @@ def replay_command(
     result, kpis = _run(loaded, strategy, options, console)
     _write(result, kpis, out_dir)
     console.print(_table({strategy: kpis}, f"{loaded.scenario.name}: {strategy}"))
+    _warn_fallbacks(console, {strategy: kpis})
     console.print(f"written to {out_dir}")
 
 
@@ -131,6 +132,7 @@ def compare_command(
     (out_dir / COMPARISON_FILE).write_text(json.dumps(comparison, indent=2) + "\n")
     plot_comparison(all_kpis, out_dir / COMPARISON_PLOT)
     console.print(_table(all_kpis, f"{loaded.scenario.name}: strategies compared"))
+    _warn_fallbacks(console, all_kpis)
     console.print(f"written to {out_dir}")
 
 
@@ -190,6 +192,7 @@ def sweep_command(
     sweep_table(results).to_csv(out_dir / SWEEP_FILE, index=False)
     plot_sweep(results, out_dir / SWEEP_PLOT)
     console.print(_sweep_table(results, limits, names, loaded.scenario.name))
+    _warn_fallbacks(console, {f"{name} at {limit:g} A": k for (limit, name), k in results.items()})
     console.print(f"written to {out_dir}")
 
 
@@ -257,10 +260,24 @@ _ROWS: Sequence[tuple[str, str]] = (
     ("cost", "cost"),
     ("Jain fairness", "jain_fairness"),
     ("profile changes", "profile_changes"),
+    ("optimizer fallback steps", "optimizer_fallback_steps"),
     ("solve ms p50", "solve_ms_p50"),
     ("solve ms p95", "solve_ms_p95"),
     ("wall time (s)", "wall_seconds"),
 )
+
+
+def _warn_fallbacks(console: Console, kpis: dict[str, Kpis]) -> None:
+    """Say when the controller ran on the optimizer's safe fallback: its numbers are then
+    not the optimizer's."""
+    for label, k in kpis.items():
+        if k.optimizer_fallback_steps:
+            console.print(
+                f"[yellow]note:[/] {label} ran {k.optimizer_fallback_steps} of {k.steps} steps "
+                "on the optimizer's safe fallback: the base load alone was above a limit, "
+                "or the solver failed",
+                soft_wrap=True,
+            )
 
 
 def _table(kpis: dict[str, Kpis], title: str) -> Table:

@@ -36,6 +36,7 @@ from ems.replay.profiles import ProfileBook
 from ems.replay.view import PluggedEv, StepView
 from ems.site import ControlSettings, SiteConfig
 from ems.solver_port import AllocationSolver
+from optimizer.allocation import Allocation, SolveStatus
 
 SITE_METER_ID = "site"
 LIMIT_REASON = "the scenario's time-varying limit"
@@ -92,6 +93,9 @@ class ControllerStrategy:
         self._started = False
         self._limit = (site.limits.phase_limit_a, site.limits.power_limit_w)
         """The site limit the controller was last told."""
+        self._counted: Allocation | None = None
+        self.fallback_steps = 0
+        """Control steps whose allocation was the optimizer's safe fallback, not its optimum."""
 
     def decide(self, view: StepView) -> Mapping[str, float]:
         now = view.now
@@ -106,7 +110,16 @@ class ControllerStrategy:
         events.append(Tick(now))
         for event in events:
             self._apply(self._controller.handle(event, now), now)
+        self._count_fallback()
         return self._limits(view)
+
+    def _count_fallback(self) -> None:
+        allocation = self._controller.allocation
+        if allocation is None or allocation is self._counted:
+            return
+        self._counted = allocation
+        if allocation.status is not SolveStatus.OPTIMAL:
+            self.fallback_steps += 1
 
     def _boot(self, now: datetime) -> list[Event]:
         events: list[Event] = []

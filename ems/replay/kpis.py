@@ -19,7 +19,10 @@ class Kpis:
     is Jain's index over the sessions' delivered/requested ratios (1 = perfectly even);
     `profile_changes` counts changes of a plugged-in connector's allowed current, each of
     which a charger receives as a profile; `limit_violation_kwh` is the energy drawn above
-    the site phase limits (summed over phases) and the power cap.
+    the site phase limits (summed over phases) and the power cap;
+    `optimizer_fallback_steps` counts the controller's steps on the optimizer's safe
+    fallback instead of its optimum (always 0 for the other strategies; above 0 is worth a
+    look: a base load above the limit, or a solver failure).
     """
 
     energy_requested_kwh: float
@@ -39,6 +42,7 @@ class Kpis:
     solve_ms_p95: float
     steps: int
     step_s: float
+    optimizer_fallback_steps: int
 
     def as_dict(self) -> dict[str, float | int | None]:
         return asdict(self)
@@ -95,5 +99,6 @@ def compute_kpis(result: ReplayResult) -> Kpis:
         solve_ms_p50=round(float(np.percentile(decide, 50)), 3),
         solve_ms_p95=round(float(np.percentile(decide, 95)), 3),
         steps=timeline.steps,
+        optimizer_fallback_steps=result.fallback_steps,
         step_s=timeline.step_s,
     )

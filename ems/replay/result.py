@@ -32,7 +32,9 @@ class ReplayResult:
     Arrays have one row per step: `connector_current_a` (steps × connectors) is each
     connector's average per-phase current, `connector_power_w` its average power,
     `site_current_a` (steps × 3) the site's per-phase current including base load.
-    `decide_ms` is the strategy's decision time per step (per solve for `offline`).
+    `decide_ms` is the strategy's decision time per step (per solve for `offline`);
+    `fallback_steps` the steps at which the controller (`optimal`) ran on the optimizer's
+    safe fallback rather than its optimum.
     """
 
     scenario: str
@@ -47,6 +49,7 @@ class ReplayResult:
     decide_ms: tuple[float, ...]
     profile_changes: int
     wall_seconds: float
+    fallback_steps: int = 0
 
     def delivered_before(self, moment: datetime) -> dict[str, float]:
         """Each session's energy (Wh) delivered before `moment`; a step that `moment`

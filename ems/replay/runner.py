@@ -47,7 +47,10 @@ def replay(
             result, decide_ms=plan.solve_ms, wall_seconds=result.wall_seconds + planned_s
         )
     chosen = _online(strategy, scenario, options, control or ControlSettings())
-    return run_replay(scenario, timeline, chosen, strategy, progress)
+    result = run_replay(scenario, timeline, chosen, strategy, progress)
+    if isinstance(chosen, ControllerStrategy):
+        result = replace(result, fallback_steps=chosen.fallback_steps)
+    return result
 
 
 def _online(

@@ -29,6 +29,7 @@ KPI_KEYS = {
     "wall_seconds",
     "solve_ms_p50",
     "solve_ms_p95",
+    "optimizer_fallback_steps",
 }
 OUTPUTS = ("kpis.json", "sessions.csv", "timeseries.csv", "site_load.png", "sessions.png")
 
@@ -168,3 +169,16 @@ def test_sweep_rejects_bad_sizes(tmp_path: Path, limits: str) -> None:
     assert result.exit_code == 2
     assert "--limit-a" in result.output
     assert not (tmp_path / "sweep.csv").exists()
+
+
+def test_replay_says_when_the_controller_ran_on_the_fallback(tmp_path: Path) -> None:
+    folder = tmp_path / "squeezed"
+    shutil.copytree(SMALL, folder)
+    (folder / "limits.csv").write_text(
+        "timestamp,limit_a\n2025-03-03T10:00:00Z,1\n2025-03-03T11:00:00Z,40\n"
+    )
+    result = CliRunner().invoke(cli, ["replay", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "optimal ran 12 of 70 steps on the optimizer's safe fallback" in result.output
+    kpis = json.loads((tmp_path / "out" / "kpis.json").read_text())
+    assert kpis["optimizer_fallback_steps"] == 12

@@ -112,3 +112,21 @@ def test_a_site_limit_override_sets_the_fuse_and_caps_a_limit_series(strategy: s
     assert compute_kpis(result).limit_violation_steps == 0
     assert result.site_current_a[12:36].max() <= 20.0 + 0.01
     assert 27.0 < result.site_current_a.max() <= 28.0 + 0.01
+
+
+def test_steps_on_the_optimizer_fallback_are_counted() -> None:
+    """An hour whose limit is below the base load alone cannot be optimised: the controller
+    runs on its safe fallback there, and the KPIs say at how many steps."""
+    scenario = small()
+    start = scenario.start
+    assert compute_kpis(replay(scenario, "optimal")).optimizer_fallback_steps == 0
+    squeezed = replace(
+        scenario,
+        limits=(
+            LimitPoint(start + timedelta(hours=2), 1.0),
+            LimitPoint(start + timedelta(hours=3), 40.0),
+        ),
+    )
+    kpis = compute_kpis(replay(squeezed, "optimal"))
+    assert kpis.optimizer_fallback_steps == 12  # the hour of 5-minute steps
+    assert compute_kpis(replay(squeezed, "equal")).optimizer_fallback_steps == 0
