@@ -155,6 +155,11 @@ class _Blocks:
     need_wh: FloatArray
     tail_slope: FloatArray
     """(M,) how much the maximum falls per phase-ampere-second taken in the tail."""
+    now_cap: FloatArray
+    """(M,) the most worth giving now: the maximum for the part of the first block before
+    the session leaves, or the current that meets the need within the block if less (but
+    never below the minimum). Above it the EV stops by itself, so a plan must not count it
+    as energy."""
 
     @staticmethod
     def of(params: Parameters, sessions: IntArray, edges: FloatArray) -> _Blocks:
@@ -162,15 +167,21 @@ class _Blocks:
         departure = params.departure_s[sessions]
         cap = params.cap_a[sessions]
         tail = TAIL_WH * SECONDS_PER_HOUR / params.voltage_v
+        need = params.need_wh[sessions] * SECONDS_PER_HOUR / params.voltage_v
+        phases = params.phase_count[sessions]
+        minimum = params.min_a[sessions]
+        finishing_a = need / (length[0] * phases)
+        present = np.clip((departure[None, :] - edges[:-1, None]) / length[:, None], 0.0, 1.0)
         return _Blocks(
             length=length,
-            present=np.clip((departure[None, :] - edges[:-1, None]) / length[:, None], 0.0, 1.0),
-            phases=params.phase_count[sessions],
+            present=present,
+            phases=phases,
             cap=cap,
-            minimum=params.min_a[sessions],
-            need=params.need_wh[sessions] * SECONDS_PER_HOUR / params.voltage_v,
+            minimum=minimum,
+            need=need,
             need_wh=params.need_wh[sessions],
             tail_slope=cap * (1.0 - TAIL_END) / tail,
+            now_cap=np.minimum(present[0] * cap, np.maximum(finishing_a, minimum)),
         )
 
     @property
@@ -233,9 +244,10 @@ def _now(highs: Any, blocks: _Blocks) -> FloatArray:
 def _decide(highs: Any, blocks: _Blocks, relaxed: FloatArray, undecided: BoolArray) -> FloatArray:
     """Round the relaxed plan to the minimums now: each decided session is held on its
     side of its minimum; the undecided ones, nearest their minimum first, are each tried
-    on (from its minimum to its maximum) and off (0 A), the better plan kept. Each try
+    on (from its minimum to the most worth giving it now) and off (0 A), the better plan
+    kept. Each try
     re-solves from the last basis, with only bounds changed."""
-    minimum, cap = blocks.minimum, blocks.cap
+    minimum, cap = blocks.minimum, blocks.now_cap
     decided = np.flatnonzero(~undecided & (minimum > 0.0))
     on = relaxed[decided] >= minimum[decided] - UNDECIDED_A
     _bound(highs, decided, np.where(on, minimum[decided], 0.0), np.where(on, cap[decided], 0.0))
@@ -284,9 +296,9 @@ def _build(
             deviation,
         ]
     )
-    upper = np.concatenate(
-        [(blocks.present * blocks.cap[None, :]).ravel(), np.full(2 * m, highspy.kHighsInf)]
-    )
+    at_most = blocks.present * blocks.cap[None, :]
+    at_most[0] = blocks.now_cap
+    upper = np.concatenate([at_most.ravel(), np.full(2 * m, highspy.kHighsInf)])
     n_cols = len(cost)
     highs.addVars(n_cols, np.zeros(n_cols), upper)
     highs.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)

@@ -212,3 +212,32 @@ def test_a_battery_tail_is_planned_so_a_charge_ending_in_it_starts_at_full_power
     monkeypatch.setattr(lookahead, "TAIL_END", 1.0)
     without_tail = solve(_tail_site()).by_id()
     assert without_tail["leaving"].now_a < 16.0 - 1.0
+
+
+def _leaving_together(min_a: float) -> Problem:
+    """Two 1-phase EVs on a 16 A site, both leaving when this step ends: one needs 200 Wh
+    (10.4 A for the step), the other far more. Every split uses the site fully."""
+    leaving = START + timedelta(seconds=STEP_S)
+    short, long = (
+        ev(name, (Phase.L1,), max_a=16.0, min_current_a=min_a, departure=leaving, energy_need_wh=wh)
+        for name, wh in (("short", 200.0), ("long", 10_000.0))
+    )
+    return _ahead(Problem(site=SiteLimits(16.0), connectors=(short, long)))
+
+
+@pytest.mark.parametrize("min_a", [0.0, 6.0])
+def test_finishing_is_preferred_but_current_above_the_need_counts_for_nothing(
+    monkeypatch: pytest.MonkeyPatch, min_a: float
+) -> None:
+    """With finishing made worth more than the fair shares, the plan finishes the short
+    session, and never gives it more than its need's rate now: above it the EV stops by
+    itself, and the current is lost to the other (the plan once gave it all 16 A)."""
+    monkeypatch.setattr(lookahead, "DEVIATION_WEIGHT", 0.001)
+    monkeypatch.setattr(lookahead, "FINISH_WEIGHT", 0.02)
+    need_rate_a = 200.0 / 230.0 * 3600.0 / STEP_S
+    by_id = solve(_leaving_together(min_a)).by_id()
+    assert by_id["short"].now_a == pytest.approx(min(need_rate_a, 16.0 - min_a), abs=0.01)
+    assert by_id["long"].now_a == pytest.approx(16.0 - by_id["short"].now_a, abs=0.01)
+    monkeypatch.setattr(lookahead, "FINISH_WEIGHT", 0.0)
+    fair = solve(_leaving_together(min_a)).by_id()
+    assert fair["short"].now_a == pytest.approx(8.0, abs=0.01)
