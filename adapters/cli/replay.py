@@ -214,7 +214,7 @@ def _limits(text: str) -> list[float]:
             )
         start, stop, step = bounds
         count = math.floor((stop - start) / step + 1e-9) + 1
-        values += [start + k * step for k in range(count)]
+        values += [round(start + k * step, 6) for k in range(count)]
     if not values or min(values) <= 0:
         raise click.BadParameter("needs sizes above 0 A", param_hint="--limit-a")
     return sorted(set(values))
