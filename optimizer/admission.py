@@ -65,9 +65,10 @@ def admit(params: Parameters, ids: tuple[str, ...], rows: FloatArray, rhs: Float
         admitted[:] = False
         load = np.zeros_like(rhs)
         for c in admission_order(params, ids, eligible):
-            if _fits(load, rows[:, c] * minimums[c], rhs):
+            column = rows[:, c] * minimums[c]
+            if np.all(load + column <= rhs + FIT_TOLERANCE_A):
                 admitted[c] = True
-                load += rows[:, c] * minimums[c]
+                load += column
     return Admission(admitted=admitted, reasons=_reasons(params, admitted))
 
 
@@ -79,10 +80,6 @@ def admission_of(params: Parameters, admitted: BoolArray) -> Admission:
 def candidates(params: Parameters) -> BoolArray:
     """Present sessions whose need is not met and whose maximum reaches their minimum."""
     return params.present & ~params.need_met & (params.cap_a >= params.min_a)
-
-
-def _fits(load: FloatArray, column: FloatArray, rhs: FloatArray) -> bool:
-    return bool(np.all(load + column <= rhs + FIT_TOLERANCE_A))
 
 
 def _reasons(params: Parameters, admitted: BoolArray) -> tuple[PauseReason | None, ...]:

@@ -87,15 +87,24 @@ NOW_SLACK_A = 1e-4
 minimums (they hold them only to the solver's tolerance) still fit."""
 
 
+@dataclass(frozen=True)
+class PlanNow:
+    """`current_a` (N,): each connector's current for now, 0 or at least its minimum for
+    the sessions `in_plan` (see `planned`), the fair share for the others."""
+
+    in_plan: BoolArray
+    current_a: FloatArray
+
+
 def plan_now(
     params: Parameters, rows: FloatArray, fair_a: FloatArray, lookahead: Lookahead
-) -> FloatArray | None:
-    """Each connector's current for now, (N,): 0 or at least its minimum for the planned
-    sessions (see `planned`), `fair_a` for the others; None when no session is planned,
-    when every planned session fits at its maximum now (there is nothing to choose), or
-    when the LP has no optimal solution (the caller keeps the fair shares)."""
+) -> PlanNow | None:
+    """The plan for now; None when no session is planned, when every planned session fits
+    at its maximum now (there is nothing to choose), or when the LP has no optimal
+    solution (the caller keeps the fair shares)."""
     now_s = lookahead.start.timestamp()
-    sessions = np.flatnonzero(planned(params, now_s))
+    in_plan = planned(params, now_s)
+    sessions = np.flatnonzero(in_plan)
     if not len(sessions):
         return None
     others = np.ones(len(fair_a), dtype=bool)
@@ -113,7 +122,7 @@ def plan_now(
         return None
     current = fair_a.copy()
     current[sessions] = solution
-    return current
+    return PlanNow(in_plan, current)
 
 
 def planned(params: Parameters, now_s: float) -> BoolArray:
@@ -152,7 +161,9 @@ class _Blocks:
     minimum: FloatArray
     need: FloatArray
     """(M,) phase-ampere-seconds."""
-    need_wh: FloatArray
+    finishing: FloatArray
+    """(M,) the value of energy to each session, 1 plus up to `FINISH_WEIGHT` for one with
+    little left."""
     tail_slope: FloatArray
     """(M,) how much the maximum falls per phase-ampere-second taken in the tail."""
     now_cap: FloatArray
@@ -179,7 +190,7 @@ class _Blocks:
             cap=cap,
             minimum=minimum,
             need=need,
-            need_wh=params.need_wh[sessions],
+            finishing=1.0 + FINISH_WEIGHT * tail / (tail + need),
             tail_slope=cap * (1.0 - TAIL_END) / tail,
             now_cap=np.minimum(present[0] * cap, np.maximum(finishing_a, minimum)),
         )
@@ -287,11 +298,10 @@ def _build(
     count, m = blocks.shape
     length, phases = blocks.length, blocks.phases
     earliness = 1.0 + EARLY_WEIGHT * (count - np.arange(count)) / count
-    finishing = 1.0 + FINISH_WEIGHT * TAIL_WH / (TAIL_WH + blocks.need_wh)
     deviation = DEVIATION_WEIGHT * step_s * phases
     cost = np.concatenate(
         [
-            (-(length * earliness)[:, None] * (phases * finishing)[None, :]).ravel(),
+            (-(length * earliness)[:, None] * (phases * blocks.finishing)[None, :]).ravel(),
             deviation,
             deviation,
         ]

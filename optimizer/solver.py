@@ -32,7 +32,7 @@ from optimizer.assemble import allocation_of, binding_names, clean
 from optimizer.columns import columns_of
 from optimizer.fallback import equal_share_of
 from optimizer.layout import Layout, layout_of
-from optimizer.lookahead import UNDECIDED_A, plan_now, planned
+from optimizer.lookahead import UNDECIDED_A, plan_now
 from optimizer.lp_data import LpData, infeasible_steps, lp_data_of
 from optimizer.parameters import BoolArray, FloatArray, Parameters, parameters_of, row_matrix
 from optimizer.persistent import PersistentModel
@@ -119,11 +119,11 @@ def _follow_plan(
     plan = plan_now(params, rows, fair, lookahead)
     if plan is None:
         return admission, data
-    in_plan = planned(params, lookahead.start.timestamp())
-    charging = plan >= params.min_a - UNDECIDED_A
+    in_plan, current = plan.in_plan, plan.current_a
+    charging = current >= params.min_a - UNDECIDED_A
     admitted = np.where(in_plan, charging, admission.admitted)
     following = admission_of(params, admitted)
-    floor = np.where(in_plan, np.where(charging, np.maximum(plan, params.min_a), 0.0), fair)
+    floor = np.where(in_plan, np.where(charging, np.maximum(current, params.min_a), 0.0), fair)
     return following, lp_data_of(layout, params, rows, following, floor[None, :])
 
 
