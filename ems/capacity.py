@@ -4,9 +4,10 @@ Base load is the load that is not our chargers: the site meter minus what our ch
 behind it draw, each charger's draw mapped through its phase rotation onto site phases.
 When the meter cannot be trusted the worst configured base load is assumed instead.
 Connectors we do not steer (offline charger, non-compliant, profiles refused) are
-reserved at what they may draw, on the site and on every circuit above them; so, with
-`reserve_for_arrivals`, is every connector without an EV at what an EV arriving there
-draws before the controller hears of it (the charger starts it at its default profile).
+reserved at what they may draw as far as the controller can prove (`SiteState.bound`), on
+the site and on every circuit above them; so, with `reserve_for_arrivals`, is every
+connector without an EV at what an EV arriving there draws before the controller hears of
+it (the charger starts it at its default profile, or its maximum while none is confirmed).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class Capacity:
     circuit_reserved_a: dict[str, PhaseTriple]
     """The reserved load per circuit, including the circuits below it."""
     meter_age_s: float | None
+    reading_at: datetime | None = None
+    """When the meter reading the base load came from was taken; None for none."""
 
     @property
     def fixed_load_a(self) -> PhaseTriple:
@@ -52,7 +55,7 @@ def assess(state: SiteState, settings: ControlSettings, now: datetime) -> Capaci
     reserved = [
         (c.config, load)
         for c in state.connectors.values()
-        if (load := reserved_load(state, c, settings))
+        if (load := reserved_load(state, c, settings, now))
     ]
     total = ZERO
     for _, load in reserved:
@@ -64,6 +67,7 @@ def assess(state: SiteState, settings: ControlSettings, now: datetime) -> Capaci
         reserved_a=total,
         circuit_reserved_a=circuit_loads(state.site, reserved),
         meter_age_s=state.meter.age_s(now),
+        reading_at=None if reading is None else reading.at,
     )
 
 
@@ -85,8 +89,10 @@ def counted_draw(
 
     The sample that counts is the one current when the meter was read — the latest taken
     at or before it, not `sample_stale_s` older — so chargers reporting just after a
-    reading do not make their draw look like base load. It counts at most what the
-    connector is allowed, so a sample taken before a lowering cannot hide base load; and
+    reading do not make their draw look like base load. It counts at most the limit the
+    controller set, so a sample taken before a lowering cannot hide base load (a charger
+    drawing above its limit has the excess counted twice: as base load and in its bound);
+    and
     nothing while the limit in force was set at or after the reading (a step sends after
     reading the meter; a site limit change moves the fallbacks), since under the limit
     before it (a pause, say) the reading may hold less than the sample shows.
@@ -98,39 +104,43 @@ def counted_draw(
     set_at = connector.fallback_at if sent is None else sent.at
     if set_at is not None and set_at >= meter_at:
         return ZERO
-    return clip_min(draw.current_a, connector.allowed_load_a())
+    if not connector.ev_present:
+        return ZERO
+    return clip_min(draw.current_a, spread(connector.active_phases, connector.limit_a()))
 
 
 def reserved_load(
-    state: SiteState, connector: ConnectorRuntime, settings: ControlSettings
+    state: SiteState, connector: ConnectorRuntime, settings: ControlSettings, now: datetime
 ) -> PhaseTriple | None:
     """What a connector we do not steer may draw; None for one we steer, and for one
     without an EV unless room is held for an arrival there."""
     if not connector.ev_present:
-        return arrival_load(state, connector) if settings.reserve_for_arrivals else None
+        if not settings.reserve_for_arrivals:
+            return None
+        return arrival_load(state, connector, settings, now)
     if state.is_controlled(connector):
         return None
-    if not state.charger_of(connector).smart_charging:
-        return spread(connector.active_phases, connector.config.max_current_a)
-    return connector.allowed_load_a()
+    return state.bound_load(connector, now, settings)
 
 
-def arrival_a(state: SiteState, connector: ConnectorRuntime) -> float:
+def arrival_a(
+    state: SiteState, connector: ConnectorRuntime, settings: ControlSettings, now: datetime
+) -> float:
     """What an EV arriving at an idle connector draws per phase before the controller
-    reacts: its fallback, or its maximum on a charger that does not obey our profiles;
-    nothing when that is below its minimum current, where an EV cannot start.
+    reacts: what its default profile allows as far as the charger confirmed it (its
+    maximum while none is confirmed, or where profiles are not obeyed); nothing when that
+    is below its minimum current, where an EV cannot start.
 
     An offline charger counts too: an EV may arrive there unseen.
     """
     config = connector.config
-    if not state.charger_of(connector).smart_charging or connector.uncontrolled_reason:
-        amps = config.max_current_a
-    else:
-        amps = connector.fallback_a
+    amps = state.bound(connector, now, settings).limit_a
     return amps if amps > 0 and amps >= config.min_current_a else 0.0
 
 
-def arrival_load(state: SiteState, connector: ConnectorRuntime) -> PhaseTriple | None:
+def arrival_load(
+    state: SiteState, connector: ConnectorRuntime, settings: ControlSettings, now: datetime
+) -> PhaseTriple | None:
     """`arrival_a` on every phase the connector is wired to; None when it is nothing."""
-    amps = arrival_a(state, connector)
+    amps = arrival_a(state, connector, settings, now)
     return spread(connector.config.phases, amps) if amps > 0 else None

@@ -18,15 +18,21 @@ from optimizer.problem import PhaseTriple
 
 
 def observe_draw(
-    connector: ConnectorRuntime, drawn_a: PhaseTriple, at: datetime, settings: ControlSettings
+    connector: ConnectorRuntime,
+    drawn_a: PhaseTriple,
+    at: datetime,
+    settings: ControlSettings,
+    bound_a: float,
 ) -> bool:
-    """Record a measured draw (site phases). True when it newly flags non-compliance."""
+    """Record a measured draw (site phases). True when it newly flags non-compliance:
+    drawing above `bound_a`, what its profiles let it draw as far as the charger confirmed
+    them (a lowering not yet accepted or followed does not count against it)."""
     connector.record_draw(Draw(drawn_a, at))
     _observe_ev_phases(connector, drawn_a, settings)
     if connector.sent_for_session() is None or connector.uncontrolled_reason is not None:
         return False
     _observe_taper(connector, max(drawn_a), at, settings)
-    return _observe_compliance(connector, max(drawn_a), at, settings)
+    return _observe_compliance(connector, max(drawn_a), at, settings, bound_a)
 
 
 def probe(connector: ConnectorRuntime, now: datetime, settings: ControlSettings) -> bool:
@@ -75,10 +81,14 @@ def _observe_taper(
 
 
 def _observe_compliance(
-    connector: ConnectorRuntime, drawn_a: float, at: datetime, settings: ControlSettings
+    connector: ConnectorRuntime,
+    drawn_a: float,
+    at: datetime,
+    settings: ControlSettings,
+    bound_a: float,
 ) -> bool:
     compliance = connector.compliance
-    if drawn_a <= connector.allowed_a() + settings.noncompliance_tolerance_a:
+    if drawn_a <= bound_a + settings.noncompliance_tolerance_a:
         compliance.over_since = None
         return False
     if compliance.over_since is None:

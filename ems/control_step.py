@@ -2,13 +2,14 @@
 
 A function of the state and the time; the controller calls it on a tick. It never holds a
 limit above what the allocation fits: raises may wait, lowering that a limit needs goes out
-at once.
+at once. A raise also waits until the room it needs is proven free (`ems.raise_gate`); such
+a held raise is sent by `release_held` as soon as the lowerings it waits for are confirmed.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ems import planner, rate_limit
@@ -19,10 +20,11 @@ from ems.commands import SetLimit
 from ems.limit_check import check_loads
 from ems.phases import round_down, spread
 from ems.problem_builder import build_problem
+from ems.raise_gate import Loads, check_raise, raised
 from ems.rate_limit import Decision
 from ems.site import ControlSettings
 from ems.solver_port import AllocationSolver
-from ems.state import ConnectorRuntime, Outcome, Sent, SiteState
+from ems.state import ConnectorRuntime, HeldRaise, Outcome, Sent, SiteState
 from optimizer.allocation import (
     Allocation,
     ConnectorAllocation,
@@ -60,6 +62,11 @@ class _Plan:
     def reason(self) -> str:
         return f"{self.explanation}; {self.decision.why}"
 
+    @property
+    def limits_a(self) -> tuple[float, ...]:
+        """The limit now, then the planned ones after it."""
+        return (self.decision.limit_a, *self.later_a)
+
 
 def run_step(
     state: SiteState, settings: ControlSettings, solver: AllocationSolver, now: datetime
@@ -72,7 +79,7 @@ def run_step(
         if state.is_controlled(runtime):
             steered.append(runtime)
         else:
-            runtime.outcome = Outcome(0.0, _idle_reason(state, runtime, settings), None)
+            runtime.outcome = Outcome(0.0, _idle_reason(state, runtime, settings, now), None)
     if not steered:
         return StepResult([], capacity, None)
     problem = build_problem(state, capacity, settings, now)
@@ -84,13 +91,155 @@ def run_step(
         for c in steered
     }
     _enforce_limits(state, steered, plans, capacity)
+    _gate_raises(state, steered, plans, capacity, step_s, settings, now)
     commands: list[SetLimit] = []
     for runtime in steered:
         plan = plans[runtime.key]
         runtime.outcome = Outcome(plan.decision.limit_a, plan.reason, plan.bottleneck)
         if plan.decision.send:
-            commands.append(_send(state, runtime, plan, step_s, settings, now))
+            commands.append(
+                _send(state, runtime, plan.limits_a, step_s, plan.reason, settings, now)
+            )
     return StepResult(commands, capacity, allocation)
+
+
+def release_held(
+    state: SiteState, settings: ControlSettings, now: datetime, stepped: Capacity | None
+) -> list[SetLimit]:
+    """Send the held raises that now fit the proven bounds; drop those overtaken (the
+    session changed, or the next step is due to plan afresh).
+
+    The base load is the step's (`stepped`) while no newer meter reading came: taken
+    again off the same reading, the draw of connectors whose limits the step just sent
+    would count as base load (see `counted_draw`), and no raise would ever fit.
+    """
+    held = [c for c in state.connectors.values() if c.held is not None]
+    if not held:
+        return []
+    capacity = assess(state, settings, now)
+    same_reading = stepped is not None and stepped.reading_at == capacity.reading_at
+    if stepped is not None and same_reading and stepped.mode is capacity.mode:
+        capacity = replace(capacity, base_load_a=stepped.base_load_a)
+    loads = proven_loads(state, settings, now)
+    commands: list[SetLimit] = []
+    for runtime in held:
+        raise_ = runtime.held
+        assert raise_ is not None
+        stale = (now - raise_.since).total_seconds() >= settings.period_s
+        if (
+            stale
+            or not state.is_controlled(runtime)
+            or raise_.transaction_id != (runtime.transaction_id())
+        ):
+            runtime.held = None
+            continue
+        peak = _peak(raise_.limits_a, raise_.step_s, settings)
+        wanted = spread(runtime.active_phases, peak)
+        if not check_raise(state.site, capacity, loads, runtime.key, wanted).fits:
+            continue
+        runtime.held = None
+        reason = f"{raise_.reason}; sent once the room it needs was confirmed free"
+        commands.append(
+            _send(state, runtime, raise_.limits_a, raise_.step_s, reason, settings, now)
+        )
+        runtime.outcome = Outcome(raise_.limits_a[0], reason, runtime.outcome.bottleneck)
+        loads = proven_loads(state, settings, now)
+    return commands
+
+
+def proven_loads(state: SiteState, settings: ControlSettings, now: datetime) -> Loads:
+    """Every steered connector at what it may draw as far as the controller can prove."""
+    return {
+        c.key: (c.config, state.bound_load(c, now, settings))
+        for c in state.connectors.values()
+        if state.is_controlled(c)
+    }
+
+
+def _peak(limits_a: tuple[float, ...], step_s: float | None, settings: ControlSettings) -> float:
+    """The highest limit of the schedule a session profile will carry: the periods that
+    start before it lapses (a charger follows them without asking)."""
+    backdate_s = settings.start_schedule_backdate_s
+    duration_s = backdate_s + settings.profile_validity_s
+    periods, _ = planner.schedule_periods(limits_a, step_s, 1, backdate_s, duration_s, 10**6)
+    return max(p.limit_a for p in periods)
+
+
+def _gate_raises(
+    state: SiteState,
+    steered: list[ConnectorRuntime],
+    plans: dict[str, _Plan],
+    capacity: Capacity,
+    step_s: float | None,
+    settings: ControlSettings,
+    now: datetime,
+) -> None:
+    """Hold every raise that does not fit the proven bounds of everything else; the
+    smallest raises are tried first."""
+    loads = dict(proven_loads(state, settings, now))
+    wanted: list[tuple[float, ConnectorRuntime]] = []
+    lowering: list[str] = []
+    for runtime in steered:
+        runtime.held = None
+        plan = plans[runtime.key]
+        peak = _peak(plan.limits_a, step_s, settings)
+        extra = peak - max(loads[runtime.key][1])
+        if plan.decision.send and extra > 1e-9:
+            wanted.append((extra, runtime))
+        elif plan.decision.send and extra < -1e-9:
+            lowering.append(runtime.key)
+    for _, runtime in sorted(wanted, key=lambda item: (item[0], item[1].key)):
+        plan = plans[runtime.key]
+        peak = _peak(plan.limits_a, step_s, settings)
+        load = spread(runtime.active_phases, peak)
+        verdict = check_raise(state.site, capacity, loads, runtime.key, load)
+        if verdict.fits:
+            config, current = loads[runtime.key]
+            loads[runtime.key] = (config, raised(current, load))
+            continue
+        waiting = _unconfirmed(state, settings, now, lowering)
+        plans[runtime.key] = _hold(runtime, plan, verdict.broken, waiting, step_s, now)
+
+
+def _hold(
+    runtime: ConnectorRuntime,
+    plan: _Plan,
+    broken: tuple[str, ...],
+    waiting: list[str],
+    step_s: float | None,
+    now: datetime,
+) -> _Plan:
+    """Keep the limit in force and remember the raise, with who it waits for."""
+    assert runtime.session is not None
+    on = f"lower limits of {', '.join(waiting)} not yet confirmed" if waiting else ""
+    why = f"raise to {plan.decision.limit_a:g} A waits for room under {', '.join(broken)}"
+    why = f"{why}: {on}" if on else why
+    runtime.held = HeldRaise(
+        plan.limits_a, step_s, plan.reason, runtime.session.transaction_id, now
+    )
+    kept = Decision(False, runtime.limit_a(), why)
+    return _Plan(plan.target_a, (), kept, plan.explanation, plan.bottleneck)
+
+
+_NAMED_AT_MOST = 3
+
+
+def _unconfirmed(
+    state: SiteState, settings: ControlSettings, now: datetime, lowering: list[str]
+) -> list[str]:
+    """Connectors that may still draw more than the limit set for them: lowered in this
+    step, lowered before and not yet accepted, or accepted less than the reaction time
+    ago."""
+    keys = list(lowering)
+    keys += [
+        c.key
+        for c in state.connectors.values()
+        if c.key not in lowering
+        and c.ev_present
+        and state.bound(c, now, settings, with_draw=False).limit_a > c.limit_a()
+    ]
+    more = len(keys) - _NAMED_AT_MOST
+    return keys[:_NAMED_AT_MOST] + ([f"{more} more"] if more > 0 else [])
 
 
 def _solve(solver: AllocationSolver, problem: Problem) -> Allocation | None:
@@ -199,8 +348,9 @@ def _replace_decision(plan: _Plan, decision: Decision) -> _Plan:
 def _send(
     state: SiteState,
     runtime: ConnectorRuntime,
-    plan: _Plan,
+    limits_a: tuple[float, ...],
     step_s: float | None,
+    reason: str,
     settings: ControlSettings,
     now: datetime,
 ) -> SetLimit:
@@ -209,18 +359,19 @@ def _send(
     max_periods = settings.max_schedule_periods
     if charger.max_periods is not None:
         max_periods = max(1, min(max_periods, charger.max_periods))
-    limit = plan.decision.limit_a
+    limit = limits_a[0]
     command = planner.session_profile(
         runtime,
-        (limit, *plan.later_a),
+        limits_a,
         step_s,
         now,
         settings,
         state.site.limits.voltage_v,
-        f"{limit:g} A per phase: {plan.reason}",
+        f"{limit:g} A per phase: {reason}",
         max_periods,
     )
     runtime.sent = Sent(limit, now, runtime.session.transaction_id, command)
+    runtime.proof.tx.sent(command)
     if limit <= 0:
         runtime.paused_at = runtime.paused_at or now
     else:
@@ -228,22 +379,35 @@ def _send(
     return command
 
 
-def _idle_reason(state: SiteState, runtime: ConnectorRuntime, settings: ControlSettings) -> str:
+def _idle_reason(
+    state: SiteState, runtime: ConnectorRuntime, settings: ControlSettings, now: datetime
+) -> str:
+    if runtime.unconfigured:
+        bound = state.bound(runtime, now, settings)
+        return (
+            f"charger not in the configuration: counted at {bound.limit_a:g} A per phase, "
+            f"{bound.source}; configure it to let it charge"
+        )
     uncontrolled = runtime.uncontrolled_reason
     if uncontrolled is not None:
-        return f"uncontrolled ({uncontrolled}): counted at its maximum"
+        bound = state.bound(runtime, now, settings)
+        return f"uncontrolled ({uncontrolled}): counted at {bound.limit_a:g} A, {bound.source}"
     charger = state.charger_of(runtime)
     if not charger.smart_charging:
         return "charger without smart charging: counted at its maximum"
     if not charger.online:
         if runtime.ev_present:
-            return f"charger offline: its last limit {runtime.allowed_a():g} A counted as drawn"
-        return f"charger offline{_arrival_room(state, runtime, settings)}"
+            bound = state.bound(runtime, now, settings)
+            return f"charger offline: counted at {bound.limit_a:g} A, {bound.source}"
+        return f"charger offline{_arrival_room(state, runtime, settings, now)}"
     if runtime.ev_present:
-        return f"EV plugged in, no session yet: counted at its fallback {runtime.fallback_a:g} A"
-    return f"no EV{_arrival_room(state, runtime, settings)}"
+        bound = state.bound(runtime, now, settings)
+        return f"EV plugged in, no session yet: counted at {bound.limit_a:g} A, {bound.source}"
+    return f"no EV{_arrival_room(state, runtime, settings, now)}"
 
 
-def _arrival_room(state: SiteState, runtime: ConnectorRuntime, settings: ControlSettings) -> str:
-    amps = arrival_a(state, runtime) if settings.reserve_for_arrivals else 0.0
+def _arrival_room(
+    state: SiteState, runtime: ConnectorRuntime, settings: ControlSettings, now: datetime
+) -> str:
+    amps = arrival_a(state, runtime, settings, now) if settings.reserve_for_arrivals else 0.0
     return f"; {amps:g} A held for an arriving EV" if amps > 0 else ""

@@ -13,24 +13,29 @@ event. The live runtime, the replay and the dry-run all drive this one object.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
 from ems import planner
-from ems.capacity import Capacity
+from ems.bounds import UNSURE_STATUSES, default_bound
+from ems.capacity import Capacity, assess
 from ems.closed_loop import observe_draw
 from ems.commands import Command, ProfilePurpose, SetLimit
-from ems.control_step import run_step
+from ems.control_step import proven_loads, release_held, run_step
 from ems.energy_need import observe_register, state_need
 from ems.events import (
+    ChargerAdmitted,
     ChargerCapabilities,
     ChargerConnected,
     ChargerDisconnected,
+    ConnectorStatus,
     EnergyNeed,
     Event,
     MeterReading,
     MeterSample,
     ProfileAnswer,
+    ProfileRecalled,
     SessionEnded,
     SessionStarted,
     SiteLimitChanged,
@@ -38,14 +43,16 @@ from ems.events import (
     Tick,
 )
 from ems.fallback import FallbackPlan, compute_fallbacks
+from ems.meter_agreement import check_reading, observe_step
 from ems.phases import spread, to_site_phases
-from ems.site import ControlSettings, SiteConfig, connector_key
+from ems.raise_gate import Loads, check_added
+from ems.site import ChargerConfig, ConnectorConfig, ControlSettings, SiteConfig, connector_key
 from ems.site_limit import is_tighter, limit_in_force
 from ems.solver_port import AllocationSolver
-from ems.state import ConnectorRuntime, Session, SiteState
+from ems.state import ChargerRuntime, ConnectorRuntime, Sent, Session, SiteState
 from ems.view import ControllerView, build_view
 from optimizer.allocation import Allocation
-from optimizer.problem import PhaseTriple
+from optimizer.problem import Phase, PhaseTriple
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +102,8 @@ class Controller:
                 self._on_status(event)
             case EnergyNeed():
                 self._on_energy_need(event)
+            case ChargerAdmitted():
+                self._admit(event.charger_id, online=False)
             case ChargerConnected():
                 return self._on_connected(event, now)
             case ChargerDisconnected():
@@ -102,7 +111,9 @@ class Controller:
             case ChargerCapabilities():
                 self._on_capabilities(event)
             case ProfileAnswer():
-                return self._on_profile_answer(event)
+                return self._on_profile_answer(event, now)
+            case ProfileRecalled():
+                self._on_recalled(event)
             case SiteLimitChanged():
                 return self._on_site_limit(event, now)
         return []
@@ -121,15 +132,17 @@ class Controller:
             self._fallbacks,
             self._last_step,
             now,
+            self._settings,
         )
 
     def _on_tick(self, now: datetime) -> list[Command]:
         due = self._last_step is None or (
             (now - self._last_step).total_seconds() >= self._settings.period_s - 1e-6
         )
+        commands = self._send_defaults(self._state.connectors.values(), now)
         if not (due or self._replan):
-            return []
-        return self._step(now)
+            return commands + release_held(self._state, self._settings, now, self._capacity)
+        return commands + self._step(now)
 
     def _step(self, now: datetime) -> list[Command]:
         result = run_step(self._state, self._settings, self._solver, now)
@@ -160,31 +173,73 @@ class Controller:
         return commands
 
     def _refresh_fallbacks(self, now: datetime) -> list[Command]:
-        """Fallbacks that fit the site limit in force; the changed ones are sent."""
+        """Fallbacks that fit the site limit in force, sent where they changed."""
         self._fallbacks = compute_fallbacks(self._state.site)
-        voltage = self._site.limits.voltage_v
-        commands: list[Command] = []
         for runtime in self._state.connectors.values():
-            fallback = self._fallbacks.fallback_a[runtime.key]
-            if fallback == runtime.fallback_a:
+            fallback = self._fallbacks.fallback_a.get(runtime.key, runtime.fallback_a)
+            if fallback != runtime.fallback_a:
+                runtime.fallback_a = fallback
+                runtime.fallback_at = now
+        return self._send_defaults(self._state.connectors.values(), now)
+
+    def _send_defaults(
+        self, connectors: Iterable[ConnectorRuntime], now: datetime, *, again: bool = False
+    ) -> list[Command]:
+        """Default profiles at the fallbacks, for the online chargers whose last one sent
+        differs (every one, `again`). One at or below what the connector may already draw
+        goes out at once; a higher one only into room proven free, like any raise — the
+        rest wait for a later tick."""
+        capacity: Capacity | None = None
+        loads: Loads = {}
+        added: list[tuple[ConnectorConfig, PhaseTriple]] = []
+        commands: list[Command] = []
+        for runtime in connectors:
+            if not self._state.charger_of(runtime).online:
                 continue
-            runtime.fallback_a = fallback
-            runtime.fallback_at = now
-            if self._state.charger_of(runtime).online:
-                commands.append(planner.default_profile(runtime, now, self._settings, voltage))
+            last = runtime.proof.default.last_sent
+            if not again and last is not None and last.limit_now_a == runtime.fallback_a:
+                continue
+            max_a = runtime.config.max_current_a
+            proven = default_bound(runtime.proof, max_a, now).limit_a
+            if runtime.fallback_a > proven:
+                if capacity is None:
+                    capacity = assess(self._state, self._settings, now)
+                    loads = proven_loads(self._state, self._settings, now)
+                extra = spread(runtime.config.phases, runtime.fallback_a - proven)
+                if not check_added(
+                    self._state.site, capacity, loads, [*added, (runtime.config, extra)]
+                ).fits:
+                    continue
+                added.append((runtime.config, extra))
+            commands.append(self._default_profile(runtime, now))
         return commands
+
+    def _default_profile(self, runtime: ConnectorRuntime, now: datetime) -> SetLimit:
+        """The connector's default profile, counted as sent from now on."""
+        voltage = self._site.limits.voltage_v
+        command = planner.default_profile(runtime, now, self._settings, voltage)
+        runtime.proof.default.sent(command)
+        return command
 
     def _on_meter_reading(self, reading: MeterReading) -> None:
         wanted = self._settings.site_meter_id
         if wanted is not None and reading.meter_id != wanted:
             return
         before = self._state.meter.mode
-        self._state.meter.observe(reading)
-        if self._state.meter.mode is not before:
+        meter = self._state.meter
+        meter.observe(reading)
+        if reading.valid and meter.last_good is reading:
+            reason = check_reading(self._state, reading, self._settings)
+            if reason is not None:
+                log.warning("%s", reason)
+                meter.distrust(reason)
+        if meter.mode is not before:
             self._replan = True
 
     def _on_sample(self, sample: MeterSample) -> None:
         runtime = self._state.connector(sample.charger_id, sample.connector_id)
+        if runtime is None:  # an unconfigured charger's samples count for the whole of it
+            runtime = self._state.connector(sample.charger_id, 0)
         if runtime is None:
             return
         if sample.energy_wh is not None:
@@ -192,8 +247,13 @@ class Controller:
         if runtime.session is not None:
             observe_register(runtime.session, sample)
         drawn = self._drawn_a(runtime, sample)
-        if drawn is not None and observe_draw(runtime, drawn, sample.at, self._settings):
+        if drawn is None:
+            return
+        bound = self._state.bound_when_drawn(runtime, sample.at)
+        previous = runtime.drawn
+        if observe_draw(runtime, drawn, sample.at, self._settings, bound.limit_a):
             self._replan = True
+        observe_step(self._state, runtime, previous, self._settings)
 
     def _drawn_a(self, runtime: ConnectorRuntime, sample: MeterSample) -> PhaseTriple | None:
         """Per-phase current in site phases; estimated from power when no currents came."""
@@ -230,6 +290,11 @@ class Controller:
             return
         present = runtime.ev_present
         runtime.status = event.status
+        if event.status is ConnectorStatus.AVAILABLE:
+            # The EV left: its session profile is gone with it, though the transaction
+            # may not be closed yet (a lost StopTransaction). The next EV starts under
+            # the default profile, whatever the charger reports first.
+            runtime.proof.tx.forget()
         if runtime.ev_present != present:
             runtime.forget_draw()
             self._replan = True
@@ -246,29 +311,49 @@ class Controller:
         session.ev_min_a = event.min_current_a or session.ev_min_a
         self._replan = True
 
+    def _admit(self, charger_id: str, online: bool) -> ChargerRuntime:
+        """The charger's record; one the configuration does not name joins the model as
+        one connector on every phase at `unknown_charger_max_a`, counted at that until
+        it accepts a 0 A default profile, so the fallback arithmetic stays true."""
+        known = self._state.chargers.get(charger_id)
+        if known is not None:
+            return known
+        max_a = self._settings.unknown_charger_max_a
+        config = ConnectorConfig(charger_id, 0, (Phase.L1, Phase.L2, Phase.L3), max_a, 0.0)
+        charger = ChargerRuntime(ChargerConfig(charger_id, (config,)), online=online)
+        self._state.chargers[charger_id] = charger
+        self._state.connectors[config.key] = ConnectorRuntime(config, 0.0, unconfigured=True)
+        self._replan = True
+        log.warning(
+            "%s: charger not in the configuration: counted at %g A per phase until it "
+            "accepts a 0 A default profile; add it to [[chargers]] to let it charge",
+            charger_id,
+            max_a,
+        )
+        return charger
+
     def _on_connected(self, event: ChargerConnected, now: datetime) -> list[Command]:
-        charger = self._state.chargers.get(event.charger_id)
-        if charger is None:
-            return []
+        charger = self._admit(event.charger_id, online=True)
         charger.online = True
         charger.protocol = event.protocol
         for connector in charger.config.connectors:
             runtime = self._state.connectors[connector.key]
             runtime.rejected = None
             runtime.sent = None
+            runtime.held = None
         self._replan = True
         return self._charger_profiles(event.charger_id, now)
 
     def _charger_profiles(self, charger_id: str, now: datetime) -> list[Command]:
+        """The station maximum and every connector's default, sent again (an unconfigured
+        charger gets its 0 A default only)."""
         charger = self._state.chargers[charger_id]
-        voltage = self._site.limits.voltage_v
-        commands: list[Command] = [
-            planner.station_max_profile(self._site, charger.config, now, self._settings)
-        ]
-        for connector in charger.config.connectors:
-            runtime = self._state.connectors[connector.key]
-            commands.append(planner.default_profile(runtime, now, self._settings, voltage))
-        return commands
+        runtimes = [self._state.connectors[c.key] for c in charger.config.connectors]
+        defaults = self._send_defaults(runtimes, now, again=True)
+        if any(r.unconfigured for r in runtimes):
+            return defaults
+        cap = planner.station_max_profile(self._site, charger.config, now, self._settings)
+        return [cap, *defaults]
 
     def _on_disconnected(self, event: ChargerDisconnected) -> None:
         charger = self._state.chargers.get(event.charger_id)
@@ -286,17 +371,25 @@ class Controller:
             charger.smart_charging = event.smart_charging
             self._replan = True
 
-    def _on_profile_answer(self, answer: ProfileAnswer) -> list[Command]:
-        """Retry a refused profile once with another rendering; then stop counting on it."""
+    def _on_profile_answer(self, answer: ProfileAnswer, now: datetime) -> list[Command]:
+        """Count what the answer proves; retry a refused profile once in another
+        rendering, then stop counting on the connector until its session ends or a later
+        profile is accepted. An acceptance may free the room a held raise waits for."""
         command = answer.command
+        runtime = self._state.connectors.get(
+            connector_key(command.charger_id, command.connector_id)
+        )
+        freed = runtime is not None and self._prove(runtime, answer)
         if answer.accepted:
+            if runtime is not None and runtime.rejected is not None:
+                runtime.rejected = None
+                self._replan = True
+            if freed:
+                return list(release_held(self._state, self._settings, now, self._capacity))
             return []
         if answer.status == "Offline":
             self._on_disconnected(ChargerDisconnected(command.charger_id, answer.at))
             return []
-        runtime = self._state.connectors.get(
-            connector_key(command.charger_id, command.connector_id)
-        )
         if command.purpose is ProfilePurpose.TX and not _is_current(runtime, command):
             return []
         refusal = f"{command.purpose.value} profile refused ({answer.status})"
@@ -306,13 +399,57 @@ class Controller:
                 attempt=1,
                 reason=f"{command.reason}; retried in another rendering after: {refusal}",
             )
-            if runtime is not None and command.purpose is ProfilePurpose.TX and runtime.sent:
-                runtime.sent = replace(runtime.sent, command=retry)
+            if runtime is not None:
+                slot = runtime.proof.slot(command.purpose)
+                if slot is not None:
+                    slot.sent(retry)
+                if command.purpose is ProfilePurpose.TX and runtime.sent:
+                    runtime.sent = replace(runtime.sent, command=retry)
             return [retry]
         if runtime is not None and command.purpose is not ProfilePurpose.STATION_MAX:
             runtime.rejected = f"{refusal} twice"
             self._replan = True
         return []
+
+    def _prove(self, runtime: ConnectorRuntime, answer: ProfileAnswer) -> bool:
+        """Record in the connector's proof what the charger did with a profile; True when
+        that lowers its bound at once (room a held raise may be waiting for)."""
+        slot = runtime.proof.slot(answer.command.purpose)
+        if slot is None:
+            return False
+        before = self._state.bound(runtime, answer.at, self._settings, with_draw=False)
+        if answer.accepted:
+            slot.accept(answer.command, answer.at, before.limit_a, self._settings.reaction_s)
+        elif answer.status not in UNSURE_STATUSES:
+            slot.refuse(answer.command)
+        after = self._state.bound(runtime, answer.at, self._settings, with_draw=False)
+        return after.limit_a < before.limit_a
+
+    def _on_recalled(self, event: ProfileRecalled) -> None:
+        """A profile sent before a restart: counted as the charger answered it then, so a
+        charger that has not reconnected yet is counted at what it may still enforce."""
+        command = event.command
+        runtime = self._state.connector(command.charger_id, command.connector_id)
+        if runtime is None:
+            return
+        slot = runtime.proof.slot(command.purpose)
+        if slot is None:
+            return
+        slot.sent(command)
+        if event.status is not None:
+            accepted = event.status == "Accepted"
+            self._prove(runtime, ProfileAnswer(command, event.at, accepted, event.status))
+        session = runtime.session
+        if (
+            command.purpose is ProfilePurpose.TX
+            and session is not None
+            and command.transaction_id == session.transaction_id
+            and event.status != "Rejected"
+        ):
+            limit = command.limit_now_a
+            runtime.sent = Sent(limit, event.sent_at, session.transaction_id, command)
+            paused = runtime.paused_at or event.sent_at
+            runtime.paused_at = paused if limit <= 0 else None
 
 
 def _is_current(runtime: ConnectorRuntime | None, command: SetLimit) -> bool:

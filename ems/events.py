@@ -63,6 +63,15 @@ class ChargerConnected:
 
 
 @dataclass(frozen=True)
+class ChargerAdmitted:
+    """A charger the central system lets in (or keeps Pending) that may not be in the
+    site's configuration: the controller must count what it may draw all the same."""
+
+    charger_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class ChargerDisconnected:
     charger_id: str
     at: datetime
@@ -150,6 +159,22 @@ class ProfileAnswer:
 
 
 @dataclass(frozen=True)
+class ProfileRecalled:
+    """A profile sent before a restart, as the store remembers it.
+
+    A restarted controller hears these before anything live, oldest first, so that a
+    charger that has not reconnected yet is counted at what it may still be enforcing.
+    """
+
+    command: SetLimit
+    sent_at: datetime
+    status: str | None
+    """The charger's answer then; None when none was recorded (counted as unanswered)."""
+    at: datetime
+    """When the answer came; `sent_at` when none did."""
+
+
+@dataclass(frozen=True)
 class SiteLimitChanged:
     """The site limit in force changes: an operator's override, or a time-varying limit
     (a grid operator's schedule, a scenario's `limits.csv`).
@@ -174,6 +199,7 @@ class Tick:
 
 Event = (
     MeterReading
+    | ChargerAdmitted
     | ChargerConnected
     | ChargerDisconnected
     | ChargerCapabilities
@@ -183,6 +209,7 @@ Event = (
     | MeterSample
     | EnergyNeed
     | ProfileAnswer
+    | ProfileRecalled
     | SiteLimitChanged
     | Tick
 )

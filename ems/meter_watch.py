@@ -5,22 +5,45 @@ carries NaN or a missing phase, or is beyond `meter_max_factor` × the site limi
 meter silent for longer than `meter_stale_s`, turn it conservative (the worst configured
 base load is assumed). After a fault it takes `meter_recover_readings` good readings in a
 row to trust the meter again; at start-up, before any fault, one good reading is enough.
+A meter that disagrees with what the controller knows (`ems.meter_agreement`) is
+distrusted the same way, reading by reading while it disagrees.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import datetime
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ems.events import MeterReading
-from optimizer.problem import PhaseTriple
+from optimizer.problem import Phase, PhaseTriple
 
 
 class Mode(StrEnum):
     NORMAL = "normal"
     CONSERVATIVE = "conservative"
+
+
+@dataclass(frozen=True)
+class Step:
+    """A change of one connector's reported draw on a phase, between two samples: the
+    meter must show it (`ems.meter_agreement`)."""
+
+    key: str
+    phase: Phase
+    change_a: float
+    before: datetime
+    after: datetime
+
+
+@dataclass
+class Agreement:
+    """What the agreement checks remember between readings."""
+
+    short_streak: int = 0
+    steps: list[Step] = field(default_factory=list)
 
 
 @dataclass
@@ -33,6 +56,10 @@ class MeterWatch:
     faulted: bool = False
     conservative: bool = True
     reason: str = "no site meter reading yet"
+    history: deque[tuple[datetime, PhaseTriple]] = field(default_factory=deque)
+    """The good readings' currents of the last `history_s`, oldest first."""
+    history_s: float = 60.0
+    agreement: Agreement = field(default_factory=Agreement)
 
     def observe(self, reading: MeterReading) -> None:
         if self.last_good is not None and reading.at < self.last_good.at:
@@ -42,6 +69,7 @@ class MeterWatch:
             self._fault(problem)
             return
         self.last_good = reading
+        self._remember(reading)
         self.good_streak += 1
         needed = self.recover_readings if self.faulted else 1
         if self.conservative and self.good_streak >= needed:
@@ -72,6 +100,28 @@ class MeterWatch:
         if self.last_good is None:
             return None
         return (now - self.last_good.at).total_seconds()
+
+    def distrust(self, reason: str) -> None:
+        """The last reading disagrees with what the controller knows: not trusted, and it
+        takes `recover_readings` agreeing ones to trust the meter again."""
+        self._fault(reason)
+
+    def reading_at_or_before(self, moment: datetime) -> tuple[datetime, PhaseTriple] | None:
+        """The newest good reading taken at or before `moment`, if still remembered."""
+        found = None
+        for entry in self.history:
+            if entry[0] > moment:
+                break
+            found = entry
+        return found
+
+    def _remember(self, reading: MeterReading) -> None:
+        current = self.current_a
+        assert current is not None
+        self.history.append((reading.at, current))
+        horizon = reading.at - timedelta(seconds=self.history_s)
+        while self.history and self.history[0][0] < horizon:
+            self.history.popleft()
 
     def _fault(self, reason: str) -> None:
         self.conservative = True

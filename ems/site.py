@@ -110,6 +110,23 @@ class ControlSettings:
     priority_from_laxity: bool = False
     """Weigh each session by the current it needs to finish by its departure (see
     `ems.urgency`): most useful where sessions state their energy need and departure."""
+    reaction_s: float = 5.0
+    """After a charger accepts a lower limit, how long its EV may still draw the higher
+    one: IEC 61851-1 gives an EV up to 5 s to follow a lower duty cycle, and chargers add
+    their own delay. Room a lowering frees is handed out only after this."""
+    meter_agree_tolerance_a: float = 3.0
+    """The site meter may read this much less on a phase than our chargers behind it report
+    drawing there; more, and it is taken not to see them (wired before the EV sub-board,
+    a wrong CT) and is not trusted."""
+    meter_follow_step_a: float = 6.0
+    """A change of our chargers' reported draw on a phase at least this large must show on
+    the site meter."""
+    meter_follow_s: float = 15.0
+    """How long after a charger reports such a change the site meter has to show it; a
+    meter that does not is frozen, lagging or blind to our chargers, and not trusted."""
+    unknown_charger_max_a: float = 32.0
+    """What a charger admitted by policy but absent from the configuration may draw per
+    phase, on every phase, until its 0 A default profile is accepted."""
     lookahead: bool = False
     """Plan each step against the departures of the sessions that state need and departure
     (see `optimizer.lookahead`): capacity only some of them can use now goes to them

@@ -8,8 +8,9 @@ Plain mutable records; the rules that change them live in their own modules
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from ems.bounds import NON_COMPLIANT, NOT_SMART, Bound, Proof, measured_bound, profile_bound
 from ems.commands import SetLimit
 from ems.events import ConnectorStatus
 from ems.meter_watch import MeterWatch
@@ -27,6 +28,10 @@ EV_PRESENT_STATUSES = frozenset(
     }
 )
 """Statuses in which an EV is plugged in and may draw current."""
+
+SAMPLE_EDGE = timedelta(milliseconds=1)
+"""A sample describes the draw up to its time stamp: one stamped the instant a lower
+limit took effect was drawn under the limit before it."""
 
 
 @dataclass
@@ -64,6 +69,19 @@ class Draw:
 
     current_a: PhaseTriple
     at: datetime
+
+
+@dataclass(frozen=True)
+class HeldRaise:
+    """A raise the control step decided and holds until the room it needs is proven free
+    (the lowerings that make it are accepted and the EVs had time to follow)."""
+
+    limits_a: tuple[float, ...]
+    """The limit now, then one per `step_s`, as the step planned them."""
+    step_s: float | None
+    reason: str
+    transaction_id: str
+    since: datetime
 
 
 @dataclass
@@ -112,6 +130,12 @@ class ConnectorRuntime:
     paused_at: datetime | None = None
     rejected: str | None = None
     """Why the charger is treated as uncontrolled after refusing profiles; None if it is not."""
+    proof: Proof = field(default_factory=Proof)
+    """What the charger confirmed of the profiles sent to it (see `ems.bounds`)."""
+    held: HeldRaise | None = None
+    unconfigured: bool = False
+    """The whole of a charger admitted without configuration (connector 0): counted as
+    drawing, at its bound, at all times."""
     taper: Taper = field(default_factory=Taper)
     compliance: Compliance = field(default_factory=Compliance)
     outcome: Outcome = field(default_factory=Outcome)
@@ -122,7 +146,7 @@ class ConnectorRuntime:
 
     @property
     def ev_present(self) -> bool:
-        return self.session is not None or self.status in EV_PRESENT_STATUSES
+        return self.unconfigured or self.session is not None or self.status in EV_PRESENT_STATUSES
 
     @property
     def drawn_a(self) -> PhaseTriple | None:
@@ -165,18 +189,13 @@ class ConnectorRuntime:
             return None
         return self.sent if self.sent.transaction_id == self.session.transaction_id else None
 
-    def allowed_a(self) -> float:
-        """What this connector may draw per phase as things stand."""
-        if self.uncontrolled_reason is not None:
-            return self.config.max_current_a
+    def limit_a(self) -> float:
+        """The per-phase limit the controller set: the session's, else the fallback."""
         sent = self.sent_for_session()
         return sent.limit_a if sent is not None else self.fallback_a
 
-    def allowed_load_a(self) -> PhaseTriple:
-        """`allowed_a` on the site phases the EV uses; zero with no EV plugged in."""
-        if not self.ev_present:
-            return ZERO
-        return spread(self.active_phases, self.allowed_a())
+    def transaction_id(self) -> str | None:
+        return None if self.session is None else self.session.transaction_id
 
     def in_pause_dwell(self, now: datetime, dwell_s: float) -> bool:
         return self.paused_at is not None and (now - self.paused_at).total_seconds() < dwell_s
@@ -187,10 +206,14 @@ class ConnectorRuntime:
         self.drawn_before = None
 
     def end_session(self) -> None:
+        """The EV left: its session profile, refusals and closed-loop bounds go with it."""
         self.forget_draw()
         self.session = None
         self.sent = None
         self.paused_at = None
+        self.rejected = None
+        self.held = None
+        self.proof.tx.forget()
         self.taper = Taper()
         self.compliance = Compliance(times_flagged=self.compliance.times_flagged)
         self.outcome = Outcome()
@@ -232,6 +255,7 @@ class SiteState:
             stale_s=settings.meter_stale_s,
             recover_readings=settings.meter_recover_readings,
             max_current_a=settings.meter_max_factor * site.limits.phase_limit_a,
+            history_s=settings.meter_follow_s + settings.sample_stale_s,
         )
         return cls(site, chargers, connectors, meter)
 
@@ -240,6 +264,50 @@ class SiteState:
 
     def charger_of(self, connector: ConnectorRuntime) -> ChargerRuntime:
         return self.chargers[connector.config.charger_id]
+
+    def bound(
+        self,
+        connector: ConnectorRuntime,
+        now: datetime,
+        settings: ControlSettings,
+        *,
+        with_draw: bool = True,
+    ) -> Bound:
+        """What the connector may draw per phase as far as the controller can prove (see
+        `ems.bounds`): its profiles as the charger answered, raised to a recent measured
+        draw above them (unless `with_draw` is False) — one taken since they settled: an
+        older sample shows what the EV drew under the limits before; its hardware maximum
+        where its profiles cannot be counted on."""
+        max_a = connector.config.max_current_a
+        if not self.charger_of(connector).smart_charging:
+            return Bound(max_a, NOT_SMART)
+        if connector.compliance.flagged:
+            return Bound(max_a, NON_COMPLIANT)
+        proof, tx = connector.proof, connector.transaction_id()
+        bound = profile_bound(proof, max_a, tx, now)
+        draw = connector.drawn
+        if not with_draw or draw is None:
+            return bound
+        fresh = (now - draw.at).total_seconds() <= settings.sample_stale_s
+        settled = proof.settled_at(tx)
+        if not fresh or (settled is not None and draw.at - SAMPLE_EDGE < settled):
+            return bound
+        return measured_bound(bound, draw.current_a)
+
+    def bound_when_drawn(self, connector: ConnectorRuntime, sampled_at: datetime) -> Bound:
+        """What the connector's profiles allowed while a sample stamped `sampled_at` was
+        drawn: a draw above it is one the charger did not hold to."""
+        max_a = connector.config.max_current_a
+        proof, tx = connector.proof, connector.transaction_id()
+        return profile_bound(proof, max_a, tx, sampled_at - SAMPLE_EDGE)
+
+    def bound_load(
+        self, connector: ConnectorRuntime, now: datetime, settings: ControlSettings
+    ) -> PhaseTriple:
+        """`bound` on the site phases the EV uses; zero with no EV plugged in."""
+        if not connector.ev_present:
+            return ZERO
+        return spread(connector.active_phases, self.bound(connector, now, settings).limit_a)
 
     def is_controlled(self, connector: ConnectorRuntime) -> bool:
         """A session we steer: running, on a reachable charger that obeys our profiles."""

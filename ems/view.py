@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ems.capacity import Capacity
 from ems.energy_need import remaining_need_wh
 from ems.fallback import FallbackPlan
 from ems.meter_watch import Mode
 from ems.phases import ZERO, add
+from ems.site import ControlSettings
 from ems.state import ConnectorRuntime, SiteState
 from optimizer.allocation import Allocation
 from optimizer.problem import PhaseTriple
@@ -22,11 +23,14 @@ class ConnectorView:
     connector_id: int
     status: str | None
     state: str
-    """charging, paused, idle, plugged (EV without a session), offline or uncontrolled."""
+    """charging, paused, idle, plugged (EV without a session), offline, uncontrolled, or
+    unconfigured (a charger admitted without configuration, as a whole)."""
     limit_a: float
-    """The per-phase limit in force (the fallback when no session profile applies)."""
+    """The per-phase limit the controller set (the fallback when no session profile
+    applies)."""
     allowed_a: PhaseTriple
-    """What the connector may draw on each site phase (zero without an EV)."""
+    """What the connector may draw on each site phase as far as the controller can prove
+    (its bound; zero without an EV)."""
     drawn_a: PhaseTriple | None
     reason: str
     bottleneck: str | None
@@ -37,6 +41,12 @@ class ConnectorView:
     need_wh: float | None = None
     """The session's energy still to deliver, when its need is known."""
     departure: datetime | None = None
+    bound_a: float = 0.0
+    """What the connector may draw per phase as far as the controller can prove."""
+    bound_source: str = ""
+    """What that bound rests on (its session profile, its default, its maximum...)."""
+    bound_proven: bool = True
+    """False while nothing the charger confirmed bounds it (counted at its maximum)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,13 @@ class ControllerView:
     configured_power_limit_w: float | None = None
     site_limit_reason: str | None = None
     """Why the limit in force differs from the configured one; None when it does not."""
+    held_raises: tuple[str, ...] = ()
+    """Connectors whose raise waits for room that lowerings elsewhere have yet to free."""
+
+    @property
+    def unproven(self) -> tuple[str, ...]:
+        """Connectors counted at their maximum because no profile of theirs is confirmed."""
+        return tuple(c.key for c in self.connectors if not c.bound_proven)
 
 
 def build_view(
@@ -75,15 +92,19 @@ def build_view(
     fallbacks: FallbackPlan,
     last_step: datetime | None,
     now: datetime | None,
+    settings: ControlSettings,
 ) -> ControllerView:
-    connectors = tuple(_connector_view(state, c) for c in state.connectors.values())
+    at = now if now is not None else last_step
+    moment = at if at is not None else datetime.min.replace(tzinfo=UTC)
+    connectors = tuple(
+        _connector_view(state, c, moment, settings) for c in state.connectors.values()
+    )
     base = capacity.base_load_a if capacity is not None else state.site.worst_base_load_a
     reserved = capacity.reserved_a if capacity is not None else ZERO
     total = add(base, reserved)
     for runtime in state.connectors.values():
         if state.is_controlled(runtime):
-            total = add(total, runtime.allowed_load_a())
-    at = now if now is not None else last_step
+            total = add(total, state.bound_load(runtime, moment, settings))
     return ControllerView(
         at=last_step,
         mode=state.meter.mode,
@@ -103,29 +124,35 @@ def build_view(
         site_power_limit_w=state.site.limits.power_limit_w,
         configured_power_limit_w=state.configured.limits.power_limit_w,
         site_limit_reason=state.limit_reason,
+        held_raises=tuple(c.key for c in state.connectors.values() if c.held is not None),
     )
 
 
 def connector_state(state: SiteState, runtime: ConnectorRuntime) -> str:
+    if runtime.unconfigured:
+        return "unconfigured"
     if runtime.uncontrolled_reason is not None or not state.charger_of(runtime).smart_charging:
         return "uncontrolled"
     if not state.charger_of(runtime).online:
         return "offline"
     if runtime.session is None:
         return "plugged" if runtime.ev_present else "idle"
-    return "charging" if runtime.allowed_a() > 0 else "paused"
+    return "charging" if runtime.limit_a() > 0 else "paused"
 
 
-def _connector_view(state: SiteState, runtime: ConnectorRuntime) -> ConnectorView:
+def _connector_view(
+    state: SiteState, runtime: ConnectorRuntime, now: datetime, settings: ControlSettings
+) -> ConnectorView:
     config = runtime.config
+    bound = state.bound(runtime, now, settings)
     return ConnectorView(
         key=config.key,
         charger_id=config.charger_id,
         connector_id=config.connector_id,
         status=None if runtime.status is None else runtime.status.value,
         state=connector_state(state, runtime),
-        limit_a=runtime.allowed_a(),
-        allowed_a=runtime.allowed_load_a(),
+        limit_a=runtime.limit_a(),
+        allowed_a=state.bound_load(runtime, now, settings),
         drawn_a=runtime.drawn_a,
         reason=runtime.outcome.reason,
         bottleneck=runtime.outcome.bottleneck,
@@ -135,4 +162,7 @@ def _connector_view(state: SiteState, runtime: ConnectorRuntime) -> ConnectorVie
         non_compliant=runtime.compliance.flagged,
         need_wh=None if runtime.session is None else remaining_need_wh(runtime.session),
         departure=None if runtime.session is None else runtime.session.departure,
+        bound_a=bound.limit_a,
+        bound_source=bound.source,
+        bound_proven=bound.proven,
     )

@@ -17,7 +17,7 @@ from datetime import datetime
 from adapters.planning.horizon import HorizonPlan, horizon_plan
 from adapters.planning.payloads import ChargerTarget, Payload, render
 from adapters.planning.snapshot import ChargerSnapshot, ConnectorSnapshot, Snapshot
-from ems.commands import Command
+from ems.commands import Command, SetLimit
 from ems.controller import Controller
 from ems.events import (
     ChargerCapabilities,
@@ -27,6 +27,7 @@ from ems.events import (
     Event,
     MeterReading,
     MeterSample,
+    ProfileAnswer,
     SessionStarted,
     StatusChanged,
     Tick,
@@ -82,12 +83,15 @@ def dry_run(
     solver: AllocationSolver | None = None,
 ) -> DryRun:
     recorder = _RecordingSolver(solver if solver is not None else Solver())
-    controller = Controller(site, settings, recorder)
+    # The view shows the site once what is sent is in force: no EV still following.
+    controller = Controller(site, replace(settings, reaction_s=0.0), recorder)
+    _accept(controller, controller.startup(now), now)
     targets = charger_targets(site, snapshot, default_protocol)
     commands: list[Command] = []
     for event in snapshot_events(site, snapshot, targets, now):
         commands.extend(controller.handle(event, now))
     commands.extend(controller.handle(Tick(now), now))
+    commands.extend(_accept(controller, commands, now))
     to_send = tuple(c for c in commands if targets[c.charger_id].online)
     horizon = None
     if recorder.last is not None:
@@ -103,6 +107,29 @@ def dry_run(
         payloads=tuple(render(site, targets[c.charger_id], c) for c in to_send),
         horizon=horizon,
     )
+
+
+_ANSWER_ROUNDS = 4
+"""Accepting a lowering may release a raise held for its room; the exchange is short."""
+
+
+def _accept(controller: Controller, commands: list[Command], now: datetime) -> list[Command]:
+    """Answer `commands` Accepted, as chargers holding every profile they are sent would:
+    the dry-run starts from every fallback installed, and shows the state after what it
+    sends is in force. Returns what the answers made the controller send in turn."""
+    follow_up: list[Command] = []
+    pending = list(commands)
+    for _ in range(_ANSWER_ROUNDS):
+        answers: list[Command] = []
+        for command in pending:
+            if isinstance(command, SetLimit):
+                answer = ProfileAnswer(command, now, accepted=True, status="Accepted")
+                answers.extend(controller.handle(answer, now))
+        follow_up.extend(answers)
+        pending = answers
+        if not pending:
+            break
+    return follow_up
 
 
 def charger_targets(

@@ -17,6 +17,7 @@ from ems.events import (
     MeterReading,
     MeterSample,
     ProfileAnswer,
+    ProfileRecalled,
     SessionEnded,
     SessionStarted,
     SiteLimitChanged,
@@ -60,7 +61,9 @@ class Observed:
         self.connectors: dict[str, ConnectorFacts] = {}
 
     def see(self, event: Event) -> None:
-        if isinstance(event, MeterReading | ProfileAnswer | SiteLimitChanged | Tick):
+        if isinstance(
+            event, MeterReading | ProfileAnswer | ProfileRecalled | SiteLimitChanged | Tick
+        ):
             return
         charger_id = event.charger_id
         facts = self.chargers.get(charger_id, ChargerFacts())

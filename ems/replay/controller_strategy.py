@@ -51,7 +51,9 @@ def replay_settings(settings: ControlSettings, step_s: float) -> ControlSettings
     and departure, so sessions are weighed by laxity and each step is planned against the
     departures (the look-ahead). No room is held for arrivals: a
     replayed EV draws only once the controller has planned the step it arrives in, so
-    there is no moment at its default profile to hold room for."""
+    there is no moment at its default profile to hold room for. A replayed EV follows a
+    lower limit within the step it is sent in, so no reaction time is counted: a raise
+    waits only for the lowerings that make room for it to be answered."""
     return replace(
         settings,
         period_s=step_s,
@@ -63,6 +65,7 @@ def replay_settings(settings: ControlSettings, step_s: float) -> ControlSettings
         ),
         meter_stale_s=max(settings.meter_stale_s, 2 * step_s),
         sample_stale_s=max(settings.sample_stale_s, 2 * step_s),
+        reaction_s=0.0,
     )
 
 

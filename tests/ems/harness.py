@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from ems.commands import Command, ProfilePurpose, SetLimit
 from ems.controller import Controller
@@ -24,17 +25,30 @@ from ems.site import ControlSettings, SiteConfig
 from ems.solver_port import AllocationSolver
 from tests.ems.fakes import Clock, FairShareSolver, ScriptedSolver, connector, site
 
+INSTALLED_BEFORE = timedelta(hours=1)
+"""The chargers took their fallbacks this long before the test starts."""
+
 
 @dataclass
 class Harness:
+    """The chargers hold their fallbacks from before the test starts. `accept` True plays
+    chargers that accept every profile at once; False leaves every answer to the test."""
+
     site: SiteConfig
     settings: ControlSettings = field(default_factory=ControlSettings)
     solver: AllocationSolver = field(default_factory=ScriptedSolver)
     clock: Clock = field(default_factory=Clock)
+    accept: bool = True
     controller: Controller = field(init=False)
 
     def __post_init__(self) -> None:
         self.controller = Controller(self.site, self.settings, self.solver)
+        installed_at = self.clock.now - INSTALLED_BEFORE
+        for command in self.controller.startup(self.clock.now):
+            assert isinstance(command, SetLimit)
+            self.controller.handle(
+                ProfileAnswer(command, installed_at, True, "Accepted"), self.clock.now
+            )
 
     @property
     def scripted(self) -> ScriptedSolver:
@@ -42,7 +56,21 @@ class Harness:
         return self.solver
 
     def send(self, event: Event) -> list[Command]:
-        return self.controller.handle(event, self.clock.now)
+        commands = self.controller.handle(event, self.clock.now)
+        if not self.accept or isinstance(event, ProfileAnswer):
+            return commands
+        return commands + self._accepted(commands)
+
+    def _accepted(self, commands: list[Command]) -> list[Command]:
+        """Answer every SetLimit Accepted; returns what the answers made the controller
+        send (a raise held for room the answers freed), answered too."""
+        follow_up: list[Command] = []
+        for command in commands:
+            if isinstance(command, SetLimit):
+                answer = ProfileAnswer(command, self.clock.now, True, "Accepted")
+                more = self.controller.handle(answer, self.clock.now)
+                follow_up += more + self._accepted(more)
+        return follow_up
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)

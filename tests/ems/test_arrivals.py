@@ -9,14 +9,14 @@ from ems.state import SiteState
 from optimizer.problem import Circuit
 from tests.ems.fakes import L2, T0, FairShareSolver, connector, site
 from tests.ems.harness import Harness
-from tests.ems.rules import charging
+from tests.ems.rules import install_defaults, set_charging
 
 SETTINGS = ControlSettings()
 
 
 def idle_site(*connectors: ConnectorConfig, fallbacks: dict[str, float]) -> SiteState:
     s = site(*connectors, circuits=(Circuit("row", 40),))
-    state = SiteState.initial(s, SETTINGS, fallbacks)
+    state = install_defaults(SiteState.initial(s, SETTINGS, fallbacks))
     state.meter.observe(MeterReading("main", T0, True, (10.0, 10.0, 10.0)))
     return state
 
@@ -45,8 +45,7 @@ def test_offline_and_not_obeying_chargers_count_too_and_the_setting_turns_it_off
     )
     state.chargers["a"].smart_charging = False  # an arrival there draws its maximum
     state.chargers["b"].online = False  # an EV may arrive there unseen
-    state.connectors["c/1"].session = charging(12.0).session  # steered: not an arrival
-    state.connectors["c/1"].sent = charging(12.0).sent
+    set_charging(state.connectors["c/1"], 12.0)  # steered: not an arrival
     assert assess(state, SETTINGS, T0).reserved_a == (24.0, 24.0, 24.0)
     off = ControlSettings(reserve_for_arrivals=False)
     assert assess(state, off, T0).reserved_a == (0.0, 0.0, 0.0)

@@ -9,14 +9,14 @@ from ems.state import Draw, SiteState
 from optimizer.problem import Circuit
 from tests.ems.fakes import L1, L2, L3, T0, connector, site
 from tests.ems.harness import two_sessions_at_their_share
-from tests.ems.rules import charging
+from tests.ems.rules import install_defaults, set_charging
 
 SETTINGS = ControlSettings()
 
 
 def state_with(*connectors: ConnectorConfig, **kwargs: Any) -> SiteState:
     s = site(*connectors, **kwargs)
-    return SiteState.initial(s, SETTINGS, {c.key: 6.0 for c in s.connectors()})
+    return install_defaults(SiteState.initial(s, SETTINGS, {c.key: 6.0 for c in s.connectors()}))
 
 
 def metered(state: SiteState, amps: tuple[float, float, float]) -> None:
@@ -28,8 +28,7 @@ def test_base_load_subtracts_rotated_and_one_phase_draws_on_their_site_phases() 
     metered(state, (30.0, 40.0, 50.0))
     for key, drawn in (("a/1", (10.0, 12.0, 14.0)), ("b/1", (0.0, 0.0, 16.0))):
         runtime = state.connectors[key]
-        runtime.session = charging(20.0, sent_ago_s=60).session
-        runtime.sent = charging(20.0, sent_ago_s=60).sent
+        set_charging(runtime, 20.0, sent_ago_s=60)
         runtime.record_draw(Draw(drawn, T0))
     capacity = assess(state, SETTINGS, T0)
     assert capacity.mode is Mode.NORMAL
@@ -40,7 +39,7 @@ def test_draw_above_the_allowed_limit_is_not_subtracted() -> None:
     state = state_with(connector("a"))
     metered(state, (30.0, 30.0, 30.0))
     runtime = state.connectors["a/1"]
-    runtime.session, runtime.sent = charging(10.0, 60).session, charging(10.0, 60).sent
+    set_charging(runtime, 10.0, 60)
     runtime.record_draw(Draw((16.0, 16.0, 16.0), T0))
     assert assess(state, SETTINGS, T0).base_load_a == (20.0, 20.0, 20.0)
 
@@ -51,8 +50,7 @@ def test_sample_is_not_subtracted_while_the_limit_was_sent_after_the_reading() -
     state = state_with(connector("a"))
     metered(state, (30.0, 30.0, 30.0))
     runtime = state.connectors["a/1"]
-    resumed = charging(10.0, now=T0 + timedelta(seconds=1))
-    runtime.session, runtime.sent = resumed.session, resumed.sent
+    set_charging(runtime, 10.0, now=T0 + timedelta(seconds=1))
     runtime.record_draw(Draw((16.0, 16.0, 16.0), T0 - timedelta(seconds=30)))
     later = T0 + timedelta(seconds=2)
     assert assess(state, SETTINGS, later).base_load_a == (30.0, 30.0, 30.0)
@@ -86,7 +84,7 @@ def test_offline_charger_counts_its_last_limit_on_site_and_circuits() -> None:
         circuits=(Circuit("top", 50), Circuit("row", 30, parent="top")),
     )
     runtime = state.connectors["a/1"]
-    runtime.session, runtime.sent = charging(14.0).session, charging(14.0).sent
+    set_charging(runtime, 14.0)
     state.chargers["a"].online = False
     capacity = assess(state, SETTINGS, T0)
     assert capacity.reserved_a == (0.0, 14.0, 0.0)
@@ -119,7 +117,7 @@ def test_the_sample_current_at_the_reading_is_taken_off_it_not_a_newer_one() -> 
     state = state_with(connector("a"))
     metered(state, (30.0, 30.0, 30.0))
     runtime = state.connectors["a/1"]
-    runtime.session, runtime.sent = charging(20.0, 60).session, charging(20.0, 60).sent
+    set_charging(runtime, 20.0, 60)
     runtime.record_draw(Draw((16.0, 16.0, 16.0), T0 - timedelta(seconds=10)))
     runtime.record_draw(Draw((8.0, 8.0, 8.0), T0 + timedelta(seconds=1)))
     assert assess(state, SETTINGS, T0 + timedelta(seconds=1)).base_load_a == (14.0, 14.0, 14.0)

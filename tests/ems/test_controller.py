@@ -131,9 +131,14 @@ def test_held_small_lowering_is_released_when_it_would_break_the_limit() -> None
     h.start("b", "T2")
     h.scripted.currents = {"a/1": 15.5, "b/1": 16.5}
     commands = tx_limits(h.tick())
-    assert commands == {"a/1": 15.5, "b/1": 16.5}
+    assert commands == {"a/1": 15.5}
     view = h.controller.view()
     assert "lowered at once" in view.connectors[0].reason
+    assert view.held_raises == ("b/1",)
+    assert "lower limits of a/1 not yet confirmed" in view.connectors[1].reason
+    h.advance(SETTINGS.reaction_s)
+    assert tx_limits(h.tick()) == {"b/1": 16.5}
+    assert h.controller.view().held_raises == ()
 
 
 def test_paused_session_stays_paused_for_the_dwell() -> None:
@@ -165,7 +170,7 @@ def test_charger_offline_keeps_its_last_limit_counted_as_drawn() -> None:
     h.start("b", "T2")
     h.tick()
     h.disconnect("a")
-    h.advance(1)
+    h.advance(SETTINGS.reaction_s)
     commands = h.tick()
     assert all(c.charger_id != "a" for c in commands)
     problem = h.scripted.problems[-1]
@@ -179,7 +184,7 @@ def test_charger_offline_keeps_its_last_limit_counted_as_drawn() -> None:
 
 
 def test_rejected_profile_is_retried_once_then_the_connector_is_uncontrolled() -> None:
-    h = two_chargers()
+    h = two_chargers(accept=False)
     h.scripted.currents = {"a/1": 14.0, "b/1": 10.0}
     h.meter((10, 10, 10))
     h.start("a", "T1")
@@ -195,14 +200,16 @@ def test_rejected_profile_is_retried_once_then_the_connector_is_uncontrolled() -
     h.tick()
     problem = h.scripted.problems[-1]
     assert not problem.connectors[0].ev_present
-    assert problem.base_load_a == (10 + 32, 10 + 32, 10 + 32)
+    fallback = h.controller.fallbacks.fallback_a["a/1"]
+    assert fallback < 32
+    assert problem.base_load_a == (10 + fallback,) * 3, "counted at its default profile"
     view = h.controller.view().connectors[0]
     assert view.state == "uncontrolled"
     assert "refused" in view.reason
 
 
 def test_accepted_answer_and_stale_answers_change_nothing() -> None:
-    h = two_chargers()
+    h = two_chargers(accept=False)
     h.scripted.currents = {"a/1": 14.0}
     h.meter((10, 10, 10))
     h.start("a", "T1")

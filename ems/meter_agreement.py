@@ -1,0 +1,156 @@
+"""Whether the site meter agrees with what the controller knows of its own chargers.
+
+Fresh is not true: a gateway serving the last values of a dead meter, a meter wired before
+the EV sub-board, a wrong CT or an inverted sign all give readings that look alive. Where
+chargers sit behind the meter (`behind_meter`), their reports are a second measurement of
+part of what the meter sees, and the meter must agree with them:
+
+- it reads enough: on every phase at least what our chargers behind it report drawing
+  there (as counted off a reading, `counted_draw`), less `meter_agree_tolerance_a`. Short
+  on `SHORT_READINGS` readings in a row, it is distrusted, naming the phase — never a
+  silent clamp of the base load to zero;
+- it follows: when one of our chargers reports its draw on a phase changed by at least
+  `meter_follow_step_a`, the meter must move the same way by at least `FOLLOW_SHARE` of
+  what all our chargers together changed there, within `meter_follow_s` of that sample
+  (samples further apart than `STEP_WINDOWS` windows are not judged). A meter that does
+  not is frozen, lagging or blind to our chargers.
+
+A distrusted meter turns the controller conservative (the worst configured base load),
+as a stale one does (`ems.meter_watch`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ems.capacity import counted_draw
+from ems.events import MeterReading
+from ems.meter_watch import Step
+from ems.phases import ZERO, add
+from ems.site import ControlSettings
+from ems.state import ConnectorRuntime, Draw, SiteState
+from optimizer.problem import Phase, PhaseTriple
+
+SHORT_READINGS = 2
+"""Readings in a row short of our chargers' draw before the meter is distrusted: one may
+straddle a change the chargers have not reported yet."""
+FOLLOW_SHARE = 0.5
+"""The share of our chargers' change the meter must show (the building moves too)."""
+STEP_WINDOWS = 4
+"""A change is judged only when the two samples showing it are at most this many
+`meter_follow_s` apart: over a longer gap the building's own drift could hide it or fake
+it (a replay of 5-minute steps is never judged)."""
+
+
+def observe_step(
+    state: SiteState, connector: ConnectorRuntime, previous: Draw | None, settings: ControlSettings
+) -> None:
+    """Note a clear change in a behind-meter connector's draw, for the follow check."""
+    latest = connector.drawn
+    if latest is None or previous is None or latest is previous:
+        return
+    if not state.charger_of(connector).config.behind_meter:
+        return
+    if (latest.at - previous.at).total_seconds() > STEP_WINDOWS * settings.meter_follow_s:
+        return
+    for phase in Phase:
+        change = latest.current_a[phase] - previous.current_a[phase]
+        if abs(change) >= settings.meter_follow_step_a:
+            step = Step(connector.key, phase, change, previous.at, latest.at)
+            state.meter.agreement.steps.append(step)
+
+
+def check_reading(state: SiteState, reading: MeterReading, settings: ControlSettings) -> str | None:
+    """Why the good reading just observed cannot be trusted; None when it agrees."""
+    current = state.meter.current_a
+    if current is None or not _has_behind_meter(state):
+        return None
+    return _short(state, reading, current, settings) or _not_following(
+        state, reading, current, settings
+    )
+
+
+def _has_behind_meter(state: SiteState) -> bool:
+    return any(ch.config.behind_meter for ch in state.chargers.values())
+
+
+def _short(
+    state: SiteState, reading: MeterReading, current: PhaseTriple, settings: ControlSettings
+) -> str | None:
+    ours = ZERO
+    for connector in state.connectors.values():
+        if state.charger_of(connector).config.behind_meter:
+            ours = add(ours, counted_draw(connector, reading.at, settings))
+    tolerance = settings.meter_agree_tolerance_a
+    short = [p for p in Phase if current[p] < ours[p] - tolerance]
+    if not short:
+        state.meter.agreement.short_streak = 0
+        return None
+    state.meter.agreement.short_streak += 1
+    if state.meter.agreement.short_streak < SHORT_READINGS:
+        return None
+    p = short[0]
+    return (
+        f"site meter {reading.meter_id} reads {current[p]:.1f} A on {p.name}, less than the "
+        f"{ours[p]:.1f} A our chargers behind it report there (tolerance {tolerance:g} A): "
+        "it does not see them (wiring, CT) or its sign is wrong"
+    )
+
+
+def _not_following(
+    state: SiteState, reading: MeterReading, current: PhaseTriple, settings: ControlSettings
+) -> str | None:
+    """Settle the steps a reading can judge; the reason for the first one the meter
+    failed to follow in time."""
+    failed: str | None = None
+    kept: list[Step] = []
+    for step in state.meter.agreement.steps:
+        settled, reason = _judge(state, step, reading, current, settings)
+        if not settled:
+            kept.append(step)
+        elif reason is not None and failed is None:
+            failed = reason
+    state.meter.agreement.steps = kept
+    return failed
+
+
+def _judge(
+    state: SiteState,
+    step: Step,
+    reading: MeterReading,
+    current: PhaseTriple,
+    settings: ControlSettings,
+) -> tuple[bool, str | None]:
+    """Whether the step is settled, and if the meter failed to follow it, why. Settled
+    without a reason: followed, or nothing left to judge (no reading from before it, or
+    our other chargers made up for it)."""
+    base = state.meter.reading_at_or_before(step.before)
+    if base is None:
+        return True, None
+    expected = _our_change(state.meter.agreement.steps, step, reading.at)
+    if abs(expected) < settings.meter_follow_step_a / 2:
+        return True, None
+    if reading.at < step.after:
+        return False, None
+    moved = current[step.phase] - base[1][step.phase]
+    if moved * (1 if expected > 0 else -1) >= FOLLOW_SHARE * abs(expected):
+        return True, None
+    if (reading.at - step.after).total_seconds() <= settings.meter_follow_s:
+        return False, None
+    return True, (
+        f"site meter {reading.meter_id} did not follow our chargers: {step.phase.name} "
+        f"expected {expected:+.1f} A since {step.before.isoformat(timespec='seconds')}, "
+        f"moved {moved:+.1f} A in {settings.meter_follow_s:g} s (frozen, lagging or not "
+        "measuring them)"
+    )
+
+
+def _our_change(steps: list[Step], step: Step, until: datetime) -> float:
+    """How much our chargers' draw on the step's phase changed from before it until
+    `until`: its own change and every other one reported in between (another EV may have
+    made up for it)."""
+    return sum(
+        other.change_a
+        for other in steps
+        if other.phase is step.phase and step.before < other.after <= until
+    )

@@ -1,0 +1,80 @@
+"""A raise goes out only into room that is proven free.
+
+Lowerings go out at once, but a charger may still draw its old limit until it accepts the
+new one and its EV follows (`ems.bounds`). A raise sent into the room a lowering is about
+to free could be in force first — on another charger, over another connection — and for
+that moment the site would carry both. So every raise is checked against the connectors'
+*proven* bounds: the base load, plus what every other connector may still draw as far as
+the controller can prove, plus the raised limit must fit every limit the raise adds load
+to. A raise that does not fit is held; it goes out once the bounds have come down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ems.capacity import Capacity
+from ems.limit_check import check_loads, circuit_path
+from ems.site import ConnectorConfig, SiteConfig
+from optimizer.problem import Phase, PhaseTriple
+
+Loads = Mapping[str, tuple[ConnectorConfig, PhaseTriple]]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    fits: bool
+    broken: tuple[str, ...]
+    """The limits the raise would add load to that the proven loads already fill."""
+
+
+def touched_limits(site: SiteConfig, config: ConnectorConfig, extra_a: PhaseTriple) -> set[str]:
+    """The names of the limits that `extra_a` on `config` adds load to."""
+    phases = [p for p in Phase if extra_a[p] > 0]
+    names = {f"site-{p.name}" for p in phases}
+    if phases:
+        names.add("site-power")
+    for circuit_id in circuit_path(site, config.circuit):
+        names.update(f"circuit-{circuit_id}-{p.name}" for p in phases)
+    return names
+
+
+def raised(current_a: PhaseTriple, wanted_a: PhaseTriple) -> PhaseTriple:
+    """Phase by phase, the higher of the two: a sent limit counts at the higher of old and
+    new until the charger answers."""
+    return (
+        max(current_a[0], wanted_a[0]),
+        max(current_a[1], wanted_a[1]),
+        max(current_a[2], wanted_a[2]),
+    )
+
+
+def check_raise(
+    site: SiteConfig, capacity: Capacity, loads: Loads, key: str, wanted_a: PhaseTriple
+) -> Verdict:
+    """Whether `key` may go to `wanted_a` with every other connector at its proven load."""
+    config, current = loads[key]
+    new = raised(current, wanted_a)
+    extra = (new[0] - current[0], new[1] - current[1], new[2] - current[2])
+    return check_added(site, capacity, loads, [(config, extra)])
+
+
+def check_added(
+    site: SiteConfig,
+    capacity: Capacity,
+    loads: Loads,
+    added: list[tuple[ConnectorConfig, PhaseTriple]],
+) -> Verdict:
+    """Whether `added` load fits on top of `loads` and the fixed load, on every limit it
+    adds to (a limit already full from elsewhere holds no raise, but stops no other)."""
+    added = [(c, extra) for c, extra in added if max(extra) > 1e-9]
+    if not added:
+        return Verdict(True, ())
+    trial: Iterable[tuple[ConnectorConfig, PhaseTriple]] = [*loads.values(), *added]
+    broken = check_loads(site, capacity.fixed_load_a, capacity.circuit_reserved_a, trial)
+    touched: set[str] = set()
+    for config, extra in added:
+        touched |= touched_limits(site, config, extra)
+    hit = tuple(sorted(set(broken) & touched))
+    return Verdict(not hit, hit)

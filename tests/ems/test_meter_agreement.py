@@ -1,0 +1,130 @@
+"""Invariant 3: a site meter is trusted only while it agrees with what our chargers behind it
+report — it reads at least their draw, and it moves when their draw moves — and a meter
+that does not turns the controller conservative, with a reason naming the meter and the
+phase."""
+
+from __future__ import annotations
+
+import pytest
+
+from ems.meter_watch import Mode
+from ems.site import ControlSettings
+from tests.ems.fakes import FairShareSolver, connector, site
+from tests.ems.harness import Harness
+
+SETTINGS = ControlSettings(
+    period_s=10,
+    meter_stale_s=10,
+    meter_recover_readings=3,
+    min_update_interval_s=0,
+    meter_agree_tolerance_a=3.0,
+    meter_follow_step_a=6.0,
+    meter_follow_s=15.0,
+)
+BASE_A = 10.0
+
+
+def charging_pair(behind_meter: bool = True) -> Harness:
+    """Two 3-phase sessions drawing 8 A each, the meter reading base load plus both."""
+    s = site(
+        connector("a"), connector("b"), limit_a=63, worst_a=(30, 30, 30), behind_meter=behind_meter
+    )
+    h = Harness(s, SETTINGS, FairShareSolver())
+    h.meter((BASE_A,) * 3)
+    h.start("a", "T1")
+    h.start("b", "T2")
+    h.tick()
+    report(h, 8.0, 8.0, seen=True)
+    assert h.controller.view().mode is Mode.NORMAL
+    return h
+
+
+def report(h: Harness, a_a: float, b_a: float, seen: bool, meter_a: float | None = None) -> None:
+    """One second later: both chargers report, then the meter is read (seeing the EVs or
+    not, or reading `meter_a` outright)."""
+    h.advance(1)
+    h.sample("a", (a_a,) * 3)
+    h.sample("b", (b_a,) * 3)
+    reading = BASE_A + (a_a + b_a if seen else 0.0) if meter_a is None else meter_a
+    h.meter((reading,) * 3)
+    h.tick()
+
+
+def test_a_meter_that_does_not_see_the_chargers_is_distrusted_within_two_readings() -> None:
+    h = charging_pair()
+    report(h, 8.0, 8.0, seen=False)
+    assert h.controller.view().mode is Mode.NORMAL, "one short reading may straddle a change"
+    report(h, 8.0, 8.0, seen=False)
+    view = h.controller.view()
+    assert view.mode is Mode.CONSERVATIVE
+    assert "site meter main reads 10.0 A on L1" in view.mode_reason
+    assert "16.0 A our chargers behind it report" in view.mode_reason
+    assert view.base_load_a == (30.0, 30.0, 30.0), "the worst base load is assumed"
+
+
+def test_an_inverted_meter_is_distrusted() -> None:
+    h = charging_pair()
+    for _ in range(2):
+        report(h, 8.0, 8.0, seen=True, meter_a=-(BASE_A + 16.0))
+    view = h.controller.view()
+    assert view.mode is Mode.CONSERVATIVE
+    assert "its sign is wrong" in view.mode_reason
+
+
+def test_a_shortfall_within_the_tolerance_is_no_fault() -> None:
+    h = charging_pair()
+    for _ in range(4):
+        report(h, 8.0, 8.0, seen=True, meter_a=BASE_A + 16.0 - 2.5)
+    assert h.controller.view().mode is Mode.NORMAL
+
+
+def test_a_frozen_meter_is_caught_when_our_draw_moves_and_it_does_not() -> None:
+    h = charging_pair()
+    frozen = BASE_A + 16.0
+    report(h, 16.0, 8.0, seen=True, meter_a=frozen)  # a steps up by 8 A; the meter stays
+    for _ in range(14):
+        report(h, 16.0, 8.0, seen=True, meter_a=frozen)
+        assert h.controller.view().mode is Mode.NORMAL, "it has meter_follow_s to follow"
+    for _ in range(2):
+        report(h, 16.0, 8.0, seen=True, meter_a=frozen)
+    view = h.controller.view()
+    assert view.mode is Mode.CONSERVATIVE
+    assert "did not follow our chargers: L1 expected +8.0 A" in view.mode_reason
+
+
+def test_a_meter_that_follows_stays_trusted() -> None:
+    h = charging_pair()
+    report(h, 16.0, 8.0, seen=True)
+    for _ in range(20):
+        report(h, 16.0, 8.0, seen=True)
+    report(h, 2.0, 8.0, seen=True)
+    for _ in range(20):
+        report(h, 2.0, 8.0, seen=True)
+    assert h.controller.view().mode is Mode.NORMAL
+
+
+def test_opposite_changes_of_two_chargers_need_no_move() -> None:
+    h = charging_pair()
+    for _ in range(20):
+        report(h, 16.0, 0.0, seen=True)  # a +8 A, b -8 A: the meter rightly stays put
+    assert h.controller.view().mode is Mode.NORMAL
+
+
+@pytest.mark.parametrize("seen", [False, True])
+def test_chargers_outside_the_meter_are_not_checked_against_it(seen: bool) -> None:
+    h = charging_pair(behind_meter=False)
+    for _ in range(20):
+        report(h, 16.0, 8.0, seen=seen, meter_a=BASE_A)
+    assert h.controller.view().mode is Mode.NORMAL
+
+
+def test_trust_returns_after_agreeing_readings() -> None:
+    h = charging_pair()
+    for _ in range(2):
+        report(h, 8.0, 8.0, seen=False)
+    assert h.controller.view().mode is Mode.CONSERVATIVE
+    for _ in range(SETTINGS.meter_recover_readings - 1):
+        report(h, 8.0, 8.0, seen=True)
+        assert h.controller.view().mode is Mode.CONSERVATIVE
+    report(h, 8.0, 8.0, seen=True)
+    assert h.controller.view().mode is Mode.NORMAL
