@@ -16,6 +16,7 @@ from typing import Any
 from adapters.storage.records import Registration, TransactionRecord, TransactionState
 from adapters.storage.repository import Store
 from ems.events import (
+    ChargerAdmitted,
     ChargerCapabilities,
     ChargerConnected,
     ChargerDisconnected,
@@ -74,6 +75,8 @@ class SessionKeeper:
             )
             if record.capabilities:
                 self.emit(capabilities_event(charger_id, at, record.capabilities))
+        elif record is not None:  # Pending: not steered, but it may draw all the same
+            self.emit(ChargerAdmitted(charger_id, at))
 
     def disconnected(self, charger_id: str, at: datetime, reason: str) -> None:
         self.log(at, charger_id, "disconnected", reason=reason)

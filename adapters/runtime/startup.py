@@ -6,6 +6,12 @@ the controller would treat those connectors as idle and give their share to othe
 the open transactions, and the last status of every connector, are replayed from the
 store as events before anything live.
 
+The profiles sent before the restart are recalled too, with the answers they got: a
+charger that has not reconnected yet keeps enforcing what it accepted (a session profile
+until it lapses, its default for good), and the controller counts it at that — not at
+nothing, and not at what it would like it to be. So are a paused session's 0 A (its
+pause dwell goes on) and the operator's site-limit override.
+
 Fallback profiles are not sent from here: the controller hands out a charger's station
 maximum and default profiles each time the charger connects (the same commands
 `Controller.startup` gives), and a charger can only be sent anything once connected.
@@ -14,9 +20,20 @@ maximum and default profiles each time the charger connects (the same commands
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
+from adapters.storage.limits import command_from_json
+from adapters.storage.records import Registration
 from adapters.storage.repository import Store
-from ems.events import ConnectorStatus, Event, SessionStarted, StatusChanged
+from ems.events import (
+    ChargerAdmitted,
+    ConnectorStatus,
+    Event,
+    ProfileRecalled,
+    SessionStarted,
+    SiteLimitChanged,
+    StatusChanged,
+)
 from ems.site import SiteConfig, connector_key
 
 LOG = logging.getLogger(__name__)
@@ -25,8 +42,37 @@ _OPEN_TRANSACTIONS_READ = 10_000
 """Enough for any site: normally at most one open transaction per connector."""
 
 
-def remembered_events(store: Store, site: SiteConfig) -> list[Event]:
-    """Connector statuses, then open transactions (the newest per connector), as events."""
+OVERRIDE_SETTING = "site_limit_override"
+OVERRIDE_REASON = "operator override"
+
+
+def remember_override(store: Store, limit_a: float | None, at: datetime) -> None:
+    """Keep the operator's site-limit override (None: the configured limit) across
+    restarts."""
+    if limit_a is None:
+        store.delete_setting(OVERRIDE_SETTING)
+    else:
+        store.put_setting(OVERRIDE_SETTING, {"limit_a": limit_a}, at)
+
+
+def remembered_override(store: Store) -> float | None:
+    """The operator's site-limit override in force, None for none (or an unreadable one,
+    which is logged: the configured fuse then holds)."""
+    value = store.get_setting(OVERRIDE_SETTING)
+    if value is None:
+        return None
+    limit = value.get("limit_a")
+    if isinstance(limit, int | float) and not isinstance(limit, bool) and limit >= 0:
+        return float(limit)
+    LOG.error(
+        "store: setting %s is not a limit (%r); the configured limit holds", OVERRIDE_SETTING, value
+    )
+    return None
+
+
+def remembered_events(store: Store, site: SiteConfig, now: datetime) -> list[Event]:
+    """Connector statuses, open transactions (the newest per connector), the profiles the
+    chargers may still enforce and the operator's override, as events."""
     known = {c.key for c in site.connectors()}
     events: list[Event] = []
     for record in store.list_connectors():
@@ -64,4 +110,36 @@ def remembered_events(store: Store, site: SiteConfig) -> list[Event]:
                 meter_start_wh=tx.meter_start_wh,
             )
         )
+    configured = {ch.id for ch in site.chargers}
+    for charger in store.list_chargers():
+        if charger.charger_id not in configured and charger.registration != Registration.REJECTED:
+            events.append(ChargerAdmitted(charger.charger_id, now))
+            known.add(connector_key(charger.charger_id, 0))
+    events.extend(_recalled_profiles(store, known))
+    override = remembered_override(store)
+    if override is not None:
+        LOG.warning("site limit %g A per phase (operator override, kept from before)", override)
+        events.append(SiteLimitChanged(now, override, reason=OVERRIDE_REASON))
+    return events
+
+
+def _recalled_profiles(store: Store, known: set[str]) -> list[Event]:
+    events: list[Event] = []
+    for record in store.recall_profiles():
+        key = connector_key(record.charger_id, record.connector_id)
+        if key not in known:
+            continue
+        try:
+            command = command_from_json(record.command)
+        except (KeyError, TypeError, ValueError) as error:
+            LOG.warning(
+                "store: a %s profile of %s sent at %s is unreadable (%s); skipped",
+                record.purpose,
+                key,
+                record.sent_at.isoformat(),
+                error,
+            )
+            continue
+        at = record.answered_at or record.sent_at
+        events.append(ProfileRecalled(command, record.sent_at, record.status, at))
     return events

@@ -78,6 +78,20 @@ class TransactionRecord:
 
 
 @dataclass(frozen=True)
+class RecalledProfile:
+    """A SetChargingProfile sent before, as the controller's command (`command`, see
+    `adapters.storage.limits`), with the charger's answer if one came."""
+
+    charger_id: str
+    connector_id: int
+    purpose: str
+    command: dict[str, Any]
+    sent_at: datetime
+    status: str | None
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True)
 class ProfileRecord:
     """A SetChargingProfile or ClearChargingProfile we sent, and the charger's answer."""
 

@@ -16,6 +16,7 @@ from adapters.storage.records import (
     EventRecord,
     OperatorCommand,
     ProfileRecord,
+    RecalledProfile,
     TokenRecord,
     TransactionRecord,
 )
@@ -119,13 +120,24 @@ class Store(Protocol):
         reason: str,
         payload: dict[str, Any],
         at: datetime,
+        command: dict[str, Any] | None = None,
     ) -> int:
-        """Record a SetChargingProfile/ClearChargingProfile before it is sent."""
+        """Record a SetChargingProfile/ClearChargingProfile before it is sent; `command`
+        is the controller's command behind a SetChargingProfile, recalled at a restart."""
         ...
 
     def record_profile_answer(
         self, profile_id: int, status: str, detail: str | None, at: datetime
     ) -> None: ...
+
+    def recall_profiles(self) -> list[RecalledProfile]:
+        """What each charger may still enforce: per connector and purpose, the newest
+        accepted profile and every one sent after it, oldest first."""
+        ...
+
+    def put_setting(self, name: str, value: dict[str, Any], at: datetime) -> None: ...
+    def get_setting(self, name: str) -> dict[str, Any] | None: ...
+    def delete_setting(self, name: str) -> None: ...
     def list_profiles(
         self, charger_id: str | None = None, limit: int = 100
     ) -> list[ProfileRecord]: ...

@@ -31,6 +31,7 @@ from adapters.storage.records import (
     OperatorCommand,
     OperatorCommandState,
     ProfileRecord,
+    RecalledProfile,
     TokenRecord,
     TransactionRecord,
     TransactionState,
@@ -114,7 +115,14 @@ CREATE TABLE IF NOT EXISTS profiles (
     sent_at TEXT NOT NULL,
     status TEXT,
     detail TEXT,
-    answered_at TEXT
+    answered_at TEXT,
+    command TEXT
+);
+CREATE INDEX IF NOT EXISTS profiles_slot ON profiles (charger_id, connector_id, purpose, id);
+CREATE TABLE IF NOT EXISTS settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS events (
     id BIGINT PRIMARY KEY,
@@ -136,7 +144,13 @@ CREATE TABLE IF NOT EXISTS operator_commands (
 CREATE INDEX IF NOT EXISTS operator_commands_state ON operator_commands (state);
 """
 
+_ADDED_COLUMNS = (("profiles", "command", "TEXT"),)
+
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+_RECALL_PER_SLOT = 50
+"""Profiles read back per connector and purpose at start: the newest accepted one and
+what was sent after it; a charger refusing for days leaves no more than this to read."""
 
 
 def to_text(at: datetime | None) -> str | None:
@@ -245,12 +259,21 @@ class SqliteStore:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
+            self._add_missing_columns()
         self._next_row_id = {
             table: self._max_id(table) + 1 for table in ("meter_samples", "profiles", "events")
         }
 
     def close(self) -> None:
         self._db.close()
+
+    def _add_missing_columns(self) -> None:
+        """Columns added since a store was first created (`CREATE TABLE IF NOT EXISTS`
+        leaves an existing table as it was)."""
+        for table, column, kind in _ADDED_COLUMNS:
+            names = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in names:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -608,11 +631,12 @@ class SqliteStore:
         reason: str,
         payload: dict[str, Any],
         at: datetime,
+        command: dict[str, Any] | None = None,
     ) -> int:
         profile_id = self._row_id("profiles")
         self._db.execute(
             "INSERT INTO profiles (id, charger_id, connector_id, action, purpose, reason, "
-            "payload, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "payload, sent_at, command) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 profile_id,
                 charger_id,
@@ -622,6 +646,7 @@ class SqliteStore:
                 reason,
                 _json(payload),
                 to_text(at),
+                _json(command),
             ),
         )
         return profile_id
@@ -633,6 +658,48 @@ class SqliteStore:
             "UPDATE profiles SET status = ?, detail = ?, answered_at = ? WHERE id = ?",
             (status, detail, to_text(at), profile_id),
         )
+
+    def recall_profiles(self) -> list[RecalledProfile]:
+        """Per connector and purpose, oldest first: the newest profile the charger
+        accepted and every one sent after it — what it may still be enforcing."""
+        rows = self._db.execute(
+            "SELECT p.charger_id, p.connector_id, p.purpose, p.command, p.sent_at, p.status, "
+            "p.answered_at FROM profiles p WHERE p.action = 'SetChargingProfile' "
+            "AND p.command IS NOT NULL AND p.id >= COALESCE((SELECT MAX(a.id) FROM profiles a "
+            "WHERE a.charger_id = p.charger_id AND a.connector_id = p.connector_id "
+            "AND a.purpose = p.purpose AND a.status = 'Accepted' AND a.command IS NOT NULL), 0) "
+            "ORDER BY p.id"
+        ).fetchall()
+        per_slot: dict[tuple[str, int, str], list[RecalledProfile]] = {}
+        for row in rows:
+            recalled = RecalledProfile(
+                charger_id=row[0],
+                connector_id=row[1],
+                purpose=row[2],
+                command=json.loads(row[3]),
+                sent_at=_at(row[4]),
+                status=row[5],
+                answered_at=from_text(row[6]),
+            )
+            per_slot.setdefault((row[0], row[1], row[2]), []).append(recalled)
+        return [p for slot in per_slot.values() for p in slot[-_RECALL_PER_SLOT:]]
+
+    # settings an operator changes at run time
+
+    def put_setting(self, name: str, value: dict[str, Any], at: datetime) -> None:
+        self._db.execute(
+            "INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
+            "updated_at = excluded.updated_at",
+            (name, _json(value), to_text(at)),
+        )
+
+    def get_setting(self, name: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
+        return None if row is None else _unjson(row[0])
+
+    def delete_setting(self, name: str) -> None:
+        self._db.execute("DELETE FROM settings WHERE name = ?", (name,))
 
     def list_profiles(self, charger_id: str | None = None, limit: int = 100) -> list[ProfileRecord]:
         sql = (

@@ -65,6 +65,21 @@ async def start_charger(
     return sim
 
 
+async def commission(
+    made: list[SimulatedCharger], runtime: SiteRuntime, charger_ids: tuple[str, ...]
+) -> None:
+    """The chargers connect, accept their default profiles and go away again: the
+    controller counts each at its default from then on, not at its hardware maximum."""
+    for charger_id in charger_ids:
+        sim = await start_charger(made, runtime, charger_id, OCPP16, 1)
+        await wait_until(
+            lambda cid=charger_id: connector(runtime, f"{cid}/1").bound_proven,
+            10,
+            f"{charger_id} holding its default profile",
+        )
+        await sim.stop()
+
+
 async def test_a_restart_on_the_same_store_keeps_allocating_to_the_open_session(
     tmp_path: Path, chargers: list[SimulatedCharger]
 ) -> None:
@@ -73,10 +88,18 @@ async def test_a_restart_on_the_same_store_keeps_allocating_to_the_open_session(
     await first.start()
     try:
         sim = await start_charger(chargers, first, "CP1", OCPP16, 3)
+        others = [await start_charger(chargers, first, cp, OCPP16, 1) for cp in ("CP2", "CP3")]
+        await wait_until(
+            lambda: all(connector(first, f"{cp}/1").bound_proven for cp in ("CP2", "CP3")),
+            10,
+            "CP2 and CP3 holding their default profiles",
+        )
         transaction_id = await sim.plug_in(1, SimulatedEV(max_current_a=32))
         assert transaction_id is not None
         await wait_until(lambda: bool(tx_profiles(sim)), 10, "a TX profile before the restart")
         sent_before = tx_profiles(sim)[0]
+        for other in others:  # they stay away after the restart, enforcing their defaults
+            await other.stop()
     finally:
         await first.stop()
 
@@ -85,6 +108,14 @@ async def test_a_restart_on_the_same_store_keeps_allocating_to_the_open_session(
     try:
         view = connector(second, "CP1/1")
         assert view.transaction_id == transaction_id
+        for cp in ("CP2", "CP3"):
+            # what they accepted, once their EVs had time to follow it
+            await wait_until(
+                lambda cp=cp: connector(second, f"{cp}/1").bound_source == "its default profile",
+                10,
+                f"{cp} counted at the default profile it accepted before the restart",
+            )
+            assert connector(second, f"{cp}/1").bound_a == pytest.approx(15.0)
         await wait_until(lambda: sim.connected and sim.booted.is_set(), 10, "CP1 back")
         await wait_until(
             lambda: tx_profiles(sim) and tx_profiles(sim)[0] != sent_before,
@@ -95,7 +126,7 @@ async def test_a_restart_on_the_same_store_keeps_allocating_to_the_open_session(
         assert profile.transaction_id == transaction_id
         assert connector(second, "CP1/1").state == "charging"
         # 40 A less 10 A of worst base load less 15 A held on L2 and L3 for an EV arriving
-        # at CP2 or CP3 (their fallbacks)
+        # at CP2 or CP3: the default profiles they accepted before the restart
         assert sim.limit_a(1) == pytest.approx(15.0)
     finally:
         await second.stop()
@@ -109,11 +140,14 @@ async def test_a_bad_frame_from_one_charger_leaves_the_others_allocated(
     try:
         one = await start_charger(chargers, runtime, "CP1", OCPP16, 3)
         two = await start_charger(chargers, runtime, "CP2", OCPP201, 1)
+        # CP3 takes its default profile; later something speaking for CP3 sends garbage
+        await commission(chargers, runtime, ("CP3",))
         await one.plug_in(1, SimulatedEV(max_current_a=16))
         await two.plug_in(1, SimulatedEV(max_current_a=12, charger_phases=(1,)))
         await wait_until(
             lambda: bool(tx_profiles(one)) and bool(tx_profiles(two)), 10, "both allocated"
         )
+        await wait_until(lambda: all(any(sim.draw_a(1)) for sim in (one, two)), 10, "both draw")
         limits = (one.limit_a(1), two.limit_a(1))
 
         url = f"{runtime.ocpp_url}/CP3"
@@ -137,6 +171,7 @@ async def test_the_status_api_shows_the_live_state(
     runtime = SiteRuntime(load_app_config(write_site(tmp_path)))
     await runtime.start()
     try:
+        await commission(chargers, runtime, ("CP1", "CP3"))
         sim = await start_charger(chargers, runtime, "CP2", OCPP201, 1)
         transaction_id = await sim.plug_in(1, SimulatedEV(max_current_a=12, charger_phases=(1,)))
         await wait_until(lambda: bool(tx_profiles(sim)), 10, "a TX profile")
