@@ -13,6 +13,8 @@ heartbeat_interval_s = 300
 ping_interval_s = 60           # omit to send no WebSocket pings
 call_timeout_s = 30
 max_frame_bytes = 262144
+auth_max_failures = 5          # wrong passwords from one address within the window, then
+auth_failure_window_s = 60     # it gets HTTP 429 for the window, without a password check
 
 [ocpp.passwords]               # HTTP Basic auth (security profile 1), per charger:
 CP1 = "secret"                 # plain text, or a hash from `ems chargers add --password`
@@ -64,6 +66,11 @@ class OcppSettings:
     probe_capabilities: bool = True
     operator_poll_s: float = 1.0
     """How often the running server looks for commands queued by the operator CLI."""
+    auth_max_failures: int = 5
+    """Failed logins (HTTP 401) from one address within `auth_failure_window_s` before
+    that address is refused with HTTP 429 for the window: guessing passwords, or a flood
+    of handshakes each costing a password check, stops there."""
+    auth_failure_window_s: float = 60.0
 
 
 _FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -85,6 +92,8 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "id_tokens": list,
     "probe_capabilities": bool,
     "operator_poll_s": (int, float),
+    "auth_max_failures": int,
+    "auth_failure_window_s": (int, float),
 }
 
 
@@ -114,7 +123,14 @@ def parse_ocpp_section(data: Mapping[str, Any], path: Path | str, text: str) -> 
         if not 0 <= values["port"] <= 65535:
             raise fail("port", f"must be between 0 and 65535 (got {values['port']})")
         settings["port"] = values["port"]
-    for name in ("heartbeat_interval_s", "call_timeout_s", "max_frame_bytes", "operator_poll_s"):
+    for name in (
+        "heartbeat_interval_s",
+        "call_timeout_s",
+        "max_frame_bytes",
+        "operator_poll_s",
+        "auth_max_failures",
+        "auth_failure_window_s",
+    ):
         if name in values:
             if values[name] <= 0:
                 raise fail(name, f"must be > 0 (got {values[name]})")

@@ -11,6 +11,17 @@ against the official 1.6 and 2.0.1 schemas. Rules that keep a site safe:
   period at the *lowest* limit of the merged periods;
 - period boundaries that fall between whole seconds move so that the lower limit of the
   two neighbours covers the fraction.
+
+A refused profile is retried once (`SetLimit.attempt` 1) in a rendering that differs from
+the first, never byte for byte the same request:
+
+- the other rate unit (W after A), at the same stack level, if the charger accepts it;
+- else the same unit one stack level lower (chargers refuse levels above what they
+  support, often anything above 0), or level 1 if the first went out at 0 and the
+  charger's `max_stack_level` allows it (a profile of the same purpose and level under
+  another id may be what blocked it);
+- else `NoOtherRendering` (a ValueError): nothing is sent and the charger counts as
+  refusing.
 """
 
 from __future__ import annotations
@@ -87,7 +98,13 @@ def format_utc(at: datetime) -> str:
     return iso_utc(at.replace(microsecond=0))
 
 
+class NoOtherRendering(ValueError):
+    """A retry (attempt 1) for which the charger allows no rendering other than the refused
+    one: sending the same bytes again would only be refused again."""
+
+
 def choose_unit(caps: ChargerCaps) -> str:
+    """The first attempt's unit: A when the charger takes it (no voltage assumption)."""
     if "A" in caps.rate_units:
         return "A"
     if "W" in caps.rate_units:
@@ -96,12 +113,34 @@ def choose_unit(caps: ChargerCaps) -> str:
 
 
 def stack_level(command: SetLimit, caps: ChargerCaps) -> int:
+    """The first attempt's stack level: the command's, else the purpose's default, within
+    the charger's maximum."""
     level = command.stack_level
     if level is None:
         level = _DEFAULT_STACK_LEVEL[command.purpose]
     if caps.max_stack_level is not None:
         level = min(level, caps.max_stack_level)
     return max(level, 0)
+
+
+def rendering(command: SetLimit, caps: ChargerCaps) -> tuple[str, int]:
+    """(rate unit, stack level) for `command.attempt`: the first choice for attempt 0,
+    for a retry the other unit, else a neighbouring level (see the module docstring)."""
+    unit, level = choose_unit(caps), stack_level(command, caps)
+    if command.attempt == 0:
+        return unit, level
+    other_unit = "W" if unit == "A" else "A"
+    if other_unit in caps.rate_units:
+        return other_unit, level
+    if level > 0:
+        return unit, level - 1
+    if caps.max_stack_level is None or caps.max_stack_level >= 1:
+        return unit, 1
+    raise NoOtherRendering(
+        f"{command.charger_id}/{command.connector_id}: no rendering left to retry the refused"
+        f" {command.purpose.value} profile (rate units {caps.rate_units!r},"
+        f" max stack level {caps.max_stack_level})"
+    )
 
 
 @dataclass(frozen=True)
@@ -179,11 +218,10 @@ def _period_payload(
     return {"startPeriod": period.start_s, "limit": limit, "numberPhases": phases}
 
 
-def _schedule(command: SetLimit, caps: ChargerCaps) -> dict[str, Any]:
+def _schedule(command: SetLimit, caps: ChargerCaps, unit: str) -> dict[str, Any]:
     if not command.periods:
         raise ValueError(f"{command.charger_id}/{command.connector_id}: SetLimit without periods")
     duration = None if command.duration_s is None else max(int(command.duration_s), 1)
-    unit = choose_unit(caps)
     periods = _clip(_whole_second_periods(command.periods, duration), caps.max_periods)
     schedule: dict[str, Any] = {}
     if duration is not None:
@@ -226,11 +264,13 @@ def render_set_charging_profile(
 
     Raises ValueError for a command that cannot be rendered validly: no periods, a naive
     start, a TX profile without a transaction id (or, in 1.6, a non-integer one), or a
-    charger that accepts no known rate unit.
+    charger that accepts no known rate unit; `NoOtherRendering` for a retry (`attempt` 1)
+    that could only repeat the refused request.
     """
     _check_protocol(protocol)
+    unit, level = rendering(command, caps)
     profile: dict[str, Any] = {
-        "stackLevel": stack_level(command, caps),
+        "stackLevel": level,
         "chargingProfilePurpose": _PURPOSE_NAMES[protocol][command.purpose],
         "chargingProfileKind": "Absolute",
     }
@@ -247,7 +287,7 @@ def render_set_charging_profile(
                 ) from exc
         else:
             profile["transactionId"] = command.transaction_id
-    schedule = _schedule(command, caps)
+    schedule = _schedule(command, caps, unit)
     if protocol == OCPP16:
         return {
             "connectorId": _target_id(command),

@@ -19,7 +19,7 @@ from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response as HttpResponse
 from websockets.typing import Subprotocol
 
-from adapters.ocpp.auth import PasswordChecker, hash_password, is_password_hash
+from adapters.ocpp.auth import LoginThrottle, PasswordChecker, hash_password, is_password_hash
 from adapters.ocpp.config import OcppSettings
 from adapters.ocpp.connection import OcppConnection
 from adapters.ocpp.profiles import (
@@ -33,6 +33,7 @@ from adapters.ocpp.sessions import EventSink, SessionKeeper, capabilities_event
 from adapters.ocpp.timestamps import utc_now
 from adapters.ocpp.v16.handlers import ChargePoint16
 from adapters.ocpp.v201.handlers import ChargePoint201
+from adapters.storage.limits import command_to_json
 from adapters.storage.records import Registration
 from adapters.storage.repository import Store
 from ems.commands import ClearLimit, SetLimit
@@ -77,6 +78,7 @@ class CentralSystem:
         self._connections: dict[str, OcppConnection] = {}
         self._server: Server | None = None
         self._passwords = PasswordChecker()
+        self._throttle = LoginThrottle(settings.auth_max_failures, settings.auth_failure_window_s)
         self._operator_task: asyncio.Task[None] | None = None
         self._operator_running: set[int] = set()
         self._background: set[asyncio.Task[Any]] = set()
@@ -111,6 +113,7 @@ class CentralSystem:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        self._passwords.close()
         for task in list(self._background):
             task.cancel()
 
@@ -146,7 +149,15 @@ class CentralSystem:
     async def _check_request(
         self, connection: ServerConnection, request: HttpRequest
     ) -> HttpResponse | None:
-        """Before the handshake: the path names a charger we serve and its password."""
+        """Before the handshake: the source address is not throttled, the path names a
+        charger we serve, and its password."""
+        retry_after = self._throttle.retry_after(_peer_address(connection))
+        if retry_after is not None:
+            response = connection.respond(
+                http.HTTPStatus.TOO_MANY_REQUESTS, "Too many failed logins\n"
+            )
+            response.headers["Retry-After"] = str(retry_after)
+            return response
         charger_id = self._charger_id_of(request.path)
         if charger_id is None:
             return connection.respond(http.HTTPStatus.NOT_FOUND, "No charger id in the path\n")
@@ -163,13 +174,35 @@ class CentralSystem:
             return None
         if record.password_hash is None:
             return None
-        if await self._password_ok(charger_id, record.password_hash, request.headers):
+        if await self._authenticated(connection, charger_id, record.password_hash, request.headers):
             return None
         LOG.warning("%s: refused, wrong or missing password", charger_id)
         self.keeper.log(utc_now(), charger_id, "refused", reason="wrong or missing password")
         response = connection.respond(http.HTTPStatus.UNAUTHORIZED, "Invalid credentials\n")
         response.headers["WWW-Authenticate"] = build_www_authenticate_basic("OCPP")
         return response
+
+    async def _authenticated(
+        self, connection: ServerConnection, charger_id: str, encoded: str, headers: Headers
+    ) -> bool:
+        """Check the password, counting the outcome against the source address; an
+        abandoned check (the handshake timed out or was closed) counts as a failure."""
+        address = _peer_address(connection)
+        self._throttle.started(address)
+        ok = False
+        try:
+            ok = await self._password_ok(charger_id, encoded, headers)
+        finally:
+            if self._throttle.finished(address, ok):
+                self._log_throttled(address, charger_id)
+        return ok
+
+    def _log_throttled(self, address: str, charger_id: str) -> None:
+        """Once per block: the refusals during it are neither logged nor stored."""
+        window = self._throttle.window_s
+        reason = f"{self._throttle.max_failures} failed logins from {address}"
+        LOG.warning("%s; refusing that address for %.0f s", reason, window)
+        self.keeper.log(utc_now(), charger_id, "throttled", reason=reason, address=address)
 
     async def _password_ok(self, charger_id: str, encoded: str, headers: Headers) -> bool:
         header = headers.get("Authorization")
@@ -361,6 +394,7 @@ class CentralSystem:
             command.connector_id,
             command.purpose,
             command.reason,
+            command_to_json(command),
         )
         return ProfileAnswer(command, utc_now(), result.accepted, result.status, _detail(result))
 
@@ -384,6 +418,7 @@ class CentralSystem:
         connector_id: int,
         purpose: str,
         reason: str,
+        command: dict[str, Any] | None = None,
     ) -> CallResult:
         row = self.store.record_profile_sent(
             connection.id,
@@ -393,6 +428,7 @@ class CentralSystem:
             reason,
             request.payload,
             utc_now(),
+            command,
         )
         result = await connection.request(request)
         self.store.record_profile_answer(row, result.status, _detail(result), utc_now())
@@ -440,6 +476,12 @@ def _select_subprotocol(
         if protocol in offered:
             return Subprotocol(protocol)
     return None
+
+
+def _peer_address(connection: ServerConnection) -> str:
+    """The source IP of a request; not its port, which changes with every connection."""
+    peer = connection.remote_address
+    return str(peer[0]) if isinstance(peer, tuple) and peer else str(peer)
 
 
 def _detail(result: CallResult) -> str | None:

@@ -94,3 +94,27 @@ def test_tls_files_must_exist_and_go_together(tmp_path: Path) -> None:
         parse(GOOD.replace("port = 0", 'port = 0\ntls_cert = "c.pem"\ntls_key = "k.pem"'), tmp_path)
     with pytest.raises(InputFileError, match="go together"):
         parse(GOOD.replace("port = 0", 'port = 0\ntls_cert = "c.pem"'), tmp_path)
+
+
+def test_login_throttle_settings(tmp_path: Path) -> None:
+    assert (OcppSettings().auth_max_failures, OcppSettings().auth_failure_window_s) == (5, 60.0)
+    text = GOOD.replace("port = 0", "port = 0\nauth_max_failures = 10\nauth_failure_window_s = 300")
+    settings = parse(text, tmp_path)
+    assert (settings.auth_max_failures, settings.auth_failure_window_s) == (10, 300)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("auth_max_failures = 0", "must be > 0"),
+        ("auth_max_failures = 2.5", "must be an integer"),
+        ("auth_max_failures = true", "must be an integer"),
+        ("auth_failure_window_s = -1", "must be > 0"),
+        ('auth_failure_window_s = "60"', "must be a number"),
+    ],
+)
+def test_login_throttle_settings_are_checked(tmp_path: Path, setting: str, message: str) -> None:
+    with pytest.raises(InputFileError, match=message) as error:
+        parse(GOOD.replace("port = 0", f"port = 0\n{setting}"), tmp_path)
+    assert error.value.field == f"ocpp.{setting.split(' ')[0]}"
+    assert error.value.line == 7

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,7 @@ from adapters.ocpp.profiles import (
     OCPP16,
     OCPP201,
     ChargerCaps,
+    NoOtherRendering,
     floor_tenth,
     render_clear_charging_profile,
     render_set_charging_profile,
@@ -326,6 +328,75 @@ def test_clear_201_exact() -> None:
     }
 
 
+def unit_and_level(protocol: str, payload: dict[str, Any]) -> tuple[str, int]:
+    unit = schedule_of(protocol, payload)["chargingRateUnit"]
+    return unit, profile_of(protocol, payload)["stackLevel"]
+
+
+@pytest.mark.parametrize("rate_units", [("A", "W"), ("W", "A")])
+@BOTH
+def test_retry_switches_amps_to_watts(protocol: str, rate_units: tuple[str, ...]) -> None:
+    first = cmd((0, 16.0), (600, 13.37, 1), duration_s=900)
+    caps = ChargerCaps(rate_units=rate_units)
+    payloads = [
+        render_set_charging_profile(c, protocol, caps, 1)
+        for c in (first, replace(first, attempt=1))
+    ]
+    for payload in payloads:
+        assert_valid(protocol, "SetChargingProfile", payload)
+    assert [unit_and_level(protocol, p) for p in payloads] == [("A", 0), ("W", 0)]
+    # W is total power: A × 230 V × numberPhases, rounded down to 0.1.
+    assert schedule_of(protocol, payloads[1])["chargingSchedulePeriod"] == [
+        {"startPeriod": 0, "limit": 11040.0, "numberPhases": 3},
+        {"startPeriod": 600, "limit": 3075.1, "numberPhases": 1},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rate_units", "purpose", "max_level", "first", "retry"),
+    [
+        (("W",), ProfilePurpose.TX_DEFAULT, None, ("W", 0), ("W", 1)),
+        (("W",), ProfilePurpose.TX, None, ("W", 1), ("W", 0)),
+        (("A",), ProfilePurpose.TX, 3, ("A", 1), ("A", 0)),
+        (("A",), ProfilePurpose.STATION_MAX, 1, ("A", 0), ("A", 1)),
+    ],
+)
+@BOTH
+def test_retry_moves_the_stack_level_when_the_unit_cannot_change(
+    protocol: str,
+    rate_units: tuple[str, ...],
+    purpose: ProfilePurpose,
+    max_level: int | None,
+    first: tuple[str, int],
+    retry: tuple[str, int],
+) -> None:
+    command = cmd((0, 10.0), purpose=purpose, transaction_id="5")
+    caps = ChargerCaps(rate_units=rate_units, max_stack_level=max_level)
+    payloads = [
+        render_set_charging_profile(c, protocol, caps, 1)
+        for c in (command, replace(command, attempt=1))
+    ]
+    for payload in payloads:
+        assert_valid(protocol, "SetChargingProfile", payload)
+    assert [unit_and_level(protocol, p) for p in payloads] == [first, retry]
+    assert limits_of(protocol, payloads[0]) == limits_of(protocol, payloads[1])
+
+
+@pytest.mark.parametrize("rate_units", [("A",), ("W",)])
+@BOTH
+def test_retry_without_another_rendering_is_refused(
+    protocol: str, rate_units: tuple[str, ...]
+) -> None:
+    caps = ChargerCaps(rate_units=rate_units, max_stack_level=0)
+    command = cmd((0, 10.0), purpose=ProfilePurpose.TX, transaction_id="5")
+    assert unit_and_level(protocol, render_set_charging_profile(command, protocol, caps, 1)) == (
+        rate_units[0],
+        0,
+    )
+    with pytest.raises(NoOtherRendering, match="no rendering left"):
+        render_set_charging_profile(replace(command, attempt=1), protocol, caps, 1)
+
+
 def test_unknown_protocol() -> None:
     with pytest.raises(ValueError, match="unknown protocol"):
         render_set_charging_profile(cmd((0, 10.0)), "ocpp1.5", ChargerCaps(), 1)
@@ -385,6 +456,33 @@ def test_property_schema_valid_and_never_above_limit(
     assert starts == sorted(set(starts))
     if caps.max_periods is not None:
         assert len(periods) <= caps.max_periods
+    assert_never_above(command, schedule)
+
+
+@settings(max_examples=300, deadline=None)
+@given(command=commands, caps=caps_strategy, protocol=st.sampled_from([OCPP16, OCPP201]))
+def test_property_retry_differs_or_is_refused(
+    command: SetLimit, caps: ChargerCaps, protocol: str
+) -> None:
+    first = render_set_charging_profile(command, protocol, caps, profile_id=1)
+    try:
+        retry = render_set_charging_profile(replace(command, attempt=1), protocol, caps, 1)
+    except NoOtherRendering:
+        assert caps.max_stack_level == 0
+        assert set(caps.rate_units) != {"A", "W"}
+        return
+    assert_valid(protocol, "SetChargingProfile", retry)
+    assert unit_and_level(protocol, retry) != unit_and_level(protocol, first)
+    if caps.max_stack_level is not None:
+        assert profile_of(protocol, retry)["stackLevel"] <= caps.max_stack_level
+    assert schedule_of(protocol, retry)["chargingRateUnit"] in caps.rate_units
+    assert_never_above(command, schedule_of(protocol, retry))
+
+
+def assert_never_above(command: SetLimit, schedule: dict[str, Any]) -> None:
+    """The rendered schedule never allows more than the command at any time."""
+    periods = schedule["chargingSchedulePeriod"]
+    starts = [p["startPeriod"] for p in periods]
     # Both are step functions; comparing them at every breakpoint of either covers all t.
     unit = schedule["chargingRateUnit"]
     ordered = sorted(command.periods, key=lambda p: p.start_s)
