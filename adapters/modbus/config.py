@@ -11,10 +11,13 @@ interval_s = 1.0
 timeout_s = 0.5          # per request; no retries
 sign = "import_positive" # or "export_positive" for a meter counting the other way
 stale_after_s = 5.0      # a reading older than this is stale (health)
-frozen_after_s = 60.0    # identical voltages and energy this long = frozen
+frozen_after_s = 8.0     # every value byte-identical this long = frozen (> interval_s)
 max_current_a = 2000.0   # larger currents are implausible
+nominal_voltage_v = 230  # phase-to-neutral; a phase voltage off by more than 20 % is implausible
 reconnect_min_s = 1.0    # backoff after a failed connection, doubling...
 reconnect_max_s = 10.0   # ...up to this
+
+Every number has a range (`METER_BOUNDS`, with the reason in the error message).
 
 [[meters]]               # a site without a meter: a fixed or scheduled base load
 id = "base"
@@ -32,6 +35,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from adapters.files.config import Bound, bound_problem
 from adapters.files.errors import InputFileError, toml_line_of
 from adapters.modbus.profile import Phases
 from adapters.modbus.register_map import MAPS_DIR, UnknownMapError, load_map, map_path
@@ -60,7 +64,10 @@ class MeterSettings:
     """None for the site (grid) meter."""
     sign: Sign = Sign.IMPORT_POSITIVE
     stale_after_s: float = 5.0
-    frozen_after_s: float = 60.0
+    frozen_after_s: float = 8.0
+    """Every value read unchanged this long means a frozen meter (a gateway serving a dead
+    meter's last answer). Under the 10 s control period, so the controller turns
+    conservative within one period; real meters move some value on every read."""
     max_current_a: float = 2000.0
     reconnect_min_s: float = 1.0
     reconnect_max_s: float = 10.0
@@ -69,6 +76,7 @@ class MeterSettings:
     schedule: Path | None = None
     """Virtual meter: a load-profile CSV of the base load."""
     nominal_voltage_v: float = 230.0
+    """Phase-to-neutral supply voltage; phase voltages far from it are implausible."""
 
     @property
     def is_virtual(self) -> bool:
@@ -90,6 +98,50 @@ _POSITIVE = (
 )
 _KEYS = {"id", "map", "host", "port", "unit_id", "circuit", "sign", "current_a", "schedule"}
 _KEYS |= set(_POSITIVE)
+METER_BOUNDS: dict[str, Bound] = {
+    "interval_s": Bound(
+        0.1,
+        60,
+        "one read per interval; faster loads the gateway for nothing,"
+        " slower leaves every control step a stale reading",
+    ),
+    "timeout_s": Bound(
+        0.05,
+        10,
+        "a request unanswered this long is a dead meter; waiting longer blocks the reader",
+    ),
+    "stale_after_s": Bound(
+        0.5,
+        300,
+        "a reading this old still counts as fresh; beyond 5 minutes it hides the present load",
+    ),
+    "frozen_after_s": Bound(
+        0,
+        60,
+        "a meter serving identical values is trusted this long;"
+        " beyond a minute a dead meter hides a rising load",
+        above_low=True,
+    ),
+    "max_current_a": Bound(
+        1,
+        10000,
+        "a larger current is implausible; no low-voltage site meter measures 10 kA",
+    ),
+    "reconnect_min_s": Bound(
+        0.01, 60, "backoff after a failed connection; beyond a minute a meter back stays unread"
+    ),
+    "reconnect_max_s": Bound(
+        0.01,
+        300,
+        "longest backoff between connection attempts; beyond 5 minutes a meter back stays unread",
+    ),
+    "nominal_voltage_v": Bound(
+        100,
+        400,
+        "phase-to-neutral; 100 V (Japan) to 400 V covers every low-voltage grid",
+    ),
+}
+"""Range of every number of a `[[meters]]` entry, with why (shown in the error)."""
 
 
 def parse_meters_section(
@@ -125,7 +177,7 @@ class _MeterParser:
         fields: dict[str, Any] = {"id": meter_id, "map": map_name}
         for key in _POSITIVE:
             if key in entry:
-                fields[key] = self.positive(entry, key)
+                fields[key] = self.bounded(entry, key)
         if "circuit" in entry:
             fields["circuit"] = self.text_value(entry, "circuit")
         if "sign" in entry:
@@ -142,12 +194,27 @@ class _MeterParser:
             fields.update(self.modbus(entry, map_name))
         settings = MeterSettings(**fields)
         if settings.timeout_s > settings.interval_s:
-            raise self.error("timeout_s", "must not exceed interval_s (one request per interval)")
+            raise self.error(
+                "timeout_s",
+                f"must not exceed interval_s = {settings.interval_s:g} s"
+                f" (got {settings.timeout_s:g} s): one request per interval",
+            )
         if settings.frozen_after_s <= settings.interval_s:
-            raise self.error("frozen_after_s", "must be longer than interval_s")
+            raise self._frozen_error(settings, "frozen_after_s" in entry)
         if settings.reconnect_max_s < settings.reconnect_min_s:
             raise self.error("reconnect_max_s", "must be at least reconnect_min_s")
         return settings
+
+    def _frozen_error(self, settings: MeterSettings, frozen_set: bool) -> InputFileError:
+        """frozen_after_s must exceed interval_s: blame the one the file sets (the line
+        then points at what to change)."""
+        why = "a meter is frozen only when several reads in a row give the same values"
+        frozen, interval = f"{settings.frozen_after_s:g} s", f"{settings.interval_s:g} s"
+        if frozen_set:
+            message = f"must be longer than interval_s = {interval} (got {frozen}): {why}"
+            return self.error("frozen_after_s", message)
+        message = f"must be shorter than frozen_after_s = {frozen} (got {interval}): {why}"
+        return self.error("interval_s", message)
 
     def modbus(self, entry: dict[str, Any], map_name: str) -> dict[str, Any]:
         for key in ("current_a", "schedule"):
@@ -229,6 +296,14 @@ class _MeterParser:
         ):
             raise self.error(key, f"must be a number > 0 (got {value!r})")
         return float(value)
+
+    def bounded(self, entry: dict[str, Any], key: str) -> float:
+        """A positive number within its `METER_BOUNDS` range."""
+        number = self.positive(entry, key)
+        problem = bound_problem(key, number, METER_BOUNDS[key])
+        if problem is not None:
+            raise self.error(key, problem)
+        return number
 
     def integer(self, entry: dict[str, Any], key: str, low: int, high: int) -> int:
         value = entry[key]

@@ -60,10 +60,13 @@ class MeterSimulator:
         sunspec_base: int = 40000,
         sunspec_model: int = 203,
         slow_answer_s: float = 1.0,
+        swap_words: bool = False,
     ) -> None:
         """`clock` gives seconds (monotonic); `speed` multiplies it into profile time.
         `sign` is how the simulated meter is mounted; `slow_answer_s` is how late a
-        `slow` fault answers."""
+        `slow` fault answers. `swap_words` serves every value of two or more registers
+        in the other word order than the map says (a meter or gateway set to the other
+        order, or a map that got it wrong): what a reader with that map must reject."""
         self.profile = profile
         self.faults = tuple(faults)
         self.speed = speed
@@ -76,6 +79,7 @@ class MeterSimulator:
         self._frequency_hz = frequency_hz
         self._energy_start_wh = energy_start_wh
         self._slow_answer_s = slow_answer_s
+        self._swap_words = swap_words
         self._started_at: float | None = None
         self._server: ModbusTcpServer | None = None
         self._stopping = asyncio.Event()
@@ -234,6 +238,8 @@ class MeterSimulator:
             else:
                 raw = value / spec.factor / 10.0**exponent
                 words = encode(raw, spec.data_type, spec.word_order)
+            if self._swap_words:
+                words.reverse()
             offset = spec.address - start
             registers[offset : offset + len(words)] = words
         for address, exponent in exponents.items():

@@ -123,7 +123,7 @@ def test_other_edges_sections_are_kept_not_rejected() -> None:
             "expected a number",
         ),
         ("limit_a = 63", "limit_a = true", "site.limit_a", "expected a number"),
-        ("period_s = 5", "period_s = 0", "control.period_s", "> 0"),
+        ("period_s = 5", "period_s = 0", "control.period_s", "must be at least 0.1 s (got 0 s)"),
         (
             "meter_recover_readings = 2",
             "meter_recover_readings = 1.5",
