@@ -83,7 +83,7 @@ def run_step(
     if not steered:
         return StepResult([], capacity, None)
     problem = build_problem(state, capacity, settings, now)
-    allocation = _solve(solver, problem)
+    allocation = _solve(state, solver, problem)
     step_s = problem.horizon.step_s if problem.horizon is not None else None
     by_id = {} if allocation is None else allocation.by_id()
     plans = {
@@ -242,13 +242,21 @@ def _unconfirmed(
     return keys[:_NAMED_AT_MOST] + ([f"{more} more"] if more > 0 else [])
 
 
-def _solve(solver: AllocationSolver, problem: Problem) -> Allocation | None:
-    """The solver's allocation; None if it raised (its own failures come back as a status)."""
+def _solve(state: SiteState, solver: AllocationSolver, problem: Problem) -> Allocation | None:
+    """The solver's allocation; None if it raised (its own failures come back as a status).
+    The first failure of a run is logged with its traceback, the repeats only at debug."""
     try:
-        return solver.solve(problem)
+        allocation = solver.solve(problem)
     except Exception:
-        log.exception("the allocation solver raised; holding sessions at their fallbacks")
+        first = "solver" not in state.reported
+        state.reported["solver"] = "raised"
+        (log.exception if first else log.debug)(
+            "the allocation solver raised; holding sessions at their fallbacks"
+        )
         return None
+    if state.reported.pop("solver", None) is not None:
+        log.info("the allocation solver works again")
+    return allocation
 
 
 def _plan(
@@ -323,8 +331,12 @@ def _enforce_limits(
             )
     broken = _broken(state, steered, plans, capacity)
     if not broken:
+        state.reported.pop("pause", None)
         return
-    log.error("allocation exceeds %s; pausing every steered session", ", ".join(broken))
+    message = f"allocation exceeds {', '.join(broken)}; pausing every steered session"
+    if state.reported.get("pause") != message:
+        log.error("%s", message)
+        state.reported["pause"] = message
     why = f"paused: the allocation would exceed {', '.join(broken)}"
     for runtime in steered:
         plan = plans[runtime.key]

@@ -230,8 +230,7 @@ class Controller:
         meter.observe(reading)
         if reading.valid and meter.last_good is reading:
             reason = check_reading(self._state, reading, self._settings)
-            if reason is not None:
-                log.warning("%s", reason)
+            if reason is not None:  # the runtime logs the change of mode, with the reason
                 meter.distrust(reason)
         if meter.mode is not before:
             self._replan = True

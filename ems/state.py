@@ -239,6 +239,8 @@ class SiteState:
     meter: MeterWatch
     limit_reason: str | None = None
     """Why the limit in force differs from the configured one; None when it does not."""
+    reported: dict[str, str] = field(default_factory=dict)
+    """Faults logged and not yet cleared, by kind: a fault of every step is logged once."""
     configured: SiteConfig = field(init=False)
     """The site as configured: its limits are the main fuse."""
 

@@ -6,10 +6,12 @@ from adapters.http.snapshot import (
     AllocationSnapshot,
     ChargerSnapshot,
     ConnectorSnapshot,
+    ControllerSnapshot,
     Counters,
     SessionSnapshot,
     SiteSnapshot,
     StatusSnapshot,
+    UnprovenConnector,
 )
 from adapters.http.source import OperatorActions, RemoteStopResult, StatusSource
 
@@ -17,6 +19,7 @@ __all__ = [
     "AllocationSnapshot",
     "ChargerSnapshot",
     "ConnectorSnapshot",
+    "ControllerSnapshot",
     "Counters",
     "HttpSettings",
     "OperatorActions",
@@ -26,5 +29,6 @@ __all__ = [
     "StatusServer",
     "StatusSnapshot",
     "StatusSource",
+    "UnprovenConnector",
     "parse_http_section",
 ]

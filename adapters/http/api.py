@@ -59,7 +59,7 @@ class StatusApi:
     async def health(self, request: web.Request) -> web.Response:
         """503 when unhealthy, so a plain HTTP check can alert on it."""
         snapshot = self._source.snapshot()
-        status = 200 if assess(snapshot.site).ok else 503
+        status = 200 if assess(snapshot).ok else 503
         return web.json_response(
             documents.health_document(snapshot), status=status, headers=_NO_STORE
         )

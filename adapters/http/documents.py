@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.clock import iso_utc
-from adapters.http.health import assess
+from adapters.http.health import UNPROVEN_GRACE_S, assess
 from adapters.http.history import LoadHistory
 from adapters.http.snapshot import (
     AllocationSnapshot,
@@ -62,8 +62,8 @@ def site_document(snapshot: StatusSnapshot) -> Document:
 
 
 def health_document(snapshot: StatusSnapshot) -> Document:
-    site = snapshot.site
-    health = assess(site)
+    site, controller = snapshot.site, snapshot.controller
+    health = assess(snapshot)
     return {
         "at": iso_utc(snapshot.at),
         "ok": health.ok,
@@ -72,6 +72,41 @@ def health_document(snapshot: StatusSnapshot) -> Document:
         "meter_age_s": number(site.meter_age_s),
         "meter_valid": site.meter_valid,
         "meter_reason": site.meter_reason,
+        "last_proper_step_at": optional_iso_utc(controller.last_proper_step_at),
+        "seconds_since_proper_step": number(controller.seconds_since_proper_step(snapshot.at)),
+        "step_errors": snapshot.counters.step_errors,
+        "fallback_steps": snapshot.counters.fallback_steps,
+        "unproven": [u.key for u in controller.unproven],
+        "held_raises": list(controller.held_raises),
+    }
+
+
+def controller_document(snapshot: StatusSnapshot) -> Document:
+    """How the control loop fares: its proper steps, its faults, what it cannot prove."""
+    controller = snapshot.controller
+    return {
+        "period_s": number(controller.period_s),
+        "started_at": optional_iso_utc(controller.started_at),
+        "last_step_at": optional_iso_utc(controller.last_step_at),
+        "last_proper_step_at": optional_iso_utc(controller.last_proper_step_at),
+        "seconds_since_proper_step": number(controller.seconds_since_proper_step(snapshot.at)),
+        "last_step_fault": controller.last_step_fault,
+        "step_errors": snapshot.counters.step_errors,
+        "last_error": controller.last_error,
+        "last_error_at": optional_iso_utc(controller.last_error_at),
+        "fallback_steps": snapshot.counters.fallback_steps,
+        "last_fallback_status": controller.last_fallback_status,
+        "last_fallback_at": optional_iso_utc(controller.last_fallback_at),
+        "unproven": [
+            {
+                "key": u.key,
+                "since": iso_utc(u.since),
+                "for_s": number(max((snapshot.at - u.since).total_seconds(), 0.0)),
+            }
+            for u in controller.unproven
+        ],
+        "unproven_grace_s": UNPROVEN_GRACE_S,
+        "held_raises": list(controller.held_raises),
     }
 
 
@@ -99,6 +134,9 @@ def connector_document(connector: ConnectorSnapshot) -> Document:
         "power_w": number(connector.power_w),
         "session_id": connector.session_id,
         "energy_wh": number(connector.energy_wh),
+        "bound_a": number(connector.bound_a),
+        "bound_source": connector.bound_source,
+        "bound_proven": connector.bound_proven,
     }
 
 
@@ -164,12 +202,15 @@ def status_document(snapshot: StatusSnapshot) -> Document:
         "connectors": [connector_document(c) for c in snapshot.connectors],
         "sessions": [session_document(s) for s in snapshot.sessions],
         "allocation": allocation_document(snapshot.allocation),
+        "controller": controller_document(snapshot),
         "counters": {
             "profiles_sent": counters.profiles_sent,
             "profiles_rejected": counters.profiles_rejected,
             "meter_errors": counters.meter_errors,
             "solves": counters.solves,
             "solve_seconds_total": number(counters.solve_seconds_total),
+            "step_errors": counters.step_errors,
+            "fallback_steps": counters.fallback_steps,
         },
     }
 

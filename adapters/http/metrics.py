@@ -7,6 +7,7 @@ scrape rather than exported as 0.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -112,6 +113,16 @@ def _connector_metrics(snapshot: StatusSnapshot) -> Iterator[Metric]:
         "1 for the controller's current state of the connector.",
         labels=["connector", "state"],
     )
+    bound = GaugeMetricFamily(
+        "ems_connector_bound_amperes",
+        "Current the connector may draw on each of its phases, as far as the controller can prove.",
+        labels=["connector"],
+    )
+    proven = GaugeMetricFamily(
+        "ems_connector_bound_proven",
+        "0 while the connector is counted at its hardware maximum (no profile confirmed).",
+        labels=["connector"],
+    )
     for connector in snapshot.connectors:
         _per_phase(allowed, connector.allowed_a, connector.key)
         _per_phase(drawn, connector.drawn_a, connector.key)
@@ -119,7 +130,10 @@ def _connector_metrics(snapshot: StatusSnapshot) -> Iterator[Metric]:
             power.add_metric([connector.key], connector.power_w)
         for name in _known_and(CONNECTOR_STATES, connector.state):
             state.add_metric([connector.key, name], float(name == connector.state))
-    yield from (allowed, drawn, power, state)
+        if math.isfinite(connector.bound_a):
+            bound.add_metric([connector.key], connector.bound_a)
+        proven.add_metric([connector.key], float(connector.bound_proven))
+    yield from (allowed, drawn, power, state, bound, proven)
     yield GaugeMetricFamily(
         "ems_chargers_connected",
         "Chargers connected to the central system.",
@@ -128,7 +142,7 @@ def _connector_metrics(snapshot: StatusSnapshot) -> Iterator[Metric]:
 
 
 def _controller_metrics(snapshot: StatusSnapshot) -> Iterator[Metric]:
-    site, counters = snapshot.site, snapshot.counters
+    site, counters, controller = snapshot.site, snapshot.counters, snapshot.controller
     mode = GaugeMetricFamily(
         "ems_controller_mode", "1 for the controller's current mode.", labels=["mode"]
     )
@@ -136,7 +150,35 @@ def _controller_metrics(snapshot: StatusSnapshot) -> Iterator[Metric]:
         mode.add_metric([name], float(name == site.mode))
     yield mode
     yield GaugeMetricFamily(
-        "ems_healthy", "1 if /api/health reports ok.", value=float(assess(site).ok)
+        "ems_healthy", "1 if /api/health reports ok.", value=float(assess(snapshot).ok)
+    )
+    since_s = controller.seconds_since_proper_step(snapshot.at)
+    if since_s is not None:
+        yield GaugeMetricFamily(
+            "ems_seconds_since_proper_step",
+            "Time since the last control step without an exception and, if it solved,"
+            " with an optimal allocation (since the start while there was none).",
+            value=since_s,
+        )
+    yield GaugeMetricFamily(
+        "ems_connectors_unproven",
+        "Connectors counted at their hardware maximum: none of their profiles is confirmed.",
+        value=len(controller.unproven),
+    )
+    yield GaugeMetricFamily(
+        "ems_raises_held",
+        "Connectors whose raise waits for room that lowerings elsewhere have yet to free.",
+        value=len(controller.held_raises),
+    )
+    yield CounterMetricFamily(
+        "ems_step_errors",
+        "Exceptions in the controller (raised out of it, or by the allocation solver).",
+        value=counters.step_errors,
+    )
+    yield CounterMetricFamily(
+        "ems_optimizer_fallback_steps",
+        "Control steps that used the optimizer's safe fallback allocation, not an optimal one.",
+        value=counters.fallback_steps,
     )
     if snapshot.allocation is not None:
         yield GaugeMetricFamily(

@@ -70,6 +70,11 @@ class ConnectorSnapshot:
     `status` is the charger's OCPP status (`"Charging"`, `"SuspendedEV"`, ...);
     `state` is the controller's decision (`"charging"`, `"paused"`, `"idle"`) and
     `reason` says why (a pause reason, or the binding constraint that caps it).
+
+    `bound_a` is what the connector may draw per phase (on each of its phases) as far as
+    the controller can prove, and `bound_source` what that rests on (its session profile,
+    its default profile, its hardware maximum...). `bound_proven` is False while none of
+    its profiles is confirmed, so that it is counted at its hardware maximum.
     """
 
     charger_id: str
@@ -82,6 +87,9 @@ class ConnectorSnapshot:
     reason: str | None
     session_id: str | None
     energy_wh: float | None
+    bound_a: float
+    bound_source: str
+    bound_proven: bool
 
     @property
     def key(self) -> str:
@@ -117,13 +125,62 @@ class AllocationSnapshot:
 
 @dataclass(frozen=True)
 class Counters:
-    """Running totals since the controller started, exported as Prometheus counters."""
+    """Running totals since the controller started, exported as Prometheus counters.
+
+    `step_errors` counts exceptions in the controller (raised out of it, or raised by the
+    allocation solver, which the controller answers by holding sessions at their
+    fallbacks); `fallback_steps` the control steps that used the optimizer's safe
+    fallback allocation instead of an optimal one.
+    """
 
     profiles_sent: int
     profiles_rejected: int
     meter_errors: int
     solves: int
     solve_seconds_total: float
+    step_errors: int
+    fallback_steps: int
+
+
+@dataclass(frozen=True)
+class UnprovenConnector:
+    """A connector counted at its hardware maximum (no profile of its confirmed), and
+    since when without a break."""
+
+    key: str
+    since: datetime
+
+
+@dataclass(frozen=True)
+class ControllerSnapshot:
+    """How the control loop itself fares: whether it produces proper steps, and what
+    it cannot prove.
+
+    A *proper* step ran without an exception and, if it solved an allocation, solved it
+    to optimality (a step with no session to steer solves nothing and is proper).
+    `last_step_fault` says why the last step was not proper, None when it was.
+    `started_at` is when the controller started (the reference while no proper step ran
+    yet); None when not known. `held_raises` are the connectors whose raise waits for
+    room that lowerings elsewhere have yet to free.
+    """
+
+    period_s: float
+    started_at: datetime | None
+    last_step_at: datetime | None
+    last_proper_step_at: datetime | None
+    last_step_fault: str | None
+    last_error: str | None
+    last_error_at: datetime | None
+    last_fallback_status: str | None
+    last_fallback_at: datetime | None
+    unproven: tuple[UnprovenConnector, ...]
+    held_raises: tuple[str, ...]
+
+    def seconds_since_proper_step(self, now: datetime) -> float | None:
+        """Since the last proper step, or since the start while there was none; None
+        when neither is known."""
+        since = self.last_proper_step_at or self.started_at
+        return None if since is None else max((now - since).total_seconds(), 0.0)
 
 
 @dataclass(frozen=True)
@@ -137,3 +194,4 @@ class StatusSnapshot:
     sessions: tuple[SessionSnapshot, ...]
     allocation: AllocationSnapshot | None
     counters: Counters
+    controller: ControllerSnapshot

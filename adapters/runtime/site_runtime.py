@@ -4,9 +4,12 @@ server wired together on asyncio.
 Every input — what the chargers say, meter readings, the chargers' answers to our
 profiles, and a tick every control period — goes into one queue. A single consumer takes
 what has accumulated and hands it to the controller in a worker thread
-(`asyncio.to_thread`): solving is CPU work, and the event loop must keep answering the
-chargers meanwhile. Only that consumer touches the controller, so there is one call at a
-time and no lock. The commands that come back go out through the dispatcher.
+(one thread of its own, `ems-control`): solving is CPU work, and the event loop must keep
+answering the chargers meanwhile. No other work shares that thread — password checks run
+on theirs (`adapters.ocpp.auth`), file work on the loop's default pool — so a storm of
+handshakes cannot delay the step that notices a silent meter. Only that consumer touches
+the controller, so there is one call at a time and no lock. The commands that come back go
+out through the dispatcher.
 
     runtime = SiteRuntime(load_app_config("site.toml"))
     await runtime.start()
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -28,11 +32,17 @@ from adapters.files.app_config import VIRTUAL_METER_ID, AppConfig
 from adapters.http.server import StatusServer
 from adapters.modbus.poller import poll_meters
 from adapters.ocpp.server import CentralSystem
-from adapters.runtime.counters import RuntimeCounters
+from adapters.runtime.counters import (
+    ERRORS_QUIET_S,
+    ControllerError,
+    ErrorRun,
+    RuntimeCounters,
+    WatchedSolver,
+)
 from adapters.runtime.dispatch import Dispatcher
 from adapters.runtime.meter_intake import MeterIntake
 from adapters.runtime.observed import Observed
-from adapters.runtime.startup import remembered_events
+from adapters.runtime.startup import remembered_events, remembered_override
 from adapters.runtime.status import RuntimeStatus
 from adapters.storage.sqlite import SqliteStore
 from ems.commands import Command
@@ -67,7 +77,8 @@ class SiteRuntime:
     ) -> None:
         self.config = config
         self._clock = clock
-        self.controller = Controller(config.site, config.control, solver or Solver())
+        self._solver = WatchedSolver(solver or Solver())
+        self.controller = Controller(config.site, config.control, self._solver)
         self.counters = RuntimeCounters()
         self.observed = Observed()
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
@@ -91,6 +102,7 @@ class SiteRuntime:
         )
         self._server = StatusServer(config.http, self.status, self.status) if http else None
         self._tasks: list[asyncio.Task[Any]] = []
+        self._control_thread = ThreadPoolExecutor(1, thread_name_prefix="ems-control")
         self._started = False
 
     # lifecycle
@@ -101,10 +113,11 @@ class SiteRuntime:
             raise RuntimeError("the runtime is already started")
         self._started = True
         self._log_plan()
-        for event in remembered_events(self.store, self.config.site):
+        for event in remembered_events(self.store, self.config.site, self._clock()):
             # Before anything else runs: cheap bookkeeping, no control step.
             self.observed.see(event)
             self.controller.handle(event, self._clock())
+        self.status.override_limit_a = remembered_override(self.store)
         self._view = self.controller.view(self._clock())
         try:
             await self.central.start()
@@ -143,6 +156,8 @@ class SiteRuntime:
             await self._server.stop()
         await self.central.stop()
         await self._dispatcher.stop()
+        self._control_thread.shutdown(wait=True)
+        self._control_thread = ThreadPoolExecutor(1, thread_name_prefix="ems-control")
         self.store.close()
         self._started = False
         LOG.info("site %s: stopped", self.config.site.name)
@@ -233,6 +248,7 @@ class SiteRuntime:
                 self._put_tick()
 
     async def _consume(self) -> None:
+        self.counters.start(self._clock(), self._view)
         while True:
             batch = [await self._queue.get()]
             while not self._queue.empty():
@@ -240,8 +256,11 @@ class SiteRuntime:
             for event in batch:
                 self._before_controller(event)
             before = self._view
-            commands, self._view = await asyncio.to_thread(self._handle, batch)
-            self._after_controller(before, self._view)
+            loop = asyncio.get_running_loop()
+            commands, self._view, errors = await loop.run_in_executor(
+                self._control_thread, self._handle, batch
+            )
+            self._after_controller(before, self._view, errors)
             self._dispatcher.dispatch(commands)
 
     def _before_controller(self, event: Event) -> None:
@@ -252,20 +271,53 @@ class SiteRuntime:
             self._dispatcher.charger_disconnected(event.charger_id)
         self.observed.see(event)
 
-    def _handle(self, batch: Sequence[Event]) -> tuple[list[Command], ControllerView]:
-        """Runs in the worker thread: the controller and nothing else."""
+    def _handle(
+        self, batch: Sequence[Event]
+    ) -> tuple[list[Command], ControllerView, list[ControllerError]]:
+        """Runs in the worker thread: the controller and nothing else. Its exceptions, and
+        those of the solver (which the controller catches), are collected for the event
+        loop to count and log: the controller carries on with the next event."""
         commands: list[Command] = []
+        errors: list[ControllerError] = []
         for event in batch:
+            raised: Exception | None = None
             try:
                 commands.extend(self.controller.handle(event, self._clock()))
-            except Exception:
-                LOG.exception("the controller failed on %r; carrying on", event)
-        return commands, self.controller.view(self._clock())
+            except Exception as error:
+                raised = error
+            errors.extend(
+                ControllerError(event, solver_error, by_solver=True)
+                for solver_error in self._solver.take()
+                if solver_error is not raised
+            )
+            if raised is not None:
+                errors.append(ControllerError(event, raised))
+        return commands, self.controller.view(self._clock()), errors
 
-    def _after_controller(self, before: ControllerView, after: ControllerView) -> None:
+    def _after_controller(
+        self, before: ControllerView, after: ControllerView, errors: list[ControllerError]
+    ) -> None:
         if after.at is not None and after.at != before.at:
             self.counters.solves += 1
             self.counters.solve_seconds_total += (after.solve_ms or 0.0) / 1000.0
+        run = self.counters.record(before, after, errors, self._clock())
+        for error in errors:
+            if error is errors[0] and run is ErrorRun.STARTED:
+                LOG.error(
+                    "%s (event %r); carrying on, and counting the errors that follow (logged at"
+                    " debug level) until they stop",
+                    error.describe(),
+                    error.event,
+                    exc_info=error.error,
+                )
+            else:
+                LOG.debug("%s (event %r)", error.describe(), error.event, exc_info=error.error)
+        if run is ErrorRun.STOPPED:
+            LOG.info(
+                "controller errors stopped: proper steps and none for %.0f s (%d in all)",
+                ERRORS_QUIET_S,
+                self.counters.step_errors,
+            )
         if after.mode != before.mode:
             log = LOG.info if after.mode is Mode.NORMAL else LOG.warning
             log("controller mode: %s — %s", after.mode.value, after.mode_reason)

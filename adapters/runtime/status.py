@@ -18,10 +18,12 @@ from adapters.http.snapshot import (
     AllocationSnapshot,
     ChargerSnapshot,
     ConnectorSnapshot,
+    ControllerSnapshot,
     MeasuredPhaseCurrents,
     SessionSnapshot,
     SiteSnapshot,
     StatusSnapshot,
+    UnprovenConnector,
 )
 from adapters.http.source import RemoteStopResult
 from adapters.ocpp.results import CallStatus
@@ -29,6 +31,7 @@ from adapters.ocpp.server import CentralSystem
 from adapters.runtime.counters import RuntimeCounters
 from adapters.runtime.meter_intake import MeterIntake
 from adapters.runtime.observed import ChargerFacts, Observed
+from adapters.runtime.startup import remember_override
 from ems.events import Event, SiteLimitChanged
 from ems.view import ConnectorView, ControllerView
 
@@ -73,6 +76,24 @@ class RuntimeStatus:
             sessions=self._sessions(),
             allocation=_allocation(view),
             counters=self._counters.snapshot(),
+            controller=self._controller(view, now),
+        )
+
+    def _controller(self, view: ControllerView, now: datetime) -> ControllerSnapshot:
+        counters = self._counters
+        since = counters.unproven_since
+        return ControllerSnapshot(
+            period_s=self._config.control.period_s,
+            started_at=counters.started_at,
+            last_step_at=view.at,
+            last_proper_step_at=counters.last_proper_step_at,
+            last_step_fault=counters.last_step_fault,
+            last_error=counters.last_error,
+            last_error_at=counters.last_error_at,
+            last_fallback_status=counters.last_fallback_status,
+            last_fallback_at=counters.last_fallback_at,
+            unproven=tuple(UnprovenConnector(key, since.get(key, now)) for key in view.unproven),
+            held_raises=view.held_raises,
         )
 
     def _site(self, view: ControllerView, now: datetime) -> SiteSnapshot:
@@ -127,6 +148,9 @@ class RuntimeStatus:
             reason=connector.reason,
             session_id=connector.transaction_id,
             energy_wh=self._observed.session_energy_wh(connector.key),
+            bound_a=connector.bound_a,
+            bound_source=connector.bound_source,
+            bound_proven=connector.bound_proven,
         )
 
     def _sessions(self) -> tuple[SessionSnapshot, ...]:
@@ -154,7 +178,9 @@ class RuntimeStatus:
         in_force = configured if self.override_limit_a is None else self.override_limit_a
         reason = "operator override" if self.override_limit_a is not None else "override cleared"
         LOG.warning("site limit %g A per phase (%s)", in_force, reason)
-        self._put(SiteLimitChanged(self._clock(), in_force, reason=reason))
+        now = self._clock()
+        remember_override(self._central.store, self.override_limit_a, now)
+        self._put(SiteLimitChanged(now, in_force, reason=reason))
 
     async def remote_stop(self, transaction_id: str) -> RemoteStopResult:
         charger_id = self._observed.charger_of(transaction_id)

@@ -3,6 +3,8 @@
 
 const POLL_MS = 1500;
 const HISTORY_MS = 5 * 60 * 1000;
+// Step errors and optimizer fallbacks are warned about for this long after the last one.
+const RECENT_MS = 10 * 60 * 1000;
 const PHASES = ["L1", "L2", "L3"];
 const SVG_NS = "http://www.w3.org/2000/svg";
 const loadHistory = [];
@@ -54,6 +56,41 @@ function renderHeader(status) {
   const problems = $("problems");
   problems.hidden = health.ok;
   problems.textContent = health.problems.join(" · ");
+}
+
+const clock = (at) => new Date(at).toLocaleTimeString();
+
+// Whatever the control loop cannot do or prove, one line each: how many, which, since when.
+function faultLines(status) {
+  const { controller, counters } = status;
+  const now = Date.parse(status.at);
+  const recent = (at) => at !== null && now - Date.parse(at) <= RECENT_MS;
+  const lines = [];
+  if (counters.step_errors > 0 && recent(controller.last_error_at)) {
+    lines.push(["step-errors", `Controller errors: ${counters.step_errors} since the start, last at `
+      + `${clock(controller.last_error_at)}: ${controller.last_error}`]);
+  }
+  if (counters.fallback_steps > 0 && recent(controller.last_fallback_at)) {
+    lines.push(["fallback-steps", `Optimizer fell back to its safe allocation in `
+      + `${counters.fallback_steps} step${counters.fallback_steps === 1 ? "" : "s"}, last at `
+      + `${clock(controller.last_fallback_at)} (${words(controller.last_fallback_status)})`]);
+  }
+  if (controller.unproven.length) {
+    const names = controller.unproven.map((u) => `${u.key} (${fixed(u.for_s, 0)} s)`).join(", ");
+    lines.push(["unproven", `Unproven, counted at their hardware maximum (no profile confirmed): ${names}`]);
+  }
+  if (controller.held_raises.length) {
+    lines.push(["held-raises", `Raises held until lowerings elsewhere free the room: `
+      + controller.held_raises.join(", ")]);
+  }
+  return lines;
+}
+
+function renderFaults(status) {
+  const lines = faultLines(status);
+  const faults = $("faults");
+  faults.hidden = lines.length === 0;
+  faults.replaceChildren(...lines.map(([kind, text]) => el("div", { class: "fault", "data-fault": kind }, text)));
 }
 
 function renderPhases(site) {
@@ -125,12 +162,17 @@ function phaseCells(values, field) {
 
 function renderConnectors(connectors) {
   const rows = connectors.map((c) => {
-    const row = el("tr", { class: `connector state-${c.state}`, "data-connector": c.key });
+    const classes = `connector state-${c.state}${c.bound_proven ? "" : " unproven"}`;
+    const row = el("tr", { class: classes, "data-connector": c.key });
     row.append(el("td", { class: "conn", "data-field": "key" }, c.key));
     row.append(el("td", { "data-field": "status" }, c.status ?? "—"));
     const state = el("td", { "data-field": "state" });
     state.append(el("span", { class: "pill state" }, c.state));
     row.append(state, phaseCells(c.allowed_a, "allowed"), phaseCells(c.drawn_a, "drawn"));
+    row.append(el("td", { class: "num", "data-field": "bound" }, fixed(c.bound_a)));
+    const source = el("td", { class: "source", "data-field": "bound-source" }, c.bound_source || "—");
+    if (!c.bound_proven) source.prepend(el("span", { class: "pill unproven" }, "unproven"), " ");
+    row.append(source);
     row.append(el("td", { class: "num", "data-field": "power" }, c.power_w === null ? "—" : fixed(c.power_w / 1000)));
     row.append(el("td", { class: "num", "data-field": "energy" }, c.energy_wh === null ? "—" : fixed(c.energy_wh / 1000, 2)));
     row.append(el("td", { class: "reason", "data-field": "reason" }, words(c.reason)));
@@ -152,6 +194,7 @@ function renderFacts(status) {
 
 function render(status) {
   renderHeader(status);
+  renderFaults(status);
   renderPhases(status.site);
   remember(status.at, status.site.current_a, status.site.limit_a);
   renderHistory();

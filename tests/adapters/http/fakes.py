@@ -9,11 +9,13 @@ from adapters.http import (
     AllocationSnapshot,
     ChargerSnapshot,
     ConnectorSnapshot,
+    ControllerSnapshot,
     Counters,
     RemoteStopResult,
     SessionSnapshot,
     SiteSnapshot,
     StatusSnapshot,
+    UnprovenConnector,
 )
 
 NOW = datetime(2024, 5, 6, 14, 30, 0, tzinfo=UTC)
@@ -22,9 +24,13 @@ NOW = datetime(2024, 5, 6, 14, 30, 0, tzinfo=UTC)
 def sample_snapshot(at: datetime = NOW) -> StatusSnapshot:
     """A 32 A site with base load (8, 6, 9) A: cp1/1 charges on 3 phases at 16 A, cp2/1
     on site L2 alone at 10 A, cp2/2 is paused for capacity (L2 is the bottleneck), and
-    cp3/1 sits idle on a charger that is offline.
+    cp3/1 sits idle on a charger that is offline, unproven (counted at its 32 A maximum)
+    for 20 s, within the grace period.
 
     Site current = base + drawn = (8 + 15.8, 6 + 15.8 + 9.7, 9 + 15.8) = (23.8, 31.5, 24.8).
+
+    The controller steps every 10 s; its last step, 3 s ago, was proper. It had 3 errors
+    and 1 optimizer fallback, two hours ago.
     """
     return StatusSnapshot(
         at=at,
@@ -80,6 +86,9 @@ def sample_snapshot(at: datetime = NOW) -> StatusSnapshot:
                 reason=None,
                 session_id="1001",
                 energy_wh=12345.0,
+                bound_a=16.0,
+                bound_source="its session profile",
+                bound_proven=True,
             ),
             ConnectorSnapshot(
                 charger_id="cp2",
@@ -92,6 +101,9 @@ def sample_snapshot(at: datetime = NOW) -> StatusSnapshot:
                 reason="site-L2",
                 session_id="tx-2a",
                 energy_wh=3400.0,
+                bound_a=10.0,
+                bound_source="a session profile not yet applied",
+                bound_proven=True,
             ),
             ConnectorSnapshot(
                 charger_id="cp2",
@@ -104,6 +116,9 @@ def sample_snapshot(at: datetime = NOW) -> StatusSnapshot:
                 reason="insufficient_capacity",
                 session_id="tx-2b",
                 energy_wh=800.0,
+                bound_a=0.0,
+                bound_source="its session profile",
+                bound_proven=True,
             ),
             ConnectorSnapshot(
                 charger_id="cp3",
@@ -116,6 +131,9 @@ def sample_snapshot(at: datetime = NOW) -> StatusSnapshot:
                 reason=None,
                 session_id=None,
                 energy_wh=None,
+                bound_a=32.0,
+                bound_source="its hardware maximum: no default profile confirmed",
+                bound_proven=False,
             ),
         ),
         sessions=(
@@ -156,6 +174,21 @@ def sample_snapshot(at: datetime = NOW) -> StatusSnapshot:
             meter_errors=1,
             solves=360,
             solve_seconds_total=14.4,
+            step_errors=3,
+            fallback_steps=1,
+        ),
+        controller=ControllerSnapshot(
+            period_s=10.0,
+            started_at=at - timedelta(hours=5),
+            last_step_at=at - timedelta(seconds=3),
+            last_proper_step_at=at - timedelta(seconds=3),
+            last_step_fault=None,
+            last_error="the controller on Tick raised KeyError: 'cp9/1'",
+            last_error_at=at - timedelta(hours=2),
+            last_fallback_status="fallback_infeasible",
+            last_fallback_at=at - timedelta(hours=2),
+            unproven=(UnprovenConnector("cp3/1", at - timedelta(seconds=20)),),
+            held_raises=(),
         ),
     )
 

@@ -71,6 +71,9 @@ async def test_connectors(http: aiohttp.ClientSession, base_url: str) -> None:
         "power_w": 2231.0,
         "session_id": "tx-2a",
         "energy_wh": 3400.0,
+        "bound_a": 10.0,
+        "bound_source": "a session profile not yet applied",
+        "bound_proven": True,
     }
     assert connectors[2]["state"] == "paused"
     assert connectors[2]["reason"] == "insufficient_capacity"
@@ -122,6 +125,8 @@ async def test_status_holds_everything(http: aiohttp.ClientSession, base_url: st
         "meter_errors": 1,
         "solves": 360,
         "solve_seconds_total": 14.4,
+        "step_errors": 3,
+        "fallback_steps": 1,
     }
 
 
@@ -161,6 +166,12 @@ async def test_health_ok(http: aiohttp.ClientSession, base_url: str) -> None:
         "meter_age_s": 1.5,
         "meter_valid": True,
         "meter_reason": None,
+        "last_proper_step_at": "2024-05-06T14:29:57Z",
+        "seconds_since_proper_step": 3.0,
+        "step_errors": 3,
+        "fallback_steps": 1,
+        "unproven": ["cp3/1"],
+        "held_raises": [],
     }
 
 
