@@ -344,13 +344,17 @@ def test_horizon_gives_a_multi_period_profile_when_needs_are_known() -> None:
     assert problem.connectors[0].energy_need_wh == 20_000
 
 
-def test_unknown_charger_events_are_ignored() -> None:
+def test_unknown_charger_events_are_ignored_until_it_connects_and_joins_at_0_A() -> None:
     h = two_chargers()
     assert h.start("zz", "T9") == []
     assert h.sample("zz", (1.0, 1.0, 1.0)) == []
-    assert h.connect("zz") == []
     assert h.tick() == []
     assert [c.key for c in h.controller.view().connectors] == ["a/1", "b/1"]
+    defaults = h.connect("zz")
+    assert [(c.connector_id, c.purpose, c.limit_now_a) for c in defaults] == [
+        (0, ProfilePurpose.TX_DEFAULT, 0.0)
+    ]
+    assert [c.key for c in h.controller.view().connectors] == ["a/1", "b/1", "zz/0"]
 
 
 def test_a_departed_evs_last_sample_is_not_taken_off_the_meter() -> None:

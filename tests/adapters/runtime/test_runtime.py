@@ -73,9 +73,11 @@ async def commission(
     for charger_id in charger_ids:
         sim = await start_charger(made, runtime, charger_id, OCPP16, 1)
         await wait_until(
-            lambda cid=charger_id: connector(runtime, f"{cid}/1").bound_proven,
-            10,
-            f"{charger_id} holding its default profile",
+            lambda cid=charger_id: (
+                connector(runtime, f"{cid}/1").bound_source == "its default profile"
+            ),
+            15,
+            f"{charger_id} holding its default profile, its EV had time to follow",
         )
         await sim.stop()
 
