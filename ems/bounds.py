@@ -177,6 +177,7 @@ class Bound:
 
 HARDWARE = "its hardware maximum: no default profile confirmed"
 NON_COMPLIANT = "its hardware maximum: draws more than allowed"
+NON_COMPLIANT_BEFORE = "its hardware maximum: drew more than allowed in an earlier session"
 NOT_SMART = "its hardware maximum: no smart charging"
 MEASURED = "measured above its limit"
 UNPROVEN_SOURCES = frozenset({HARDWARE})

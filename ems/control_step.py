@@ -18,6 +18,7 @@ from ems.capacity import Capacity, arrival_a, assess
 from ems.closed_loop import probe
 from ems.commands import SetLimit
 from ems.limit_check import check_loads
+from ems.meter_agreement import settling
 from ems.phases import round_down, spread
 from ems.problem_builder import build_problem
 from ems.raise_gate import Loads, check_raise, raised
@@ -32,7 +33,7 @@ from optimizer.allocation import (
     PauseReason,
     SolveStatus,
 )
-from optimizer.problem import Problem
+from optimizer.problem import PhaseTriple, Problem
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ def release_held(
     would count as base load (see `counted_draw`), and no raise would ever fit.
     """
     held = [c for c in state.connectors.values() if c.held is not None]
-    if not held:
+    if not held or settling(state):
         return []
     capacity = assess(state, settings, now)
     same_reading = stepped is not None and stepped.reading_at == capacity.reading_at
@@ -135,7 +136,8 @@ def release_held(
             continue
         peak = _peak(raise_.limits_a, raise_.step_s, settings)
         wanted = spread(runtime.active_phases, peak)
-        if not check_raise(state.site, capacity, loads, runtime.key, wanted).fits:
+        level = _level(state, runtime, loads[runtime.key][1], settings, now)
+        if not check_raise(state.site, capacity, loads, runtime.key, wanted, level).fits:
             continue
         runtime.held = None
         reason = f"{raise_.reason}; sent once the room it needs was confirmed free"
@@ -154,6 +156,32 @@ def proven_loads(state: SiteState, settings: ControlSettings, now: datetime) -> 
         for c in state.connectors.values()
         if state.is_controlled(c)
     }
+
+
+def _level(
+    state: SiteState,
+    runtime: ConnectorRuntime,
+    bound_a: PhaseTriple,
+    settings: ControlSettings,
+    now: datetime,
+) -> PhaseTriple:
+    """What the connector draws now as far as the controller counts on: its bound; but
+    for one counted at its maximum for want of any confirmed profile (a fresh start), the
+    draw a fresh sample taken since its last limit was sent shows (plus the tolerance a
+    charger is allowed over its limit). Those maximums add up beyond any fuse, so what
+    holds the site is what such EVs actually draw, and sending one more is a raise."""
+    if state.bound(runtime, now, settings).proven:
+        return bound_a
+    draw = runtime.drawn
+    sent = runtime.sent_for_session()
+    last_set = runtime.fallback_at if sent is None else sent.at
+    if draw is None or (now - draw.at).total_seconds() > settings.sample_stale_s:
+        return bound_a
+    if last_set is not None and draw.at <= last_set:
+        return bound_a
+    tolerance = settings.noncompliance_tolerance_a
+    seen = spread(runtime.active_phases, max(draw.current_a) + tolerance)
+    return (min(bound_a[0], seen[0]), min(bound_a[1], seen[1]), min(bound_a[2], seen[2]))
 
 
 def _peak(limits_a: tuple[float, ...], step_s: float | None, settings: ControlSettings) -> float:
@@ -179,20 +207,27 @@ def _gate_raises(
     loads = dict(proven_loads(state, settings, now))
     wanted: list[tuple[float, ConnectorRuntime]] = []
     lowering: list[str] = []
+    levels: dict[str, PhaseTriple] = {}
     for runtime in steered:
         runtime.held = None
         plan = plans[runtime.key]
         peak = _peak(plan.limits_a, step_s, settings)
-        extra = peak - max(loads[runtime.key][1])
+        level = levels[runtime.key] = _level(state, runtime, loads[runtime.key][1], settings, now)
+        extra = peak - max(level)
         if plan.decision.send and extra > 1e-9:
             wanted.append((extra, runtime))
-        elif plan.decision.send and extra < -1e-9:
+        elif plan.decision.send and peak < max(loads[runtime.key][1]) - 1e-9:
             lowering.append(runtime.key)
+    waiting_meter = settling(state)
     for _, runtime in sorted(wanted, key=lambda item: (item[0], item[1].key)):
         plan = plans[runtime.key]
+        if waiting_meter:
+            plans[runtime.key] = _hold(runtime, plan, (), [], step_s, now)
+            continue
         peak = _peak(plan.limits_a, step_s, settings)
         load = spread(runtime.active_phases, peak)
-        verdict = check_raise(state.site, capacity, loads, runtime.key, load)
+        level = levels[runtime.key]
+        verdict = check_raise(state.site, capacity, loads, runtime.key, load, level)
         if verdict.fits:
             config, current = loads[runtime.key]
             loads[runtime.key] = (config, raised(current, load))
@@ -211,9 +246,15 @@ def _hold(
 ) -> _Plan:
     """Keep the limit in force and remember the raise, with who it waits for."""
     assert runtime.session is not None
-    on = f"lower limits of {', '.join(waiting)} not yet confirmed" if waiting else ""
-    why = f"raise to {plan.decision.limit_a:g} A waits for room under {', '.join(broken)}"
-    why = f"{why}: {on}" if on else why
+    if broken:
+        on = f"lower limits of {', '.join(waiting)} not yet confirmed" if waiting else ""
+        why = f"raise to {plan.decision.limit_a:g} A waits for room under {', '.join(broken)}"
+        why = f"{why}: {on}" if on else why
+    else:
+        why = (
+            f"raise to {plan.decision.limit_a:g} A waits for the site meter to show our "
+            "chargers' last change"
+        )
     runtime.held = HeldRaise(
         plan.limits_a, step_s, plan.reason, runtime.session.transaction_id, now
     )

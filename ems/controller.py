@@ -43,7 +43,7 @@ from ems.events import (
     Tick,
 )
 from ems.fallback import FallbackPlan, compute_fallbacks
-from ems.meter_agreement import check_reading, observe_step
+from ems.meter_agreement import check_reading, observe_step, settling
 from ems.phases import spread, to_site_phases
 from ems.raise_gate import Loads, check_added
 from ems.site import ChargerConfig, ConnectorConfig, ControlSettings, SiteConfig, connector_key
@@ -202,6 +202,8 @@ class Controller:
             max_a = runtime.config.max_current_a
             proven = default_bound(runtime.proof, max_a, now).limit_a
             if runtime.fallback_a > proven:
+                if settling(self._state):
+                    continue
                 if capacity is None:
                     capacity = assess(self._state, self._settings, now)
                     loads = proven_loads(self._state, self._settings, now)
@@ -272,6 +274,7 @@ class Controller:
             return
         runtime.end_session()
         runtime.session = Session(event.transaction_id, event.at, event.meter_start_wh)
+        runtime.present_since = runtime.present_since or event.at
         self._replan = True
 
     def _on_session_ended(self, event: SessionEnded) -> None:
@@ -296,6 +299,7 @@ class Controller:
             runtime.proof.tx.forget()
         if runtime.ev_present != present:
             runtime.forget_draw()
+            runtime.present_since = event.at if runtime.ev_present else None
             self._replan = True
 
     def _on_energy_need(self, event: EnergyNeed) -> None:

@@ -16,7 +16,8 @@ part of what the meter sees, and the meter must agree with them:
   not is frozen, lagging or blind to our chargers.
 
 A distrusted meter turns the controller conservative (the worst configured base load),
-as a stale one does (`ems.meter_watch`).
+as a stale one does (`ems.meter_watch`). While a change is still to show on the meter, no
+raise rests on it (`settling`): a frozen or blind meter can never justify a raise.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from datetime import datetime
 
 from ems.capacity import counted_draw
 from ems.events import MeterReading
-from ems.meter_watch import Step
+from ems.meter_watch import Mode, Step
 from ems.phases import ZERO, add
 from ems.site import ControlSettings
 from ems.state import ConnectorRuntime, Draw, SiteState
@@ -45,19 +46,33 @@ it (a replay of 5-minute steps is never judged)."""
 def observe_step(
     state: SiteState, connector: ConnectorRuntime, previous: Draw | None, settings: ControlSettings
 ) -> None:
-    """Note a clear change in a behind-meter connector's draw, for the follow check."""
+    """Note a clear change in a behind-meter connector's draw, for the follow check: from
+    its previous sample, or for a newly plugged-in EV's first sample, from nothing."""
     latest = connector.drawn
-    if latest is None or previous is None or latest is previous:
+    if latest is None or latest is previous:
         return
     if not state.charger_of(connector).config.behind_meter:
         return
-    if (latest.at - previous.at).total_seconds() > STEP_WINDOWS * settings.meter_follow_s:
+    if previous is None:
+        if connector.present_since is None or latest.at < connector.present_since:
+            return
+        before, drawn_before = connector.present_since, (0.0, 0.0, 0.0)
+    else:
+        before, drawn_before = previous.at, previous.current_a
+    if (latest.at - before).total_seconds() > STEP_WINDOWS * settings.meter_follow_s:
         return
     for phase in Phase:
-        change = latest.current_a[phase] - previous.current_a[phase]
+        change = latest.current_a[phase] - drawn_before[phase]
         if abs(change) >= settings.meter_follow_step_a:
-            step = Step(connector.key, phase, change, previous.at, latest.at)
+            step = Step(connector.key, phase, change, before, latest.at)
             state.meter.agreement.steps.append(step)
+
+
+def settling(state: SiteState) -> bool:
+    """Whether the meter has yet to show a change our chargers reported: until it has, a
+    base load taken off it may hold their new draw, or lack it, and no raise may rest on
+    it. Conservative mode does not rest on the meter."""
+    return state.meter.mode is Mode.NORMAL and bool(state.meter.agreement.steps)
 
 
 def check_reading(state: SiteState, reading: MeterReading, settings: ControlSettings) -> str | None:

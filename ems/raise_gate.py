@@ -51,13 +51,34 @@ def raised(current_a: PhaseTriple, wanted_a: PhaseTriple) -> PhaseTriple:
 
 
 def check_raise(
-    site: SiteConfig, capacity: Capacity, loads: Loads, key: str, wanted_a: PhaseTriple
+    site: SiteConfig,
+    capacity: Capacity,
+    loads: Loads,
+    key: str,
+    wanted_a: PhaseTriple,
+    level_a: PhaseTriple,
 ) -> Verdict:
-    """Whether `key` may go to `wanted_a` with every other connector at its proven load."""
-    config, current = loads[key]
-    new = raised(current, wanted_a)
-    extra = (new[0] - current[0], new[1] - current[1], new[2] - current[2])
-    return check_added(site, capacity, loads, [(config, extra)])
+    """Whether `key` may go from `level_a` (what it draws now, as far as known) to
+    `wanted_a`, with every other connector at its proven load.
+
+    The connector itself counts at `wanted_a`: it is what the command lets it draw once
+    in force. The limits checked are those it adds load to beyond `level_a`; a connector
+    counted at its maximum for want of a confirmed profile is so no less when it draws
+    little, and sending it more than it draws is a raise all the same.
+    """
+    config, _ = loads[key]
+    extra = (
+        max(wanted_a[0] - level_a[0], 0.0),
+        max(wanted_a[1] - level_a[1], 0.0),
+        max(wanted_a[2] - level_a[2], 0.0),
+    )
+    if max(extra) <= 1e-9:
+        return Verdict(True, ())
+    others = {k: v for k, v in loads.items() if k != key}
+    trial = [*others.values(), (config, wanted_a)]
+    broken = check_loads(site, capacity.fixed_load_a, capacity.circuit_reserved_a, trial)
+    hit = tuple(sorted(set(broken) & touched_limits(site, config, extra)))
+    return Verdict(not hit, hit)
 
 
 def check_added(

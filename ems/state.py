@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ems.bounds import NON_COMPLIANT, NOT_SMART, Bound, Proof, measured_bound, profile_bound
+from ems.bounds import (
+    NON_COMPLIANT,
+    NON_COMPLIANT_BEFORE,
+    NOT_SMART,
+    Bound,
+    Proof,
+    measured_bound,
+    profile_bound,
+)
 from ems.commands import SetLimit
 from ems.events import ConnectorStatus
 from ems.meter_watch import MeterWatch
@@ -133,6 +141,8 @@ class ConnectorRuntime:
     proof: Proof = field(default_factory=Proof)
     """What the charger confirmed of the profiles sent to it (see `ems.bounds`)."""
     held: HeldRaise | None = None
+    present_since: datetime | None = None
+    """When the EV now plugged in was first reported; None with no EV."""
     unconfigured: bool = False
     """The whole of a charger admitted without configuration (connector 0): counted as
     drawing, at its bound, at all times."""
@@ -285,6 +295,9 @@ class SiteState:
             return Bound(max_a, NOT_SMART)
         if connector.compliance.flagged:
             return Bound(max_a, NON_COMPLIANT)
+        if connector.compliance.times_flagged and connector.session is None:
+            # the next EV there starts at whatever the charger lets it, before any sample
+            return Bound(max_a, NON_COMPLIANT_BEFORE)
         proof, tx = connector.proof, connector.transaction_id()
         bound = profile_bound(proof, max_a, tx, now)
         draw = connector.drawn

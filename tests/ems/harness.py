@@ -31,18 +31,23 @@ INSTALLED_BEFORE = timedelta(hours=1)
 
 @dataclass
 class Harness:
-    """The chargers hold their fallbacks from before the test starts. `accept` True plays
-    chargers that accept every profile at once; False leaves every answer to the test."""
+    """The chargers hold their fallbacks from before the test starts (unless `installed` is
+    False). `accept` True plays chargers that accept every profile at once; False leaves
+    every answer to the test."""
 
     site: SiteConfig
     settings: ControlSettings = field(default_factory=ControlSettings)
     solver: AllocationSolver = field(default_factory=ScriptedSolver)
     clock: Clock = field(default_factory=Clock)
     accept: bool = True
+    installed: bool = True
+    """False: a fresh site, where no charger has confirmed any profile yet."""
     controller: Controller = field(init=False)
 
     def __post_init__(self) -> None:
         self.controller = Controller(self.site, self.settings, self.solver)
+        if not self.installed:
+            return
         installed_at = self.clock.now - INSTALLED_BEFORE
         for command in self.controller.startup(self.clock.now):
             assert isinstance(command, SetLimit)

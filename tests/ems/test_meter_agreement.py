@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import pytest
 
+from ems.events import ConnectorStatus, StatusChanged
 from ems.meter_watch import Mode
 from ems.site import ControlSettings
 from tests.ems.fakes import FairShareSolver, connector, site
-from tests.ems.harness import Harness
+from tests.ems.harness import Harness, tx_limits
 
 SETTINGS = ControlSettings(
     period_s=10,
@@ -128,3 +129,31 @@ def test_trust_returns_after_agreeing_readings() -> None:
         assert h.controller.view().mode is Mode.CONSERVATIVE
     report(h, 8.0, 8.0, seen=True)
     assert h.controller.view().mode is Mode.NORMAL
+
+
+def test_no_raise_rests_on_a_reading_that_has_not_shown_an_arrival_yet() -> None:
+    """b's EV starts at its default profile; until the meter shows that draw, a base load
+    taken off it lacks it, and b's first (higher) limit waits."""
+    s = site(connector("a"), connector("b"), limit_a=63, worst_a=(30, 30, 30))
+    h = Harness(s, SETTINGS, FairShareSolver())
+    h.meter((BASE_A,) * 3)
+    h.start("a", "T1")
+    h.tick()
+    h.advance(1)
+    h.sample("a", (8.0,) * 3)
+    h.meter((BASE_A + 8,) * 3)
+    h.tick()
+    h.send(StatusChanged("b", 1, ConnectorStatus.PREPARING, h.clock.now))
+    h.advance(1)
+    default_a = h.controller.fallbacks.fallback_a["b/1"]
+    h.sample("b", (default_a,) * 3)
+    h.meter((BASE_A + 8,) * 3)  # not yet showing b
+    h.start("b", "T2")
+    assert "b/1" not in tx_limits(h.tick())
+    view = h.controller.view()
+    assert view.held_raises == ("b/1",)
+    assert "waits for the site meter to show" in view.connectors[1].reason
+    h.advance(SETTINGS.reaction_s)  # a's lowering that makes room for b is followed too
+    h.sample("b", (default_a,) * 3)
+    h.meter((BASE_A + 8 + default_a,) * 3)
+    assert tx_limits(h.tick())["b/1"] > default_a
