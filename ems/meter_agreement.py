@@ -16,7 +16,8 @@ part of what the meter sees, and the meter must agree with them:
   not is frozen, lagging or blind to our chargers.
 
 A distrusted meter turns the controller conservative (the worst configured base load),
-as a stale one does (`ems.meter_watch`). While a change is still to show on the meter, no
+as a stale one does (`ems.meter_watch`), and is trusted again only once it has followed a
+change of our chargers' draw. While a change is still to show on the meter, no
 raise rests on it (`settling`): a frozen or blind meter can never justify a raise.
 """
 
@@ -105,11 +106,12 @@ def _short(
     if state.meter.agreement.short_streak < SHORT_READINGS:
         return None
     p = short[0]
-    return (
+    state.meter.agreement.unfollowed = (
         f"site meter {reading.meter_id} reads {current[p]:.1f} A on {p.name}, less than the "
         f"{ours[p]:.1f} A our chargers behind it report there (tolerance {tolerance:g} A): "
         "it does not see them (wiring, CT) or its sign is wrong"
     )
+    return state.meter.agreement.unfollowed
 
 
 def _not_following(
@@ -117,16 +119,45 @@ def _not_following(
 ) -> str | None:
     """Settle the steps a reading can judge; the reason for the first one the meter
     failed to follow in time."""
+    agreement = state.meter.agreement
     failed: str | None = None
     kept: list[Step] = []
-    for step in state.meter.agreement.steps:
+    for step in agreement.steps:
         settled, reason = _judge(state, step, reading, current, settings)
         if not settled:
             kept.append(step)
-        elif reason is not None and failed is None:
+        elif reason is None:
+            agreement.unfollowed = (
+                agreement.unfollowed
+                if step in kept
+                else _followed(agreement.unfollowed, step, state, reading, current)
+            )
+        elif failed is None:
             failed = reason
-    state.meter.agreement.steps = kept
-    return failed
+    agreement.steps = kept
+    if failed is not None:
+        agreement.unfollowed = failed
+    return agreement.unfollowed
+
+
+def _followed(
+    unfollowed: str | None,
+    step: Step,
+    state: SiteState,
+    reading: MeterReading,
+    current: PhaseTriple,
+) -> str | None:
+    """After the meter disagreed (short, or not following), trust returns only once it has
+    shown a change of ours again — quiet readings prove nothing of a lagging or frozen
+    meter."""
+    if unfollowed is None:
+        return None
+    base = state.meter.reading_at_or_before(step.before)
+    if base is None or reading.at < step.after:
+        return unfollowed
+    moved = current[step.phase] - base[1][step.phase]
+    shown = moved * (1 if step.change_a > 0 else -1) >= FOLLOW_SHARE * abs(step.change_a)
+    return None if shown else unfollowed
 
 
 def _judge(

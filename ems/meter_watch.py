@@ -44,6 +44,8 @@ class Agreement:
 
     short_streak: int = 0
     steps: list[Step] = field(default_factory=list)
+    unfollowed: str | None = None
+    """Why the meter is distrusted until it shows a change of ours again; None if not."""
 
 
 @dataclass

@@ -119,15 +119,18 @@ def test_chargers_outside_the_meter_are_not_checked_against_it(seen: bool) -> No
     assert h.controller.view().mode is Mode.NORMAL
 
 
-def test_trust_returns_after_agreeing_readings() -> None:
+def test_trust_returns_once_the_meter_has_shown_a_change_of_ours_again() -> None:
     h = charging_pair()
     for _ in range(2):
         report(h, 8.0, 8.0, seen=False)
     assert h.controller.view().mode is Mode.CONSERVATIVE
-    for _ in range(SETTINGS.meter_recover_readings - 1):
+    for _ in range(SETTINGS.meter_recover_readings + 2):  # agreeing, but nothing moves
         report(h, 8.0, 8.0, seen=True)
-        assert h.controller.view().mode is Mode.CONSERVATIVE
-    report(h, 8.0, 8.0, seen=True)
+    assert h.controller.view().mode is Mode.CONSERVATIVE
+    report(h, 8.0, 0.0, seen=True)  # b drops 8 A and the meter shows it: a first good one
+    assert h.controller.view().mode is Mode.CONSERVATIVE
+    for _ in range(SETTINGS.meter_recover_readings - 1):
+        report(h, 8.0, 0.0, seen=True)
     assert h.controller.view().mode is Mode.NORMAL
 
 
@@ -157,3 +160,20 @@ def test_no_raise_rests_on_a_reading_that_has_not_shown_an_arrival_yet() -> None
     h.sample("b", (default_a,) * 3)
     h.meter((BASE_A + 8 + default_a,) * 3)
     assert tx_limits(h.tick())["b/1"] > default_a
+
+
+def test_a_meter_that_failed_to_follow_is_trusted_again_only_once_it_follows() -> None:
+    h = charging_pair()
+    frozen = BASE_A + 16.0
+    for _ in range(17):
+        report(h, 16.0, 8.0, seen=True, meter_a=frozen)
+    assert h.controller.view().mode is Mode.CONSERVATIVE
+    for _ in range(5):  # live again, but nothing of ours moves: that proves nothing
+        report(h, 16.0, 8.0, seen=True)
+    view = h.controller.view()
+    assert view.mode is Mode.CONSERVATIVE
+    assert "did not follow" in view.mode_reason
+    report(h, 16.0, 0.0, seen=True)  # b drops 8 A and the meter shows it
+    for _ in range(SETTINGS.meter_recover_readings):
+        report(h, 16.0, 0.0, seen=True)
+    assert h.controller.view().mode is Mode.NORMAL
