@@ -180,6 +180,8 @@ NON_COMPLIANT = "its hardware maximum: draws more than allowed"
 NON_COMPLIANT_BEFORE = "its hardware maximum: drew more than allowed in an earlier session"
 NOT_SMART = "its hardware maximum: no smart charging"
 MEASURED = "measured above its limit"
+IGNORES_DEFAULT = frozenset({NON_COMPLIANT, NON_COMPLIANT_BEFORE, NOT_SMART, MEASURED})
+"""Bounds of connectors whose default profile cannot be counted on to hold them."""
 UNPROVEN_SOURCES = frozenset({HARDWARE})
 
 

@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from ems import planner
-from ems.bounds import UNSURE_STATUSES, default_bound
+from ems.bounds import IGNORES_DEFAULT, UNSURE_STATUSES, default_bound
 from ems.capacity import Capacity, assess
 from ems.closed_loop import observe_draw
 from ems.commands import Command, ProfilePurpose, SetLimit
@@ -67,6 +67,7 @@ class Controller:
         self._settings = settings
         self._solver = solver
         self._fallbacks = compute_fallbacks(site)
+        self._fixed: tuple[tuple[ConnectorConfig, float], ...] = ()
         self._state = SiteState.initial(site, settings, dict(self._fallbacks.fallback_a))
         self._last_step: datetime | None = None
         self._replan = True
@@ -139,7 +140,12 @@ class Controller:
         due = self._last_step is None or (
             (now - self._last_step).total_seconds() >= self._settings.period_s - 1e-6
         )
-        commands = self._send_defaults(self._state.connectors.values(), now)
+        fixed = self._fixed_loads(now)
+        if fixed != self._fixed:
+            self._fixed = fixed
+            commands = self._refresh_fallbacks(now)
+        else:
+            commands = self._send_defaults(self._state.connectors.values(), now)
         if not (due or self._replan):
             return commands + release_held(self._state, self._settings, now, self._capacity)
         return commands + self._step(now)
@@ -172,9 +178,21 @@ class Controller:
         self._replan = True
         return commands
 
+    def _fixed_loads(self, now: datetime) -> tuple[tuple[ConnectorConfig, float], ...]:
+        """The connectors whose default profile does not bound them, at what they may
+        draw: found drawing more than allowed or without smart charging (their maximum),
+        and chargers nobody configured (their bound). The others' fallbacks share the
+        rest, so that with no controller the fallbacks still fit."""
+        fixed: list[tuple[ConnectorConfig, float]] = []
+        for runtime in self._state.connectors.values():
+            bound = self._state.bound(runtime, now, self._settings)
+            if (runtime.unconfigured and bound.limit_a > 0) or bound.source in IGNORES_DEFAULT:
+                fixed.append((runtime.config, runtime.config.max_current_a))
+        return tuple(fixed)
+
     def _refresh_fallbacks(self, now: datetime) -> list[Command]:
         """Fallbacks that fit the site limit in force, sent where they changed."""
-        self._fallbacks = compute_fallbacks(self._state.site)
+        self._fallbacks = compute_fallbacks(self._state.site, self._fixed)
         for runtime in self._state.connectors.values():
             fallback = self._fallbacks.fallback_a.get(runtime.key, runtime.fallback_a)
             if fallback != runtime.fallback_a:

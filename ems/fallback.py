@@ -10,7 +10,7 @@ connector takes the smallest share among the limits it is under.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ems.limit_check import circuit_path
@@ -44,19 +44,29 @@ class FallbackPlan:
     explanation: tuple[str, ...]
 
 
-def compute_fallbacks(site: SiteConfig) -> FallbackPlan:
+def compute_fallbacks(
+    site: SiteConfig, fixed: Sequence[tuple[ConnectorConfig, float]] = ()
+) -> FallbackPlan:
+    """The fallbacks; `fixed` are connectors that draw what they draw whatever their
+    default profile says (found drawing more than allowed, without smart charging, or not
+    configured at all), each counted at its amount on every limit it is under and given
+    no share: the others share what they leave, so the sum still fits."""
     connectors = site.connectors()
-    groups = _limit_groups(site, connectors)
+    lines: list[str] = []
+    groups = _without_fixed(site, _limit_groups(site, connectors), fixed, lines)
+    fixed_keys = {config.key for config, _ in fixed}
+    connectors = tuple(c for c in connectors if c.key not in fixed_keys)
     configured = {
         c.key: min(ch.fallback_a, c.max_current_a)
         for ch in site.chargers
         if ch.fallback_a is not None
         for c in ch.connectors
+        if c.key not in fixed_keys
     }
-    lines: list[str] = []
     kept = _fitting_configured(site, groups, configured, lines)
     computed = _equal_shares(connectors, groups, kept, lines)
     fallback = {c.key: kept.get(c.key, computed.get(c.key, 0.0)) for c in connectors}
+    fallback.update({key: 0.0 for key in fixed_keys})
     limits = tuple(_share(name, room, weights, fallback) for name, room, weights in groups)
     lines.extend(_check_line(limit) for limit in limits)
     return FallbackPlan(fallback, limits, tuple(lines))
@@ -64,6 +74,38 @@ def compute_fallbacks(site: SiteConfig) -> FallbackPlan:
 
 _Group = tuple[str, float, dict[str, float]]
 """A limit: its name, the room it leaves, and each member's weight."""
+
+
+def _without_fixed(
+    site: SiteConfig,
+    groups: list[_Group],
+    fixed: Sequence[tuple[ConnectorConfig, float]],
+    lines: list[str],
+) -> list[_Group]:
+    """The limits with the fixed connectors' draw taken off their room and the fixed
+    connectors out of their members."""
+    if not fixed:
+        return groups
+    voltage = site.limits.voltage_v
+    taken: dict[str, float] = {}
+    for config, amps in fixed:
+        lines.append(f"{config.key}: counted at {amps:g} A whatever its fallback")
+        for phase in config.phases:
+            name = f"site-{phase.name}"
+            taken[name] = taken.get(name, 0.0) + amps
+            for circuit_id in circuit_path(site, config.circuit):
+                name = f"circuit-{circuit_id}-{phase.name}"
+                taken[name] = taken.get(name, 0.0) + amps
+        taken["site-power"] = taken.get("site-power", 0.0) + amps * len(config.phases) * voltage
+    keys = {config.key for config, _ in fixed}
+    return [
+        (
+            name,
+            max(room - taken.get(name, 0.0), 0.0),
+            {k: w for k, w in members.items() if k not in keys},
+        )
+        for name, room, members in groups
+    ]
 
 
 def _limit_groups(site: SiteConfig, connectors: tuple[ConnectorConfig, ...]) -> list[_Group]:
