@@ -11,7 +11,7 @@ import asyncio
 import base64
 import logging
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -30,7 +30,6 @@ OCPP201 = "ocpp2.0.1"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CONNECT_TIMEOUT_S = 10.0
 _CLOSE_TIMEOUT_S = 2.0
-_RECONNECT_DELAY_S = 1.0
 _MAX_BOOT_RETRY_S = 10.0
 _SAMPLED = ("Current.Import", "Power.Active.Import", "Energy.Active.Import.Register", "SoC")
 
@@ -49,6 +48,14 @@ class ChargerBehaviour:
     """Accept profiles but never enforce them (a non-compliant charger)."""
     clock_unset: bool = False
     """Stamp messages from 1970 until the first Heartbeat answer sets the clock."""
+    reaction_s: float = 0.0
+    """Seconds an EV takes to follow a lower limit (IEC 61851-1 allows up to 5 s, and the
+    charger adds its own delay): it keeps drawing up to the highest limit in force over the
+    last `reaction_s` seconds. A higher limit it takes at once (the worst case for a fuse)."""
+    reconnect_delay_s: float = 1.0
+    """Real seconds between losing the connection (or failing to connect) and the next
+    attempt: a charger reconnecting late after a central-system restart. The profiles it
+    holds stay in force meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,9 @@ class ConnectorState:
     """The last status told to the central system."""
     reported_charging: str | None = None
     """The last 2.0.1 charging state told to the central system."""
+    offers: list[tuple[datetime, float]] = field(default_factory=list)
+    """The limits in force since the EV began following them, as (since, limit) steps: what
+    an EV with a reaction time may still be following."""
 
     @property
     def status(self) -> str:
@@ -206,7 +216,7 @@ class SimulatedCharger:
                 log.info("%s: connection ended: %r", self.config.charger_id, exc)
             self._ws = None
             self.booted.clear()
-            await asyncio.sleep(_RECONNECT_DELAY_S)
+            await asyncio.sleep(self.config.behaviour.reconnect_delay_s)
 
     async def _session(self) -> None:
         headers = {}
@@ -492,6 +502,7 @@ class SimulatedCharger:
             ev = connector.ev
             if ev is None or connector.transaction is None or not connector.available:
                 connector.draw_a, connector.offered_a = (0.0, 0.0, 0.0), 0.0
+                connector.offers.clear()
                 continue
             own = self.store.connector_limit(c, now, connector.transaction) if enforce else None
             offered = min(self.config.max_current_a, own.current_a if own else float("inf"))
@@ -499,6 +510,7 @@ class SimulatedCharger:
             if own is not None and own.number_phases is not None:
                 phases = phases[: own.number_phases]
             offered = min([offered, *(headroom[p - 1] for p in phases)])
+            offered = self._followed(connector, now, offered)
             draw = ev.draw_a(offered) if phases else 0.0
             for p in phases:
                 headroom[p - 1] -= draw
@@ -508,6 +520,28 @@ class SimulatedCharger:
                 draw if 2 in phases else 0.0,
                 draw if 3 in phases else 0.0,
             )
+
+    def _followed(self, connector: ConnectorState, now: datetime, limit_a: float) -> float:
+        """The limit the EV follows now when the one in force is `limit_a`: the highest of
+        the last `reaction_s` seconds."""
+        reaction_s = self.config.behaviour.reaction_s
+        offers = connector.offers
+        if reaction_s <= 0:
+            offers.clear()
+            return limit_a
+        if not offers or offers[-1][1] != limit_a:
+            offers.append((now, limit_a))
+        horizon = now - timedelta(seconds=reaction_s)
+        while len(offers) > 1 and offers[1][0] <= horizon:
+            offers.pop(0)
+        return max(limit for _, limit in offers)
+
+    def set_behaviour(self, behaviour: ChargerBehaviour) -> None:
+        """Behave differently from now on (a firmware update, a setting switched off): e.g.
+        start ignoring profiles, or refusing them."""
+        self.update()
+        self.config = replace(self.config, behaviour=behaviour)
+        self.update()
 
     # --- what tests and the demo read --------------------------------------------------
 

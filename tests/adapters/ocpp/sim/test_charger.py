@@ -3,6 +3,7 @@ protocol versions. Time is a ManualClock: profile expiry is a clock step, not a 
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -357,3 +358,51 @@ async def test_reset_reboots(rig: Rig) -> None:
     await wait_until(lambda: len(rig.central.of("BootNotification")) == 2)
     assert rig.central.of("TransactionEvent")[-1]["event_type"] == "Ended"
     assert sim.transaction_id(1) is None
+
+
+@BOTH
+async def test_ev_follows_a_lower_limit_only_after_its_reaction_time(
+    rig: Rig, protocol: str
+) -> None:
+    sim = await rig.charger(protocol, behaviour=ChargerBehaviour(reaction_s=2.0))
+    tx = await sim.plug_in(1, SimulatedEV(max_current_a=32.0))
+    assert sim.draw_a(1) == (32.0, 32.0, 32.0)
+    low = rig.limit(ProfilePurpose.TX, 10.0, transaction_id=tx, duration_s=600)
+    assert await rig.send(sim, low, profile_id=1) == "Accepted"
+    assert sim.limit_a(1) == 10.0
+    assert sim.draw_a(1) == (32.0, 32.0, 32.0)  # still at the old limit
+    rig.clock.advance(1.9)
+    assert sim.draw_a(1) == (32.0, 32.0, 32.0)
+    rig.clock.advance(0.1)
+    assert sim.draw_a(1) == (10.0, 10.0, 10.0)
+    high = rig.limit(ProfilePurpose.TX, 16.0, transaction_id=tx, duration_s=600)
+    assert await rig.send(sim, high, profile_id=1) == "Accepted"
+    assert sim.draw_a(1) == (16.0, 16.0, 16.0)  # a raise is taken at once
+
+
+@BOTH
+async def test_a_charger_turning_non_compliant_draws_its_maximum(rig: Rig, protocol: str) -> None:
+    sim = await rig.charger(protocol)
+    tx = await sim.plug_in(1, SimulatedEV(max_current_a=32.0))
+    command = rig.limit(ProfilePurpose.TX, 8.0, transaction_id=tx, duration_s=600)
+    assert await rig.send(sim, command) == "Accepted"
+    assert sim.draw_a(1) == (8.0, 8.0, 8.0)
+    sim.set_behaviour(ChargerBehaviour(ignore_profiles=True))
+    assert sim.draw_a(1) == (32.0, 32.0, 32.0)
+    sim.set_behaviour(ChargerBehaviour(reject_profiles=True))
+    assert await rig.send(sim, command) == "Rejected"
+
+
+async def test_reconnects_after_its_reconnect_delay_keeping_its_profiles(rig: Rig) -> None:
+    sim = await rig.charger(OCPP16, behaviour=ChargerBehaviour(reconnect_delay_s=1.5))
+    tx = await sim.plug_in(1, SimulatedEV(max_current_a=32.0))
+    command = rig.limit(ProfilePurpose.TX, 8.0, transaction_id=tx, duration_s=600)
+    assert await rig.send(sim, command) == "Accepted"
+    await rig.central.stations[sim.config.charger_id]._connection.close()
+    await wait_until(lambda: not sim.connected)
+    lost = time.monotonic()
+    assert sim.draw_a(1) == (8.0, 8.0, 8.0)
+    await wait_until(lambda: len(rig.central.of("BootNotification")) == 2, timeout_s=5)
+    assert time.monotonic() - lost >= 1.4
+    assert sim.transaction_id(1) == tx
+    assert sim.draw_a(1) == (8.0, 8.0, 8.0)
