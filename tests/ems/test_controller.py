@@ -239,6 +239,28 @@ def test_non_compliant_charger_is_counted_at_its_maximum() -> None:
     assert problem.base_load_a[0] >= 32.0
 
 
+def test_the_others_fallbacks_make_room_for_a_charger_that_ignores_its_own() -> None:
+    h = two_chargers()
+    before = h.controller.fallbacks.fallback_a["b/1"]
+    h.scripted.currents = {"a/1": 10.0, "b/1": 10.0}
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.tick()
+    lowered: list[float] = []
+    for _ in range(7):
+        h.advance(10)
+        h.sample("a", (32.0, 32.0, 32.0))
+        h.meter((42, 42, 42))
+        lowered += [
+            c.limit_now_a
+            for c in h.tick()
+            if c.purpose is ProfilePurpose.TX_DEFAULT and c.charger_id == "b"
+        ]
+    # 63 A less 30 A of worst base load less a's 32 A leaves b 1 A with no controller
+    assert h.controller.fallbacks.fallback_a["b/1"] == 1.0 < before
+    assert lowered and lowered[-1] == 1.0
+
+
 def test_taper_lowers_the_bound_given_to_the_optimizer_then_probes() -> None:
     settings = ControlSettings(period_s=10, taper_detect_s=60, probe_interval_s=120)
     h = two_chargers(settings=settings)

@@ -105,3 +105,24 @@ def test_sum_of_fallbacks_fits_every_phase_and_circuit() -> None:
                 if c.key in members and phase in c.phases
             )
             assert total <= limit + 1e-9
+
+
+def test_a_connector_its_default_does_not_hold_leaves_the_others_what_is_left() -> None:
+    """A charger found drawing its 32 A whatever it is sent counts at that on every limit
+    it is under; the others share the rest, so with no controller they still fit."""
+    s = site(
+        *(connector(f"cp{i}", circuit="row" if i < 2 else None) for i in range(5)),
+        limit_a=63,
+        worst_a=(20, 20, 20),
+        circuits=(Circuit("row", 40),),
+    )
+    rogue = s.connectors()[0]
+    plan = compute_fallbacks(s, fixed=((rogue, 32.0),))
+    assert plan.fallback_a["cp0/1"] == 0.0
+    assert {plan.fallback_a[f"cp{i}/1"] for i in range(1, 5)} == {2.7}  # (63 - 20 - 32) / 4
+    site_l1 = next(limit for limit in plan.limits if limit.name == "site-L1")
+    assert site_l1.room == 63 - 20 - 32
+    assert site_l1.fits
+    row = next(limit for limit in plan.limits if limit.name == "circuit-row-L1")
+    assert row.room == 40 - 32
+    assert any("cp0/1: counted at 32 A whatever its fallback" in line for line in plan.explanation)
