@@ -258,7 +258,8 @@ def test_the_others_fallbacks_make_room_for_a_charger_that_ignores_its_own() -> 
         ]
     # 63 A less 30 A of worst base load less a's 32 A leaves b 1 A with no controller
     assert h.controller.fallbacks.fallback_a["b/1"] == 1.0 < before
-    assert lowered and lowered[-1] == 1.0
+    assert lowered
+    assert lowered[-1] == 1.0
 
 
 def test_taper_lowers_the_bound_given_to_the_optimizer_then_probes() -> None:
