@@ -70,10 +70,13 @@ def observe_step(
 
 
 def settling(state: SiteState) -> bool:
-    """Whether the meter has yet to show a change our chargers reported: until it has, a
-    base load taken off it may hold their new draw, or lack it, and no raise may rest on
-    it. Conservative mode does not rest on the meter."""
-    return state.meter.mode is Mode.NORMAL and bool(state.meter.agreement.steps)
+    """Whether no raise may rest on the meter now: it has yet to show a change our
+    chargers reported (a base load taken off it may lack their new draw), or its last
+    reading was short of what they report (one short reading is not yet a fault, but a
+    base load taken off it is no measure). Conservative mode does not rest on the meter."""
+    agreement = state.meter.agreement
+    suspect = bool(agreement.steps) or agreement.short_streak > 0
+    return state.meter.mode is Mode.NORMAL and suspect
 
 
 def check_reading(state: SiteState, reading: MeterReading, settings: ControlSettings) -> str | None:

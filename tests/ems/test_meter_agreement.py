@@ -177,3 +177,18 @@ def test_a_meter_that_failed_to_follow_is_trusted_again_only_once_it_follows() -
     for _ in range(SETTINGS.meter_recover_readings):
         report(h, 16.0, 0.0, seen=True)
     assert h.controller.view().mode is Mode.NORMAL
+
+
+def test_no_raise_rests_on_a_first_short_reading() -> None:
+    """One short reading is not yet a fault, but a base load taken off it (10 A read, 16 A
+    ours: nothing) is no measure to raise on."""
+    h = charging_pair()
+    h.advance(SETTINGS.period_s)  # a step is due
+    h.sample("a", (8.0,) * 3)
+    h.sample("b", (8.0,) * 3)
+    h.meter((BASE_A,) * 3)
+    assert tx_limits(h.tick()) == {}
+    view = h.controller.view()
+    assert view.mode is Mode.NORMAL
+    assert set(view.held_raises) == {"a/1", "b/1"}
+    assert all("waits for the site meter" in c.reason for c in view.connectors)
