@@ -13,6 +13,7 @@ event. The live runtime, the replay and the dry-run all drive this one object.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -44,6 +45,7 @@ from ems.events import (
 )
 from ems.fallback import FallbackPlan, compute_fallbacks
 from ems.meter_agreement import check_reading, observe_step, settling
+from ems.meter_watch import Mode
 from ems.phases import spread, to_site_phases
 from ems.raise_gate import Loads, check_added
 from ems.site import ChargerConfig, ConnectorConfig, ControlSettings, SiteConfig, connector_key
@@ -68,6 +70,7 @@ class Controller:
         self._solver = solver
         self._fallbacks = compute_fallbacks(site)
         self._fixed: tuple[tuple[ConnectorConfig, float], ...] = ()
+        self._worst: PhaseTriple = site.worst_base_load_a
         self._state = SiteState.initial(site, settings, dict(self._fallbacks.fallback_a))
         self._last_step: datetime | None = None
         self._replan = True
@@ -140,9 +143,9 @@ class Controller:
         due = self._last_step is None or (
             (now - self._last_step).total_seconds() >= self._settings.period_s - 1e-6
         )
-        fixed = self._fixed_loads(now)
-        if fixed != self._fixed:
-            self._fixed = fixed
+        fixed, worst = self._fixed_loads(now), self._worst_base_load()
+        if (fixed, worst) != (self._fixed, self._worst):
+            self._fixed, self._worst = fixed, worst
             commands = self._refresh_fallbacks(now)
         else:
             commands = self._send_defaults(self._state.connectors.values(), now)
@@ -190,9 +193,25 @@ class Controller:
                 fixed.append((runtime.config, runtime.config.max_current_a))
         return tuple(fixed)
 
+    def _worst_base_load(self) -> PhaseTriple:
+        """The base load the fallbacks must fit beside: the worst configured, or what the
+        meter measured where that is more (a charger drawing what it likes shows there
+        first), rounded up to whole amperes so the fallbacks do not follow every reading."""
+        worst = self._state.site.worst_base_load_a
+        capacity = self._capacity
+        if capacity is None or capacity.mode is not Mode.NORMAL:
+            return worst
+        measured = capacity.base_load_a
+        return (
+            max(worst[0], math.ceil(measured[0])),
+            max(worst[1], math.ceil(measured[1])),
+            max(worst[2], math.ceil(measured[2])),
+        )
+
     def _refresh_fallbacks(self, now: datetime) -> list[Command]:
         """Fallbacks that fit the site limit in force, sent where they changed."""
-        self._fallbacks = compute_fallbacks(self._state.site, self._fixed)
+        site = replace(self._state.site, worst_base_load_a=self._worst)
+        self._fallbacks = compute_fallbacks(site, self._fixed)
         for runtime in self._state.connectors.values():
             fallback = self._fallbacks.fallback_a.get(runtime.key, runtime.fallback_a)
             if fallback != runtime.fallback_a:

@@ -1,8 +1,11 @@
 import pytest
 
+from ems.commands import ProfilePurpose
 from ems.fallback import compute_fallbacks
+from ems.site import ControlSettings
 from optimizer.problem import Circuit
-from tests.ems.fakes import L1, L2, L3, connector, site
+from tests.ems.fakes import L1, L2, L3, FairShareSolver, connector, site
+from tests.ems.harness import Harness
 
 
 def test_equal_share_of_site_limit_minus_worst_base_load() -> None:
@@ -126,3 +129,18 @@ def test_a_connector_its_default_does_not_hold_leaves_the_others_what_is_left() 
     row = next(limit for limit in plan.limits if limit.name == "circuit-row-L1")
     assert row.room == 40 - 32
     assert any("cp0/1: counted at 32 A whatever its fallback" in line for line in plan.explanation)
+
+
+def test_fallbacks_fit_beside_a_measured_base_load_above_the_worst_configured() -> None:
+    h = Harness(
+        site(connector("a"), connector("b"), limit_a=63, worst_a=(20, 20, 20)),
+        ControlSettings(period_s=10),
+        FairShareSolver(),
+    )
+    assert h.controller.fallbacks.fallback_a["a/1"] == 21.5  # (63 - 20) / 2
+    h.meter((33.2, 20, 20))  # the building draws more than anyone configured
+    h.tick()  # measured at this step, refitted at the next tick
+    h.advance(1)
+    commands = h.tick()
+    assert h.controller.fallbacks.fallback_a["a/1"] == 14.5  # (63 - 34) / 2 on L1
+    assert {c.limit_now_a for c in commands if c.purpose is ProfilePurpose.TX_DEFAULT} == {14.5}
