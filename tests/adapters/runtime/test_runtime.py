@@ -184,6 +184,11 @@ async def test_the_status_api_shows_the_live_state(
 
         # 12 A fits what L2 leaves: 40 A less 10 A of base load less CP1's 15 A fallback
         await wait_until(lambda: drawn_l2() == 12.0, 10, "a sample of the EV at its 12 A")
+        await wait_until(
+            lambda: connector(runtime, "CP2/1").bound_source == "its session profile",
+            10,
+            "CP2 counted at the session profile it accepted, its EV having had time to follow",
+        )
         url = f"http://127.0.0.1:{runtime.http_port}/api/status"
         async with aiohttp.ClientSession() as session, session.get(url) as response:
             assert response.status == 200
