@@ -53,38 +53,17 @@ async def test_normal_uses_the_fuse_and_stays_under_it(tmp_path: Path) -> None:
     assert used >= FUSE_USED_MIN_PCT, f"fuse used {used:.0f} %\n{result.summary()}"
 
 
-async def test_frozen_meter(tmp_path: Path) -> None:
-    result = await run("frozen", tmp_path)
-    assert_never_over(result)
-    assert_conservative_in_time(result)
+METER_FAULTS = ("frozen", "lagging", "blind", "inverted", "wrong_fc", "word_order")
+"""A gateway serving the last values, a meter 6 s behind, one wired before the EV
+sub-board, one with its sign inverted, and one read with the wrong function code or word
+order."""
 
 
-async def test_lagging_meter(tmp_path: Path) -> None:
-    result = await run("lagging", tmp_path)
-    assert_never_over(result)
-    assert_conservative_in_time(result)
-
-
-async def test_meter_blind_to_the_chargers(tmp_path: Path) -> None:
-    result = await run("blind", tmp_path)
-    assert_never_over(result)
-    assert_conservative_in_time(result)
-
-
-async def test_inverted_meter_sign(tmp_path: Path) -> None:
-    result = await run("inverted", tmp_path)
-    assert_never_over(result)
-    assert_conservative_in_time(result)
-
-
-async def test_meter_read_with_the_wrong_function_code(tmp_path: Path) -> None:
-    result = await run("wrong_fc", tmp_path)
-    assert_never_over(result)
-    assert_conservative_in_time(result)
-
-
-async def test_meter_read_with_the_wrong_word_order(tmp_path: Path) -> None:
-    result = await run("word_order", tmp_path)
+@pytest.mark.parametrize("name", METER_FAULTS)
+async def test_a_lying_meter_turns_the_controller_conservative_without_overshoot(
+    name: str, tmp_path: Path
+) -> None:
+    result = await run(name, tmp_path)
     assert_never_over(result)
     assert_conservative_in_time(result)
 
