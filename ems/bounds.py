@@ -175,7 +175,7 @@ class Bound:
         return self.source not in UNPROVEN_SOURCES
 
 
-HARDWARE = "its hardware maximum: no default profile confirmed"
+HARDWARE = "its hardware maximum: nothing confirmed holds it below that yet"
 NON_COMPLIANT = "its hardware maximum: draws more than allowed"
 NON_COMPLIANT_BEFORE = "its hardware maximum: drew more than allowed in an earlier session"
 NOT_SMART = "its hardware maximum: no smart charging"
@@ -190,7 +190,8 @@ def default_bound(proof: Proof, max_a: float, now: datetime) -> Bound:
     slot = proof.default
     installed = slot.in_force(now, None)
     uncertain = slot.uncertain_a(now, None)
-    if installed is None:
+    if installed is None or uncertain >= max_a:
+        # nothing confirmed yet, or its EV may still follow the maximum it had before
         return Bound(max(max_a, uncertain), HARDWARE)
     value = max(installed, uncertain)
     source = "its default profile" if value == installed else "a default profile not yet applied"
@@ -210,6 +211,8 @@ def profile_bound(proof: Proof, max_a: float, transaction_id: str | None, now: d
         if uncertain > fallback.limit_a:
             return Bound(uncertain, "a session profile not yet confirmed")
         return fallback
+    if uncertain >= max_a:
+        return Bound(uncertain, HARDWARE)
     if uncertain > installed:
         return Bound(uncertain, "a session profile not yet applied")
     return Bound(installed, "its session profile")

@@ -21,7 +21,7 @@ from ems.limit_check import check_loads
 from ems.meter_agreement import settling
 from ems.phases import round_down, spread
 from ems.problem_builder import build_problem
-from ems.raise_gate import Loads, check_raise, over_committed, raised, touched_limits
+from ems.raise_gate import Loads, check_raise, raised
 from ems.rate_limit import Decision
 from ems.site import ControlSettings
 from ems.solver_port import AllocationSolver
@@ -136,8 +136,7 @@ def release_held(
             continue
         peak = _peak(raise_.limits_a, raise_.step_s, settings)
         wanted = spread(runtime.active_phases, peak)
-        over = over_committed(state.site, capacity, loads)
-        level = _level(state, runtime, loads, over, settings, now)
+        level = _level(state, runtime, loads, settings, now)
         if not check_raise(state.site, capacity, loads, runtime.key, wanted, level).fits:
             continue
         runtime.held = None
@@ -163,18 +162,17 @@ def _level(
     state: SiteState,
     runtime: ConnectorRuntime,
     loads: Loads,
-    over: set[str],
     settings: ControlSettings,
     now: datetime,
 ) -> PhaseTriple:
-    """What the connector draws now as far as the controller counts on: its bound, while
-    the bounds of all together fit the limits it is under; where they do not (a fresh
-    start counts every unproven connector at its maximum, and the old limits linger after
-    lowerings), bounds hold nothing, and what holds the site is what the EVs actually
-    draw: the draw a fresh sample taken since its last limit was sent shows (plus the
-    tolerance a charger is allowed over its limit). Sending more than this is a raise."""
-    config, bound_a = loads[runtime.key]
-    if not over & touched_limits(state.site, config, bound_a):
+    """What the connector draws now as far as the controller counts on: its bound; but
+    for one counted at its maximum for want of a confirmed profile (a fresh start, or the
+    reaction time after its first one), the draw a fresh sample taken since its last
+    limit was sent shows (plus the tolerance a charger is allowed over its limit). Those
+    maximums add up beyond any fuse, so what holds the site then is what such EVs
+    actually draw, and sending one more is a raise."""
+    bound_a = loads[runtime.key][1]
+    if state.bound(runtime, now, settings).proven:
         return bound_a
     draw = runtime.drawn
     sent = runtime.sent_for_session()
@@ -212,14 +210,17 @@ def _gate_raises(
     wanted: list[tuple[float, ConnectorRuntime]] = []
     lowering: list[str] = []
     levels: dict[str, PhaseTriple] = {}
-    over = over_committed(state.site, capacity, loads)
     for runtime in steered:
         runtime.held = None
         plan = plans[runtime.key]
         peak = _peak(plan.limits_a, step_s, settings)
-        level = levels[runtime.key] = _level(state, runtime, loads, over, settings, now)
+        level = levels[runtime.key] = _level(state, runtime, loads, settings, now)
         extra = peak - max(level)
-        if plan.decision.send and extra > 1e-9:
+        # Never held: a lower session limit than the one sent (holding it would keep that).
+        sent = runtime.sent_for_session()
+        raising = sent is None or plan.decision.limit_a > sent.limit_a
+        raising = raising or peak > max(loads[runtime.key][1])
+        if plan.decision.send and extra > 1e-9 and raising:
             wanted.append((extra, runtime))
         elif plan.decision.send and peak < max(loads[runtime.key][1]) - 1e-9:
             lowering.append(runtime.key)

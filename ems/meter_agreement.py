@@ -109,6 +109,7 @@ def _short(
     if state.meter.agreement.short_streak < SHORT_READINGS:
         return None
     p = short[0]
+    state.meter.agreement.disagreed_at = reading.at
     state.meter.agreement.unfollowed = (
         f"site meter {reading.meter_id} reads {current[p]:.1f} A on {p.name}, less than the "
         f"{ours[p]:.1f} A our chargers behind it report there (tolerance {tolerance:g} A): "
@@ -130,16 +131,18 @@ def _not_following(
         if not settled:
             kept.append(step)
         elif reason is None:
-            agreement.unfollowed = (
-                agreement.unfollowed
-                if step in kept
-                else _followed(agreement.unfollowed, step, state, reading, current)
+            agreement.unfollowed = _followed(
+                agreement.unfollowed, step, state, reading, current, settings
             )
         elif failed is None:
             failed = reason
     agreement.steps = kept
     if failed is not None:
-        agreement.unfollowed = failed
+        agreement.unfollowed, agreement.disagreed_at = failed, reading.at
+    elif agreement.unfollowed is not None and agreement.disagreed_at is not None:
+        quiet_s = (reading.at - agreement.disagreed_at).total_seconds()
+        if quiet_s >= STEP_WINDOWS * settings.meter_follow_s:
+            agreement.unfollowed = None
     return agreement.unfollowed
 
 
@@ -149,18 +152,25 @@ def _followed(
     state: SiteState,
     reading: MeterReading,
     current: PhaseTriple,
+    settings: ControlSettings,
 ) -> str | None:
-    """After the meter disagreed (short, or not following), trust returns only once it has
-    shown a change of ours again — quiet readings prove nothing of a lagging or frozen
-    meter."""
+    """After the meter disagreed (short, or not following), trust returns once it has
+    shown a change of ours again — a few quiet readings prove nothing of a lagging or
+    frozen meter — or after `STEP_WINDOWS` follow windows of agreeing readings."""
     if unfollowed is None:
         return None
     base = state.meter.reading_at_or_before(step.before)
     if base is None or reading.at < step.after:
         return unfollowed
     moved = current[step.phase] - base[1][step.phase]
-    shown = moved * (1 if step.change_a > 0 else -1) >= FOLLOW_SHARE * abs(step.change_a)
-    return None if shown else unfollowed
+    return None if _shows(moved, step.change_a, settings) else unfollowed
+
+
+def _shows(moved_a: float, expected_a: float, settings: ControlSettings) -> bool:
+    """Whether the meter's move shows our chargers' change: the same way by at least
+    `FOLLOW_SHARE` of it, or within the agreement tolerance of it."""
+    same_way = moved_a * (1 if expected_a > 0 else -1) >= FOLLOW_SHARE * abs(expected_a)
+    return same_way or abs(moved_a - expected_a) <= settings.meter_agree_tolerance_a
 
 
 def _judge(
@@ -177,12 +187,12 @@ def _judge(
     if base is None:
         return True, None
     expected = _our_change(state.meter.agreement.steps, step, reading.at)
-    if abs(expected) < settings.meter_follow_step_a / 2:
+    if abs(expected) < settings.meter_follow_step_a:
         return True, None
     if reading.at < step.after:
         return False, None
     moved = current[step.phase] - base[1][step.phase]
-    if moved * (1 if expected > 0 else -1) >= FOLLOW_SHARE * abs(expected):
+    if _shows(moved, expected, settings):
         return True, None
     if (reading.at - step.after).total_seconds() <= settings.meter_follow_s:
         return False, None

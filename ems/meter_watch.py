@@ -46,6 +46,8 @@ class Agreement:
     steps: list[Step] = field(default_factory=list)
     unfollowed: str | None = None
     """Why the meter is distrusted until it shows a change of ours again; None if not."""
+    disagreed_at: datetime | None = None
+    """The reading it last disagreed on."""
 
 
 @dataclass

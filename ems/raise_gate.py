@@ -50,14 +50,6 @@ def raised(current_a: PhaseTriple, wanted_a: PhaseTriple) -> PhaseTriple:
     )
 
 
-def over_committed(site: SiteConfig, capacity: Capacity, loads: Loads) -> set[str]:
-    """The limits that the proven loads already exceed (a fresh start, lowerings not yet
-    followed): there, bounds hold nothing, and only what EVs draw does."""
-    return set(
-        check_loads(site, capacity.fixed_load_a, capacity.circuit_reserved_a, loads.values())
-    )
-
-
 def check_raise(
     site: SiteConfig,
     capacity: Capacity,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ems.events import ConnectorStatus, StatusChanged
+from ems.meter_agreement import STEP_WINDOWS
 from ems.meter_watch import Mode
 from ems.site import ControlSettings
 from tests.ems.fakes import FairShareSolver, connector, site
@@ -192,3 +193,17 @@ def test_no_raise_rests_on_a_first_short_reading() -> None:
     assert view.mode is Mode.NORMAL
     assert set(view.held_raises) == {"a/1", "b/1"}
     assert all("waits for the site meter" in c.reason for c in view.connectors)
+
+
+def test_after_a_disagreement_long_agreement_restores_trust_too() -> None:
+    h = charging_pair()
+    for _ in range(2):
+        report(h, 8.0, 8.0, seen=False)
+    assert h.controller.view().mode is Mode.CONSERVATIVE
+    quiet = int(STEP_WINDOWS * SETTINGS.meter_follow_s)
+    for _ in range(quiet - 1):
+        report(h, 8.0, 8.0, seen=True)
+    assert h.controller.view().mode is Mode.CONSERVATIVE
+    for _ in range(SETTINGS.meter_recover_readings + 1):
+        report(h, 8.0, 8.0, seen=True)
+    assert h.controller.view().mode is Mode.NORMAL

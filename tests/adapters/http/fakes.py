@@ -132,7 +132,7 @@ def sample_snapshot(at: datetime = NOW) -> StatusSnapshot:
                 session_id=None,
                 energy_wh=None,
                 bound_a=32.0,
-                bound_source="its hardware maximum: no default profile confirmed",
+                bound_source="its hardware maximum: nothing confirmed holds it below that yet",
                 bound_proven=False,
             ),
         ),

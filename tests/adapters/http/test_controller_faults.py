@@ -148,7 +148,7 @@ async def test_status_shows_bounds_and_the_control_loop(
         "cp1/1": (16.0, "its session profile", True),
         "cp2/1": (10.0, "a session profile not yet applied", True),
         "cp2/2": (0.0, "its session profile", True),
-        "cp3/1": (32.0, "its hardware maximum: no default profile confirmed", False),
+        "cp3/1": (32.0, "its hardware maximum: nothing confirmed holds it below that yet", False),
     }
     assert status["controller"] == {
         "period_s": 10.0,

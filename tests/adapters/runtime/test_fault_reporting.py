@@ -307,7 +307,7 @@ async def test_a_normal_run_is_healthy_and_shows_bounds(site: Start) -> None:
     # CP1 never connected: no default of its is confirmed.
     cp1 = connectors["CP1/1"]
     assert cp1["bound_a"] == 16.0
-    assert cp1["bound_source"] == "its hardware maximum: no default profile confirmed"
+    assert cp1["bound_source"] == "its hardware maximum: nothing confirmed holds it below that yet"
     assert cp1["bound_proven"] is False
     assert [u["key"] for u in document["controller"]["unproven"]] == ["CP1/1"]
     assert document["controller"]["last_step_fault"] is None
