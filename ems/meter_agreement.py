@@ -23,7 +23,7 @@ raise rests on it (`settling`): a frozen or blind meter can never justify a rais
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ems.capacity import counted_draw
 from ems.events import MeterReading
@@ -54,6 +54,7 @@ def observe_step(
         return
     if not state.charger_of(connector).config.behind_meter:
         return
+    arrival = previous is None
     if previous is None:
         if connector.present_since is None or latest.at < connector.present_since:
             return
@@ -65,7 +66,7 @@ def observe_step(
     for phase in Phase:
         change = latest.current_a[phase] - drawn_before[phase]
         if abs(change) >= settings.meter_follow_step_a:
-            step = Step(connector.key, phase, change, before, latest.at)
+            step = Step(connector.key, phase, change, before, latest.at, arrival)
             state.meter.agreement.steps.append(step)
 
 
@@ -186,7 +187,10 @@ def _judge(
     base = state.meter.reading_at_or_before(step.before)
     if base is None:
         return True, None
-    expected = _our_change(state.meter.agreement.steps, step, reading.at)
+    steps = state.meter.agreement.steps
+    if _straddled(steps, step):
+        return True, None
+    expected = _our_change(steps, step, reading.at)
     if abs(expected) < settings.meter_follow_step_a:
         return True, None
     if reading.at < step.after:
@@ -196,6 +200,8 @@ def _judge(
         return True, None
     if (reading.at - step.after).total_seconds() <= settings.meter_follow_s:
         return False, None
+    if step.arrival or not settings.meter_follow_check or _busy(steps, step, settings):
+        return True, None
     return True, (
         f"site meter {reading.meter_id} did not follow our chargers: {step.phase.name} "
         f"expected {expected:+.1f} A since {step.before.isoformat(timespec='seconds')}, "
@@ -204,12 +210,34 @@ def _judge(
     )
 
 
+def _busy(steps: list[Step], step: Step, settings: ControlSettings) -> bool:
+    """Whether other changes on the phase came close around this one: the meter not
+    showing the sum is then no proof (when each happened is known only between samples);
+    a frozen or blind meter fails the next change that comes alone."""
+    since = step.before - timedelta(seconds=settings.meter_follow_s)
+    return any(
+        other is not step and other.phase is step.phase and other.after >= since for other in steps
+    )
+
+
+def _straddled(steps: list[Step], step: Step) -> bool:
+    """Whether another change on the phase may have happened before or after the step's
+    baseline reading alike: then the meter's move from that reading says nothing sure."""
+    return any(
+        other is not step and other.phase is step.phase and other.before < step.before < other.after
+        for other in steps
+    )
+
+
 def _our_change(steps: list[Step], step: Step, until: datetime) -> float:
-    """How much our chargers' draw on the step's phase changed from before it until
-    `until`: its own change and every other one reported in between (another EV may have
-    made up for it)."""
-    return sum(
+    """How much our chargers' draw on the step's phase changed from its baseline until
+    `until`: its own change and every other one known to have happened in between
+    (another EV may have made up for it)."""
+    return step.change_a + sum(
         other.change_a
         for other in steps
-        if other.phase is step.phase and step.before < other.after <= until
+        if other is not step
+        and other.phase is step.phase
+        and other.before >= step.before
+        and other.after <= until
     )

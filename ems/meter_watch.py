@@ -36,6 +36,9 @@ class Step:
     change_a: float
     before: datetime
     after: datetime
+    arrival: bool = False
+    """A newly plugged-in EV's first draw: when it started is known only roughly, so the
+    meter not showing it holds raises back but is no proof of a fault."""
 
 
 @dataclass

@@ -76,10 +76,11 @@ class SiteSpec:
             "noncompliance_after_s": 3.0,
             "sample_stale_s": 5.0,
         }
-        optional: dict[str, float | int] = {
+        optional: dict[str, float | int | bool] = {
             "reaction_s": self.ev_reaction_s + 0.5,
             "meter_agree_tolerance_a": 3.0,
             "meter_follow_step_a": 6.0,
+            "meter_follow_check": True,
             "meter_follow_s": 3.0,
             "unknown_charger_max_a": 32.0,
         }

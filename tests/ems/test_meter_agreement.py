@@ -21,6 +21,7 @@ SETTINGS = ControlSettings(
     min_update_interval_s=0,
     meter_agree_tolerance_a=3.0,
     meter_follow_step_a=6.0,
+    meter_follow_check=True,
     meter_follow_s=15.0,
 )
 BASE_A = 10.0
