@@ -294,6 +294,7 @@ def meter(world: World, data: st.DataObject) -> None:
     max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    derandomize=True,  # the same examples on every run: CI is not where a new one is hunted
 )
 @given(s=sites(), data=st.data())
 def test_bounds_cover_what_chargers_may_draw_and_raises_only_fill_proven_room(

@@ -195,6 +195,7 @@ ACTIONS = [
     max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    derandomize=True,  # the same examples on every run: CI is not where a new one is hunted
 )
 @given(s=sites(), data=st.data())
 def test_allowed_plus_base_load_never_exceeds_a_limit(s: SiteConfig, data: st.DataObject) -> None:
