@@ -131,11 +131,6 @@ class Slot:
             values.append(linger.limit_a)
         return max(values)
 
-    def wake_at(self, now: datetime) -> datetime | None:
-        """When the lingering limit stops counting, if that is still ahead."""
-        linger = self.lingering
-        return linger.until if linger is not None and linger.until > now else None
-
 
 @dataclass
 class Proof:

@@ -225,6 +225,7 @@ def _gate_raises(
         elif plan.decision.send and peak < max(loads[runtime.key][1]) - 1e-9:
             lowering.append(runtime.key)
     waiting_meter = settling(state)
+    waiting: list[str] | None = None
     for _, runtime in sorted(wanted, key=lambda item: (item[0], item[1].key)):
         plan = plans[runtime.key]
         if waiting_meter:
@@ -238,7 +239,8 @@ def _gate_raises(
             config, current = loads[runtime.key]
             loads[runtime.key] = (config, raised(current, load))
             continue
-        waiting = _unconfirmed(state, settings, now, lowering)
+        if waiting is None:  # once per step: it looks at every connector
+            waiting = _unconfirmed(state, settings, now, lowering)
         plans[runtime.key] = _hold(runtime, plan, verdict.broken, waiting, step_s, now)
 
 
