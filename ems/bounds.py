@@ -29,6 +29,8 @@ from optimizer.problem import PhaseTriple
 UNSURE_STATUSES = frozenset({"Timeout", "Failed"})
 """Answers that leave open whether the charger installed the profile: it counts as sent
 and unanswered until it lapses or a later profile is accepted."""
+NOT_DELIVERED = frozenset({"Offline", "InvalidRequest"})
+"""Answers for a profile that never reached the charger: it still enforces what it had."""
 
 
 def profile_end(command: SetLimit) -> datetime | None:
@@ -73,6 +75,8 @@ class Slot:
     lingering: Lingering | None = None
     last_sent: SetLimit | None = None
     """The newest profile sent, whatever became of it (not sent again unless changed)."""
+    refused: bool = False
+    """The charger's last clear answer was a refusal: what it enforces is not ours."""
 
     def sent(self, command: SetLimit) -> None:
         self.pending.append(command)
@@ -89,16 +93,21 @@ class Slot:
         self.pending = self.pending[index + 1 :]
         self.accepted = command
         self.accepted_at = at
+        self.refused = False
         self.lingering = Lingering(
             before_a, at + timedelta(seconds=reaction_s), command.transaction_id
         )
 
-    def refuse(self, command: SetLimit) -> None:
-        """The charger did not install `command`."""
+    def refuse(self, command: SetLimit, status: str) -> None:
+        """`command` was not installed: the charger refused it, or it never got there
+        (`NOT_DELIVERED`)."""
         if command in self.pending:
             self.pending.remove(command)
+        if status not in NOT_DELIVERED:
+            self.refused = True
 
     def forget(self) -> None:
+        self.refused = False
         self.accepted = None
         self.accepted_at = None
         self.pending = []
@@ -171,13 +180,14 @@ class Bound:
 
 
 HARDWARE = "its hardware maximum: nothing confirmed holds it below that yet"
+DEFAULT_REFUSED = "its hardware maximum: it refused its default profile"
 NON_COMPLIANT = "its hardware maximum: draws more than allowed"
 NON_COMPLIANT_BEFORE = "its hardware maximum: drew more than allowed in an earlier session"
 NOT_SMART = "its hardware maximum: no smart charging"
 MEASURED = "measured above its limit"
 IGNORES_DEFAULT = frozenset({NON_COMPLIANT, NON_COMPLIANT_BEFORE, NOT_SMART, MEASURED})
 """Bounds of connectors whose default profile cannot be counted on to hold them."""
-UNPROVEN_SOURCES = frozenset({HARDWARE})
+UNPROVEN_SOURCES = frozenset({HARDWARE, DEFAULT_REFUSED})
 
 
 def default_bound(proof: Proof, max_a: float, now: datetime) -> Bound:
@@ -187,7 +197,7 @@ def default_bound(proof: Proof, max_a: float, now: datetime) -> Bound:
     uncertain = slot.uncertain_a(now, None)
     if installed is None or uncertain >= max_a:
         # nothing confirmed yet, or its EV may still follow the maximum it had before
-        return Bound(max(max_a, uncertain), HARDWARE)
+        return Bound(max(max_a, uncertain), DEFAULT_REFUSED if slot.refused else HARDWARE)
     value = max(installed, uncertain)
     source = "its default profile" if value == installed else "a default profile not yet applied"
     return Bound(value, source)

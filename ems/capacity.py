@@ -45,13 +45,18 @@ class Capacity:
 
 
 def assess(state: SiteState, settings: ControlSettings, now: datetime) -> Capacity:
+    """What the site leaves for the steered sessions now. The base load measured off the
+    last good reading is remembered (`MeterWatch.note_base`): a fall counts only once it
+    held `base_fall_hold_s`."""
     state.meter.check(now)
     reading = state.meter.last_good
     meter_current = state.meter.current_a
     if state.meter.mode is Mode.CONSERVATIVE or reading is None or meter_current is None:
         base = state.site.worst_base_load_a
     else:
-        base = measured_base_load(meter_current, reading.at, state, settings)
+        measured = measured_base_load(meter_current, reading.at, state, settings)
+        state.meter.note_base(reading.at, measured, settings.base_fall_hold_s)
+        base = state.meter.held_base(now, settings.base_fall_hold_s)
     reserved = [
         (c.config, load)
         for c in state.connectors.values()
@@ -78,12 +83,12 @@ def measured_base_load(
     ours = ZERO
     for connector in state.connectors.values():
         if state.charger_of(connector).config.behind_meter:
-            ours = add(ours, counted_draw(connector, meter_at, settings))
+            ours = add(ours, counted_draw(state, connector, meter_at, settings))
     return non_negative(subtract(meter_current_a, ours))
 
 
 def counted_draw(
-    connector: ConnectorRuntime, meter_at: datetime, settings: ControlSettings
+    state: SiteState, connector: ConnectorRuntime, meter_at: datetime, settings: ControlSettings
 ) -> PhaseTriple:
     """The connector's draw to take off a meter reading taken at `meter_at`.
 
@@ -95,7 +100,9 @@ def counted_draw(
     and
     nothing while the limit in force was set at or after the reading (a step sends after
     reading the meter; a site limit change moves the fallbacks), since under the limit
-    before it (a pause, say) the reading may hold less than the sample shows.
+    before it (a pause, say) the reading may hold less than the sample shows. Nor more
+    than its profiles allowed when the meter was read: a limit decided but held, or sent
+    and not yet in force, is not one the EV could draw up to then.
     """
     draw = connector.draw_as_of(meter_at)
     if draw is None or (meter_at - draw.at).total_seconds() > settings.sample_stale_s:
@@ -106,7 +113,8 @@ def counted_draw(
         return ZERO
     if not connector.ev_present:
         return ZERO
-    return clip_min(draw.current_a, spread(connector.active_phases, connector.limit_a()))
+    allowed = min(connector.limit_a(), state.bound_when_drawn(connector, meter_at).limit_a)
+    return clip_min(draw.current_a, spread(connector.active_phases, allowed))
 
 
 def reserved_load(

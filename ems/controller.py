@@ -184,13 +184,17 @@ class Controller:
     def _fixed_loads(self, now: datetime) -> tuple[tuple[ConnectorConfig, float], ...]:
         """The connectors whose default profile does not bound them, at what they may
         draw: found drawing more than allowed or without smart charging (their maximum),
-        and chargers nobody configured (their bound). The others' fallbacks share the
-        rest, so that with no controller the fallbacks still fit."""
+        chargers nobody configured (their bound), and those that refused their latest
+        default (what the default they kept allows, their maximum if none). The others'
+        fallbacks share the rest, so that with no controller the fallbacks still fit."""
         fixed: list[tuple[ConnectorConfig, float]] = []
         for runtime in self._state.connectors.values():
             bound = self._state.bound(runtime, now, self._settings)
+            max_a = runtime.config.max_current_a
             if (runtime.unconfigured and bound.limit_a > 0) or bound.source in IGNORES_DEFAULT:
-                fixed.append((runtime.config, runtime.config.max_current_a))
+                fixed.append((runtime.config, max_a))
+            elif runtime.proof.default.refused:
+                fixed.append((runtime.config, default_bound(runtime.proof, max_a, now).limit_a))
         return tuple(fixed)
 
     def _worst_base_load(self) -> PhaseTriple:
@@ -461,7 +465,7 @@ class Controller:
         if answer.accepted:
             slot.accept(answer.command, answer.at, before.limit_a, self._settings.reaction_s)
         elif answer.status not in UNSURE_STATUSES:
-            slot.refuse(answer.command)
+            slot.refuse(answer.command, answer.status)
         after = self._state.bound(runtime, answer.at, self._settings, with_draw=False)
         return after.limit_a < before.limit_a
 

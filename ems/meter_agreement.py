@@ -100,7 +100,7 @@ def _short(
     ours = ZERO
     for connector in state.connectors.values():
         if state.charger_of(connector).config.behind_meter:
-            ours = add(ours, counted_draw(connector, reading.at, settings))
+            ours = add(ours, counted_draw(state, connector, reading.at, settings))
     tolerance = settings.meter_agree_tolerance_a
     short = [p for p in Phase if current[p] < ours[p] - tolerance]
     if not short:

@@ -67,6 +67,8 @@ class MeterWatch:
     """The good readings' currents of the last `history_s`, oldest first."""
     history_s: float = 60.0
     agreement: Agreement = field(default_factory=Agreement)
+    bases: deque[tuple[datetime, PhaseTriple]] = field(default_factory=deque)
+    """The base loads measured off the recent good readings, oldest first."""
 
     def observe(self, reading: MeterReading) -> None:
         if self.last_good is not None and reading.at < self.last_good.at:
@@ -112,6 +114,24 @@ class MeterWatch:
         """The last reading disagrees with what the controller knows: not trusted, and it
         takes `recover_readings` agreeing ones to trust the meter again."""
         self._fault(reason)
+
+    def note_base(self, at: datetime, base_a: PhaseTriple, keep_s: float) -> None:
+        """Remember the base load measured off the reading taken `at` (replacing what was
+        measured off it before, with fewer samples in), for `keep_s`."""
+        if self.bases and self.bases[-1][0] == at:
+            self.bases.pop()
+        self.bases.append((at, base_a))
+        while self.bases and (at - self.bases[0][0]).total_seconds() > keep_s:
+            self.bases.popleft()
+
+    def held_base(self, now: datetime, keep_s: float) -> PhaseTriple:
+        """On each phase the highest base load measured in the last `keep_s` (the newest
+        reading's whatever its age): a fall counts only once it has held that long."""
+        held = [0.0, 0.0, 0.0]
+        for index, (at, base) in enumerate(self.bases):
+            if index == len(self.bases) - 1 or (now - at).total_seconds() <= keep_s:
+                held = [max(h, b) for h, b in zip(held, base, strict=True)]
+        return (held[0], held[1], held[2])
 
     def reading_at_or_before(self, moment: datetime) -> tuple[datetime, PhaseTriple] | None:
         """The newest good reading taken at or before `moment`, if still remembered."""

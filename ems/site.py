@@ -129,6 +129,12 @@ class ControlSettings:
     meter_follow_s: float = 15.0
     """How long after a charger reports such a change the site meter has to show it; a
     meter that does not is frozen, lagging or blind to our chargers, and not trusted."""
+    base_fall_hold_s: float = 5.0
+    """A fall of the measured base load is planned with only once every reading of this
+    long shows it: until then each phase counts the highest base load measured in that
+    time. A rise counts at once. One low reading — a lagging meter serving old values, a
+    glitch — then cannot hand out room before the meter checks have had a second reading
+    to judge; a building that really switched a load off waits this long for its room."""
     unknown_charger_max_a: float = 32.0
     """What a charger admitted by policy but absent from the configuration may draw per
     phase, on every phase, until its 0 A default profile is accepted."""

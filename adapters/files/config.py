@@ -189,6 +189,12 @@ CONTROL_BOUNDS: Mapping[str, Bound] = {
         " beyond 10 minutes a frozen or blind meter is trusted that long",
         above_low=True,
     ),
+    "base_fall_hold_s": Bound(
+        0,
+        600,
+        "a fall of the base load is used once it held this long;"
+        " beyond 10 minutes a building's freed room waits too long",
+    ),
     "unknown_charger_max_a": Bound(
         0,
         1000,

@@ -21,11 +21,13 @@ from benchmarks.fault_rig.process import ControllerProcess, free_port
 from benchmarks.fault_rig.results import SAMPLE_S, Observation, RowResult, Sample
 from benchmarks.fault_rig.rows import FaultRow
 from benchmarks.fault_rig.site import PHASE_NAMES, Building, PhaseTriple, SiteSpec
+from ems.commands import ProfilePurpose
 
 POLL_S = 0.25
 """How often the rig asks the controller's HTTP API for its mode."""
 BOOT_TIMEOUT_S = 10.0
 PLUG_TIMEOUT_S = 10.0
+DEFAULTS_TIMEOUT_S = 10.0
 HTTP_TIMEOUT_S = 1.0
 AROUND_OVER_S = (2.0, 0.5)
 """The controller's log is quoted from this long before the first over to this long after."""
@@ -170,6 +172,10 @@ class FaultRig:
     async def run(self, seconds: float | None = None) -> RowResult:
         seconds = self.row.seconds if seconds is None else seconds
         self.result.seconds = seconds
+        if not await self._defaults_installed():
+            self.result.notes.append(
+                f"a charger had no default profile of the controller after {DEFAULTS_TIMEOUT_S:g} s"
+            )
         early = [s for s in self.row.stations if s.plugs and s.early]
         for station in early:
             await self.plug_in(station.charger_id)
@@ -203,6 +209,22 @@ class FaultRig:
         if remaining > 0:
             await asyncio.sleep(remaining)
         return self._finish()
+
+    async def _defaults_installed(self) -> bool:
+        """Until every charger that takes profiles holds the controller's default profile:
+        the site has run with the controller before, so an EV plugging in before the fault
+        finds its charger's default in force, as it would on a site (a charger keeps a
+        TxDefault across reboots). Bounded by `DEFAULTS_TIMEOUT_S`."""
+        deadline = time.monotonic() + DEFAULTS_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if all(
+                any(p.purpose is ProfilePurpose.TX_DEFAULT for p in sim.store.profiles)
+                for charger_id, sim in self.chargers.items()
+                if not self.stations[charger_id].reject_profiles
+            ):
+                return True
+            await asyncio.sleep(0.1)
+        return False
 
     async def _settle(self) -> bool:
         """Until every compliant session has a TX profile of the controller in normal mode

@@ -157,3 +157,18 @@ def test_a_sample_older_than_the_reading_is_taken_off_it() -> None:
     h.meter((32, 32, 32))
     h.tick()
     assert h.controller.view().base_load_a == (10.0, 10.0, 10.0)
+
+
+def test_a_fall_of_the_base_load_counts_once_it_held_and_a_rise_at_once() -> None:
+    state = state_with(connector("a"))
+    hold_s = SETTINGS.base_fall_hold_s
+    state.meter.observe(MeterReading("main", T0, True, (20.0, 20.0, 20.0)))
+    assert assess(state, SETTINGS, T0).base_load_a == (20.0, 20.0, 20.0)
+    # one low reading — a lagging meter's old values, a glitch — does not hand out room
+    fell_at = T0 + timedelta(seconds=1)
+    state.meter.observe(MeterReading("main", fell_at, True, (5.0, 20.0, 25.0)))
+    assert assess(state, SETTINGS, fell_at).base_load_a == (20.0, 20.0, 25.0)
+    # once every reading of the hold shows it, it counts
+    later = T0 + timedelta(seconds=1 + hold_s)
+    state.meter.observe(MeterReading("main", later, True, (5.0, 20.0, 25.0)))
+    assert assess(state, SETTINGS, later).base_load_a == (5.0, 20.0, 25.0)

@@ -7,7 +7,7 @@ from ems.site import ControlSettings
 from optimizer.allocation import Allocation, SolveStatus
 from optimizer.problem import Circuit, Problem
 from tests.ems.fakes import L1, L2, L3, T0, FairShareSolver, connector, site
-from tests.ems.harness import Harness, tx_limits
+from tests.ems.harness import Harness, set_limits, tx_limits
 
 SETTINGS = ControlSettings(
     period_s=10, meter_stale_s=10, meter_recover_readings=3, reserve_for_arrivals=False
@@ -262,6 +262,24 @@ def test_the_others_fallbacks_make_room_for_a_charger_that_ignores_its_own() -> 
     assert h.controller.fallbacks.fallback_a["b/1"] == 0.0 < before
     assert lowered
     assert lowered[-1] == 0.0
+
+
+def test_the_others_fallbacks_make_room_for_a_charger_that_refused_its_own() -> None:
+    h = Harness(two_chargers().site, SETTINGS, accept=False, installed=False)
+    startup = h.controller.startup(h.clock.now)
+    defaults = [c for c in set_limits(startup) if c.purpose is ProfilePurpose.TX_DEFAULT]
+    shared = h.controller.fallbacks.fallback_a["b/1"]
+    for command in defaults:
+        h.answer(command, accepted=command.charger_id == "b")
+    h.advance(1)
+    lowered = [c for c in h.tick() if c.purpose is ProfilePurpose.TX_DEFAULT]
+    # a keeps whatever its charger does (32 A at most): with every charger at its fallback,
+    # b may have 63 - 30 - 32 = 1 A, less than its equal share
+    assert h.controller.fallbacks.fallback_a["b/1"] == 1.0 < shared
+    assert [(c.charger_id, c.limit_now_a) for c in lowered if c.charger_id == "b"] == [("b", 1.0)]
+    view = {cv.key: cv for cv in h.controller.view().connectors}
+    assert not view["a/1"].bound_proven
+    assert "refused its default" in view["a/1"].bound_source
 
 
 def test_taper_lowers_the_bound_given_to_the_optimizer_then_probes() -> None:
