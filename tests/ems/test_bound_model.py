@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import Phase as Stage
 from hypothesis import strategies as st
 
 from ems.bounds import peak_a
@@ -295,6 +296,8 @@ def meter(world: World, data: st.DataObject) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=True,  # the same examples on every run: CI is not where a new one is hunted
+    # no explain phase: it traces every line of a failing example, minutes on this model
+    phases=(Stage.explicit, Stage.reuse, Stage.generate, Stage.shrink),
 )
 @given(s=sites(), data=st.data())
 def test_bounds_cover_what_chargers_may_draw_and_raises_only_fill_proven_room(
