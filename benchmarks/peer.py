@@ -1,0 +1,169 @@
+"""Conformance against a charge point nobody here wrote: the real `ems run` as the central
+system of `ocpp-peer` (Node.js, `ocpp-rpc`, strict validation against the official OCPP
+JSON schemas both ways), for OCPP 1.6 and 2.0.1, with `--strict-exit` and the site limit.
+
+    python -m benchmarks.peer --peer ../shared/ocpp-peer --duration 60
+
+The peer folder is copied to a temporary folder and `npm ci` installs it there (the shared
+folder stays read-only). Exit 0 when every version ran clean; otherwise the exit code of
+the first failing run, with its summary and the controller's log excerpt printed. `.ci/run`
+calls it when the peer folder exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.fault_rig.process import ControllerProcess
+
+VOLTAGE_V = 230.0
+LIMIT_A = 63.0
+INSTALL_TIMEOUT_S = 300.0
+EXTRA_S = 120.0
+"""Time the peer may take beyond `--duration` (drain, final probe); it stops itself 60 s
+after its drain at the latest."""
+HUNG = 3
+"""The exit code reported when the peer outlived its time (the peer's own for that)."""
+
+
+@dataclass(frozen=True)
+class Run:
+    version: str
+    chargers: int
+    connectors: int
+    duration_s: int
+
+
+def config_text(run: Run, port: int) -> str:
+    """A site of `run.chargers` configured three-phase chargers and no meter (so the
+    controller plans with the worst configured base load: conservative, as a site
+    without a meter would)."""
+    lines = [
+        "[site]",
+        f'name = "ocpp-peer {run.version}"',
+        f"limit_a = {LIMIT_A}",
+        "worst_base_load_a = [10.0, 10.0, 10.0]",
+        "",
+    ]
+    for number in range(1, run.chargers + 1):
+        lines += ["[[chargers]]", f'id = "SIM{number:04d}"']
+        for connector in range(1, run.connectors + 1):
+            lines += [
+                "  [[chargers.connectors]]",
+                f"  connector_id = {connector}",
+                '  phases = "L1L2L3"',
+                "  max_current_a = 32",
+            ]
+        lines.append("")
+    lines += [
+        "[ocpp]",
+        'host = "127.0.0.1"',
+        f"port = {port}",
+        'unknown_tokens = "accept"',
+        "",
+        "[http]",
+        'host = "127.0.0.1"',
+        "port = 0",
+        "",
+        "[store]",
+        'path = "site.sqlite"',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def install_peer(source: Path, into: Path) -> Path:
+    """A copy of the peer with its locked dependencies installed."""
+    target = into / "ocpp-peer"
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("node_modules"))
+    subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=target,
+        check=True,
+        timeout=INSTALL_TIMEOUT_S,
+    )
+    return target
+
+
+async def run_peer(run: Run, peer: Path, config: Path, report: Path) -> int:
+    """Run the controller on `config` and the peer against it once; the peer's exit code."""
+    controller = ControllerProcess(config, config.parent)
+    await controller.start()
+    site_limit_w = (LIMIT_A - 10.0) * 3 * VOLTAGE_V
+    command = [
+        "node",
+        str(peer / "peer.mjs"),
+        f"--url=ws://127.0.0.1:{controller.ocpp_port}/ocpp",
+        f"--version={run.version}",
+        f"--chargers={run.chargers}",
+        f"--connectors={run.connectors}",
+        f"--duration={run.duration_s}",
+        "--meter-interval=5",
+        "--seed=1",
+        f"--site-limit-w={site_limit_w:.0f}",
+        f"--report={report}",
+        "--strict-exit",
+        "--quiet",
+    ]
+    peer_proc = await asyncio.create_subprocess_exec(*command, cwd=peer)
+    try:
+        code = await asyncio.wait_for(peer_proc.wait(), run.duration_s + EXTRA_S)
+    except TimeoutError:
+        peer_proc.kill()
+        await peer_proc.wait()
+        code = HUNG
+    finally:
+        await controller.stop()
+    if code != 0:
+        print("\n".join(controller.log_excerpt(40)))
+    return code
+
+
+def run_one(run: Run, peer: Path, workdir: Path) -> tuple[int, dict[str, object]]:
+    """One version: config, run, report."""
+    workdir.mkdir(parents=True)
+    config = workdir / "site.toml"
+    config.write_text(config_text(run, 0))
+    report = workdir / "report.json"
+    code = asyncio.run(run_peer(run, peer, config, report))
+    document = json.loads(report.read_text()) if report.exists() else {}
+    return code, document
+
+
+def summary_line(run: Run, code: int, document: dict[str, object]) -> str:
+    summary = document.get("summary", {})
+    shown = json.dumps(summary, sort_keys=True) if summary else "(no report)"
+    verdict = "ok" if code == 0 else f"FAILED (exit {code})"
+    return f"OCPP {run.version}, {run.chargers} chargers: {verdict}\n  {shown}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--peer", type=Path, required=True, help="the ocpp-peer folder")
+    parser.add_argument("--versions", default="1.6,2.0.1", help="comma-separated")
+    parser.add_argument("--chargers", type=int, default=10)
+    parser.add_argument("--connectors", type=int, default=2)
+    parser.add_argument("--duration", type=int, default=60, help="seconds per version")
+    parser.add_argument("--keep", type=Path, help="keep configs, stores, logs, reports here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="ems-peer-") as scratch:
+        root = args.keep or Path(scratch)
+        peer = install_peer(args.peer.resolve(), Path(scratch))
+        failed = 0
+        for version in args.versions.split(","):
+            run = Run(version, args.chargers, args.connectors, args.duration)
+            code, document = run_one(run, peer, root / f"ocpp{version}")
+            print(summary_line(run, code, document), flush=True)
+            failed = failed or code
+        return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())
