@@ -46,13 +46,18 @@ def site_problems(site: SiteSnapshot) -> list[str]:
     if site.mode not in HEALTHY_MODES:
         problems.append(f"controller in {site.mode} mode")
     if site.meter_age_s is None:
-        problems.append("no meter reading yet")
+        # Readings may be arriving, every one invalid: then say why.
+        problems.append(
+            "no meter reading yet"
+            if site.meter_reason is None
+            else f"no valid meter reading yet: {site.meter_reason}"
+        )
     elif site.meter_age_s > site.meter_stale_after_s:
         problems.append(
             f"meter stale: last reading {site.meter_age_s:.0f} s ago"
             f" (limit {site.meter_stale_after_s:.0f} s)"
         )
-    if not site.meter_valid:
+    if not site.meter_valid and site.meter_age_s is not None:
         problems.append(f"meter invalid: {site.meter_reason or 'no reason given'}")
     return problems
 

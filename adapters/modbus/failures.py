@@ -24,6 +24,16 @@ class FailureKind(StrEnum):
 class ReadFailure:
     kind: FailureKind
     detail: str
+    exception_code: int | None = None
+    """The Modbus exception code the meter answered with (MODBUS_EXCEPTION)."""
+    waiting_out: FailureKind | None = None
+    """WAITING: the kind of the connection failure the reader is backing off from."""
+
+    @property
+    def cause(self) -> FailureKind:
+        """The kind of failure this read is part of: a wait to reconnect belongs to the
+        failure it waits out (an outage is one cause, however its reads alternate)."""
+        return self.waiting_out or self.kind
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.detail}"

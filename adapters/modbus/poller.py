@@ -16,6 +16,7 @@ from typing import Protocol
 
 from adapters.clock import Clock, utc_now
 from adapters.modbus.config import MeterSettings
+from adapters.modbus.failures import FailureKind, ReadFailure
 from adapters.modbus.reader import ModbusMeterReader
 from adapters.modbus.virtual import VirtualMeter
 from ems.events import MeterReading
@@ -25,6 +26,8 @@ class MeterSource(Protocol):
     """Anything that reads a meter: the Modbus reader or the virtual meter."""
 
     meter_id: str
+    last_failure: ReadFailure | None
+    """Why the last reading was invalid (None when it was valid)."""
 
     async def read(self) -> MeterReading: ...
 
@@ -42,6 +45,10 @@ class MeterHealth:
     consecutive_failures: int
     stale: bool
     """No valid reading for longer than `stale_after_s` (or ever)."""
+    cause: FailureKind | None
+    """The kind of failure behind an invalid reading (see `ReadFailure.cause`); None when
+    valid. Unlike `reason`, it does not change from one read of the same failure to the
+    next (a reason quotes values and seconds)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class MeterPoller:
         age_s = None
         if self._last_valid_at is not None:
             age_s = max((self._clock() - self._last_valid_at).total_seconds(), 0.0)
+        failure = None if reading.valid else self.source.last_failure
         health = MeterHealth(
             meter_id=reading.meter_id,
             at=reading.at,
@@ -85,6 +93,7 @@ class MeterPoller:
             age_s=age_s,
             consecutive_failures=self._failures,
             stale=age_s is None or age_s > self.settings.stale_after_s,
+            cause=None if failure is None else failure.cause,
         )
         return PolledReading(reading, health)
 

@@ -6,11 +6,16 @@ client runs with `retries=0` and the configured timeout. After a timeout the met
 still answer the old request; that late answer would carry an old transaction id and
 be taken for the next one, so every timeout or garbled answer closes the connection and
 the next read opens a fresh one (after a backoff that doubles while failures last).
+
+Every failed read is one debug line naming the meter; pymodbus's own log of it (an error
+with a hex dump of the last 20 frames, on every timeout) is kept out of the service log.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from dataclasses import replace
 from typing import NoReturn
 
 from pymodbus.client import AsyncModbusTcpClient
@@ -22,10 +27,15 @@ from adapters.modbus.config import MeterSettings
 from adapters.modbus.decoding import decode_values
 from adapters.modbus.failures import FailureKind, ReadFailure
 from adapters.modbus.health import FrozenWatch, assess, failed_reading, normalise_signs
-from adapters.modbus.register_map import RegisterMap, load_map
+from adapters.modbus.register_map import RegisterMap, SunSpecLayout, load_map
 from adapters.modbus.sunspec import find_meter_model
 from ems.events import MeterReading
 
+LOG = logging.getLogger(__name__)
+ILLEGAL_DATA_ADDRESS = 2
+"""What a device answers for registers it does not have (a SunSpec base it does not use)."""
+ILLEGAL_DATA_VALUE = 3
+"""Among others, what a meter answers a read of more registers than it serves at once."""
 EXCEPTION_NAMES = {
     1: "illegal function",
     2: "illegal data address",
@@ -36,6 +46,15 @@ EXCEPTION_NAMES = {
     10: "gateway path unavailable",
     11: "gateway target device failed to respond",
 }
+
+
+def quiet_pymodbus() -> None:
+    """Keep pymodbus's own log lines out of the service log: the reader reports every
+    failure itself. Left alone when pymodbus's logger has a level of its own, or when the
+    root logger is at DEBUG (`ems -vv`): then someone wants its frames."""
+    library = logging.getLogger("pymodbus")
+    if library.level == logging.NOTSET and logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        library.setLevel(logging.CRITICAL)
 
 
 class _Failed(Exception):
@@ -69,6 +88,7 @@ class ModbusMeterReader:
         self._connection_failure: ReadFailure | None = None
         self.last_failure: ReadFailure | None = None
         """Why the last reading was invalid (None when it was valid)."""
+        quiet_pymodbus()
 
     @property
     def placed_map(self) -> RegisterMap | None:
@@ -81,12 +101,15 @@ class ModbusMeterReader:
             words, register_map = await self._fetch()
         except _Failed as failed:
             self.last_failure = failed.failure
-            return failed_reading(self.meter_id, at, failed.failure)
-        values, unavailable = decode_values(register_map, words)
-        values = normalise_signs(register_map, self.settings.sign, values)
-        reading, self.last_failure = assess(
-            self.meter_id, at, values, unavailable, self.settings, self._frozen
-        )
+            reading = failed_reading(self.meter_id, at, failed.failure)
+        else:
+            values, unavailable = decode_values(register_map, words)
+            values = normalise_signs(register_map, self.settings.sign, values)
+            reading, self.last_failure = assess(
+                self.meter_id, at, values, unavailable, self.settings, self._frozen
+            )
+        if self.last_failure is not None:
+            LOG.debug("meter %s: %s", self.meter_id, self.last_failure)
         return reading
 
     async def close(self) -> None:
@@ -121,6 +144,7 @@ class ModbusMeterReader:
                 ReadFailure(
                     FailureKind.WAITING,
                     f"next attempt in {wait_s:.1f} s; last: {self._connection_failure}",
+                    waiting_out=self._connection_failure.kind,
                 )
             )
         settings = self.settings
@@ -146,22 +170,22 @@ class ModbusMeterReader:
         self._client = client
 
     async def _discover(self) -> RegisterMap:
+        """The SunSpec meter model, found by walking the device's registers. I/O errors
+        (timeouts, a closed connection) end the walk with their own failure."""
         layout = self.register_map.sunspec
         assert layout is not None
+        refusals: list[ReadFailure] = []
 
         async def read(address: int, count: int) -> list[int] | None:
             answer = await self._read_block(address, count)
-            return None if isinstance(answer, ReadFailure) else answer
+            if isinstance(answer, ReadFailure):
+                refusals.append(answer)
+                return None
+            return answer
 
         found = await find_meter_model(read, layout)
         if found is None:
-            bases = ", ".join(str(b) for b in layout.bases)
-            raise _Failed(
-                ReadFailure(
-                    FailureKind.NO_SUNSPEC,
-                    f"no 'SunS' marker with a meter model (201-204) at {bases}",
-                )
-            )
+            raise _Failed(_not_found(layout, refusals))
         model_address, model_id = found
         return self.register_map.at_sunspec_model(model_address, model_id)
 
@@ -193,14 +217,28 @@ class ModbusMeterReader:
             self._give_up(failure)
         if response.isError():
             code = int(getattr(response, "exception_code", 0))
-            name = EXCEPTION_NAMES.get(code, "unknown")
-            return ReadFailure(FailureKind.MODBUS_EXCEPTION, f"code {code} ({name}) for {where}")
+            return ReadFailure(
+                FailureKind.MODBUS_EXCEPTION, self._refusal(code, where, count), exception_code=code
+            )
         registers = list(response.registers)
         if len(registers) != count:
             self._give_up(
                 ReadFailure(FailureKind.PROTOCOL, f"{len(registers)} registers for {where}")
             )
         return registers
+
+    def _refusal(self, code: int, where: str, count: int) -> str:
+        """What the meter's exception answer says, with what to do about a request the
+        meter may find too long (Carlo Gavazzi EM24/EM340 serve at most 50 registers)."""
+        detail = f"code {code} ({EXCEPTION_NAMES.get(code, 'unknown')}) for {where}"
+        if code == ILLEGAL_DATA_VALUE and count > 1:
+            register_map = self.register_map
+            detail += (
+                f"; a meter answers this to a request for more registers than it serves at"
+                f" once: set max_block (now {register_map.max_block}) in map"
+                f" {register_map.name} below {count}"
+            )
+        return detail
 
     def _give_up(self, failure: ReadFailure) -> NoReturn:
         """Close the connection, back off, and fail this read."""
@@ -214,3 +252,17 @@ class ModbusMeterReader:
         self._retry_at = asyncio.get_running_loop().time() + self._backoff_s
         self._connection_failure = failure
         raise _Failed(failure)
+
+
+def _not_found(layout: SunSpecLayout, refusals: list[ReadFailure]) -> ReadFailure:
+    """Why discovery found no meter model. A device without SunSpec answers "illegal data
+    address" at the bases (or registers without the marker); any other exception (a
+    gateway that cannot reach the unit id, a device failure) is what went wrong."""
+    failed = next((r for r in refusals if r.exception_code != ILLEGAL_DATA_ADDRESS), None)
+    if failed is not None:
+        return replace(failed, detail=f"SunSpec discovery: {failed.detail}")
+    bases = ", ".join(str(b) for b in layout.bases)
+    detail = f"no 'SunS' marker with a meter model (201-204) at {bases}"
+    if refusals:
+        detail += f"; {'; '.join(r.detail for r in refusals)}"
+    return ReadFailure(FailureKind.NO_SUNSPEC, detail)

@@ -6,7 +6,8 @@ simulated time (profile time = elapsed × speed) and writes them into the regist
 way the real meter would: its data types, word order, scales and units, its sign
 convention, current magnitudes where the meter gives those, SunSpec scale factors that
 grow with the load. An FC 04 meter answers FC 03 reads of the same addresses with zeros
-(as Eastron meters do). Only the configured unit id answers; others get silence.
+(as Eastron meters do). Only the configured unit id answers; others get silence, or
+from a `gateway`, exception 0x0B as a gateway gives for a unit that does not answer it.
 
     async with MeterSimulator(load_map("sdm630"), profile) as sim:
         ...  # a reader on 127.0.0.1:sim.port
@@ -18,7 +19,7 @@ import asyncio
 import contextlib
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 
 from pymodbus.constants import ExcCodes
@@ -61,12 +62,21 @@ class MeterSimulator:
         sunspec_model: int = 203,
         slow_answer_s: float = 1.0,
         swap_words: bool = False,
+        max_registers: int | None = None,
+        raw_values: Mapping[Quantity, int] | None = None,
+        gateway: bool = False,
     ) -> None:
         """`clock` gives seconds (monotonic); `speed` multiplies it into profile time.
         `sign` is how the simulated meter is mounted; `slow_answer_s` is how late a
         `slow` fault answers. `swap_words` serves every value of two or more registers
         in the other word order than the map says (a meter or gateway set to the other
-        order, or a map that got it wrong): what a reader with that map must reject."""
+        order, or a map that got it wrong): what a reader with that map must reject.
+        `max_registers` is the most registers the meter serves in one read; a longer
+        read is refused with exception 03, as Carlo Gavazzi EM24/EM340 do beyond 50
+        (None: up to the Modbus limit). `raw_values` are bit patterns (unsigned,
+        most-significant word first) served in place of those quantities' measurements,
+        such as a meter's own "not available" (Carlo Gavazzi's "EEE" is 0x7FFFFFFF).
+        `gateway` answers other unit ids with exception 0x0B instead of silence."""
         self.profile = profile
         self.faults = tuple(faults)
         self.speed = speed
@@ -80,6 +90,9 @@ class MeterSimulator:
         self._energy_start_wh = energy_start_wh
         self._slow_answer_s = slow_answer_s
         self._swap_words = swap_words
+        self._max_registers = max_registers
+        self._raw_values = dict(raw_values or {})
+        self._gateway = gateway
         self._started_at: float | None = None
         self._server: ModbusTcpServer | None = None
         self._stopping = asyncio.Event()
@@ -120,7 +133,7 @@ class MeterSimulator:
         nobody = SimDevice(
             0,
             simdata=[SimData(0, count=0xFFFF, datatype=SimType.REGISTERS)],
-            action=_no_answer,
+            action=_target_failed if self._gateway else _no_answer,
         )
         devices = [meter] if self.unit_id == 0 else [meter, nobody]
         self._server = ModbusTcpServer(
@@ -191,6 +204,8 @@ class MeterSimulator:
         registers: list[int],
         values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
+        if self._max_registers is not None and count > self._max_registers:
+            return ExcCodes.ILLEGAL_VALUE
         fault = self.active_fault()
         if fault is FaultKind.SILENCE:
             raise NoSuchIdException("silence fault")
@@ -235,6 +250,8 @@ class MeterSimulator:
             )
             if fault is FaultKind.NAN:
                 words = _unavailable_words(spec)
+            elif spec.quantity in self._raw_values:
+                words = encode_raw(self._raw_values[spec.quantity], spec.data_type, spec.word_order)
             else:
                 raw = value / spec.factor / 10.0**exponent
                 words = encode(raw, spec.data_type, spec.word_order)
@@ -314,3 +331,8 @@ def _sunspec_frame(base: int, model_address: int, model_id: int) -> dict[int, in
 async def _no_answer(*_: object) -> ExcCodes | None:
     """Requests for another unit id go unanswered, like a meter that is not there."""
     raise NoSuchIdException("no such unit")
+
+
+async def _target_failed(*_: object) -> ExcCodes | None:
+    """A gateway's answer for a unit id it has no answer from."""
+    return ExcCodes.GATEWAY_NO_RESPONSE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters.clock import Clock, utc_now
 from adapters.modbus.config import MeterSettings
+from adapters.modbus.failures import ReadFailure
 from adapters.modbus.profile import LoadProfile, load_profile
 from ems.events import MeterReading
 
@@ -23,6 +24,8 @@ class VirtualMeter:
         else:
             raise ValueError(f"virtual meter {settings.id} needs current_a or a schedule")
         self.meter_id = settings.id
+        self.last_failure: ReadFailure | None = None
+        """Always None: the configured load is always there."""
         self._voltage_v = settings.nominal_voltage_v
         self._clock = clock
         self._start = self._profile.start or clock()
