@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ems.limit_check import circuit_loads
+from ems.circuit_meters import circuit_base_loads
+from ems.limit_check import circuit_loads, circuit_path
 from ems.meter_watch import Mode
 from ems.phases import ZERO, add, clip_min, non_negative, spread, subtract
 from ems.site import ControlSettings
@@ -65,12 +66,17 @@ def assess(state: SiteState, settings: ControlSettings, now: datetime) -> Capaci
     total = ZERO
     for _, load in reserved:
         total = add(total, load)
+    circuit_reserved = circuit_loads(state.site, reserved)
+    for circuit_id, load in circuit_base_loads(
+        state.site, state.circuit_meters, settings, now
+    ).items():
+        circuit_reserved[circuit_id] = add(circuit_reserved[circuit_id], load)
     return Capacity(
         mode=state.meter.mode,
         reason=state.meter.reason,
         base_load_a=base,
         reserved_a=total,
-        circuit_reserved_a=circuit_loads(state.site, reserved),
+        circuit_reserved_a=circuit_reserved,
         meter_age_s=state.meter.age_s(now),
         reading_at=None if reading is None else reading.at,
     )
@@ -85,6 +91,17 @@ def measured_base_load(
         if state.charger_of(connector).config.behind_meter:
             ours = add(ours, counted_draw(state, connector, meter_at, settings))
     return non_negative(subtract(meter_current_a, ours))
+
+
+def counted_draw_under(
+    state: SiteState, circuit_id: str, meter_at: datetime, settings: ControlSettings
+) -> PhaseTriple:
+    """What our chargers on a circuit (or below it) draw, to take off its meter's reading."""
+    ours = ZERO
+    for connector in state.connectors.values():
+        if circuit_id in circuit_path(state.site, connector.config.circuit):
+            ours = add(ours, counted_draw(state, connector, meter_at, settings))
+    return ours
 
 
 def counted_draw(

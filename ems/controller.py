@@ -20,7 +20,8 @@ from datetime import datetime
 
 from ems import planner
 from ems.bounds import IGNORES_DEFAULT, UNSURE_STATUSES, default_bound
-from ems.capacity import Capacity, assess
+from ems.capacity import Capacity, assess, counted_draw_under
+from ems.circuit_meters import observe_circuit_reading
 from ems.closed_loop import observe_draw
 from ems.commands import Command, ProfilePurpose, SetLimit
 from ems.control_step import proven_loads, release_held, run_step
@@ -265,6 +266,9 @@ class Controller:
         return command
 
     def _on_meter_reading(self, reading: MeterReading) -> None:
+        if reading.circuit is not None:
+            self._on_circuit_reading(reading.circuit, reading)
+            return
         wanted = self._settings.site_meter_id
         if wanted is not None and reading.meter_id != wanted:
             return
@@ -276,6 +280,14 @@ class Controller:
             if reason is not None:  # the runtime logs the change of mode, with the reason
                 meter.distrust(reason)
         if meter.mode is not before:
+            self._replan = True
+
+    def _on_circuit_reading(self, circuit_id: str, reading: MeterReading) -> None:
+        if circuit_id not in {c.id for c in self._site.circuits}:
+            return
+        ours = counted_draw_under(self._state, circuit_id, reading.at, self._settings)
+        meters = self._state.circuit_meters
+        if observe_circuit_reading(meters, circuit_id, reading, ours, self._settings):
             self._replan = True
 
     def _on_sample(self, sample: MeterSample) -> None:

@@ -50,6 +50,8 @@ class MeterReading:
     energy_import_wh: float | None = None
     frequency_hz: float | None = None
     reason: str | None = None
+    circuit: str | None = None
+    """The circuit a circuit meter measures; None for a site meter."""
 
 
 @dataclass(frozen=True)

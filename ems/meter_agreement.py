@@ -27,15 +27,12 @@ from datetime import datetime, timedelta
 
 from ems.capacity import counted_draw
 from ems.events import MeterReading
-from ems.meter_watch import Mode, Step
+from ems.meter_watch import SHORT_READINGS, Mode, Step
 from ems.phases import ZERO, add
 from ems.site import ControlSettings
 from ems.state import ConnectorRuntime, Draw, SiteState
 from optimizer.problem import Phase, PhaseTriple
 
-SHORT_READINGS = 2
-"""Readings in a row short of our chargers' draw before the meter is distrusted: one may
-straddle a change the chargers have not reported yet."""
 FOLLOW_SHARE = 0.5
 """The share of our chargers' change the meter must show (the building moves too)."""
 STEP_WINDOWS = 4

@@ -20,6 +20,10 @@ from enum import StrEnum
 from ems.events import MeterReading
 from optimizer.problem import Phase, PhaseTriple
 
+SHORT_READINGS = 2
+"""Readings in a row short of our chargers' draw before a meter is distrusted: one may
+straddle a change the chargers have not reported yet."""
+
 
 class Mode(StrEnum):
     NORMAL = "normal"

@@ -19,6 +19,7 @@ from ems.bounds import (
     measured_bound,
     profile_bound,
 )
+from ems.circuit_meters import CircuitMeter
 from ems.commands import SetLimit
 from ems.events import ConnectorStatus
 from ems.meter_watch import MeterWatch
@@ -249,6 +250,8 @@ class SiteState:
     meter: MeterWatch
     limit_reason: str | None = None
     """Why the limit in force differs from the configured one; None when it does not."""
+    circuit_meters: dict[str, CircuitMeter] = field(default_factory=dict)
+    """The circuit meters by circuit id (`ems.circuit_meters`)."""
     reported: dict[str, str] = field(default_factory=dict)
     """Faults logged and not yet cleared, by kind: a fault of every step is logged once."""
     configured: SiteConfig = field(init=False)

@@ -131,13 +131,16 @@ def assess(
         energy_import_wh=values.get(Quantity.ENERGY_IMPORT),
         frequency_hz=values.get(Quantity.FREQUENCY),
         reason=None if failure is None else str(failure),
+        circuit=settings.circuit,
     )
     return reading, failure
 
 
-def failed_reading(meter_id: str, at: datetime, failure: ReadFailure) -> MeterReading:
+def failed_reading(
+    meter_id: str, at: datetime, failure: ReadFailure, circuit: str | None = None
+) -> MeterReading:
     """A read that produced no values: every value unknown, never 0."""
-    return MeterReading(meter_id=meter_id, at=at, valid=False, reason=str(failure))
+    return MeterReading(meter_id=meter_id, at=at, valid=False, reason=str(failure), circuit=circuit)
 
 
 def implausible(values: Values, settings: MeterSettings) -> list[str]:

@@ -101,7 +101,7 @@ class ModbusMeterReader:
             words, register_map = await self._fetch()
         except _Failed as failed:
             self.last_failure = failed.failure
-            reading = failed_reading(self.meter_id, at, failed.failure)
+            reading = failed_reading(self.meter_id, at, failed.failure, self.settings.circuit)
         else:
             values, unavailable = decode_values(register_map, words)
             values = normalise_signs(register_map, self.settings.sign, values)

@@ -286,3 +286,24 @@ async def test_the_simulator_serves_the_map_word_order_by_default() -> None:
 
     assert reading.valid, reading.reason
     assert failure is None
+
+
+async def test_a_circuit_meter_names_its_circuit_on_every_reading() -> None:
+    """The controller counts a circuit meter's readings on that circuit
+    (`ems.circuit_meters`), good or failed."""
+    clock = ManualClock()
+    simulator = MeterSimulator(
+        load_map("sdm630"), LoadProfile.constant((12.0, 4.0, 2.5)), clock=clock.monotonic
+    )
+    async with simulator:
+        settings = replace(settings_for(simulator.port, "sdm630"), circuit="garage")
+        reader = ModbusMeterReader(settings, clock=clock.utc)
+        good = await reader.read()
+        await reader.close()
+    failed = await ModbusMeterReader(settings, clock=clock.utc).read()
+
+    assert good.valid, good.reason
+    assert good.circuit == "garage"
+    assert good.current_a == pytest.approx((12.0, 4.0, 2.5))
+    assert not failed.valid
+    assert failed.circuit == "garage"
