@@ -11,13 +11,22 @@ from pathlib import Path
 
 import click
 
-from adapters.files.app_config import AppConfig, StoreSettings, load_app_config
+from adapters.cli.check import security_warnings, with_password
+from adapters.cli.store import opened_store
+from adapters.files.app_config import (
+    DEFAULT_STORE_PATH,
+    AppConfig,
+    StoreSettings,
+    load_app_config,
+)
 from adapters.runtime import SiteRuntime
 
 LOG = logging.getLogger(__name__)
 
 
-@click.command("run")
+@click.command(
+    "run", short_help="Run the controller: central system, meter poller, control loop, status page."
+)
 @click.option(
     "--config",
     "config_path",
@@ -29,7 +38,8 @@ LOG = logging.getLogger(__name__)
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="SQLite file of the store (overrides [store] path; created if missing).",
+    help="SQLite file of the store (overrides [store] path, default "
+    f"{DEFAULT_STORE_PATH}; created if missing).",
 )
 @click.option(
     "--http-port",
@@ -43,8 +53,10 @@ def run(config_path: Path, db: Path | None, http_port: int | None) -> None:
     Each profile sent is logged with its charger, connector, limit and reason, as are
     mode changes (conservative while the meter cannot be trusted) and meter faults.
     Stops cleanly on Ctrl-C or SIGTERM: sockets closed, store flushed; the chargers keep
-    their fallback profiles. A mistake in the config is reported as
-    `file:line: field: message` (exit status 2).
+    their fallback profiles. Every mistake in the config is reported as
+    `file:line: field: message` (exit status 2; `ems check` reports the same), a store it
+    cannot open or create with what to do, and each charger without a password is
+    warned about.
     """
     config = _with_overrides(load_app_config(config_path), db, http_port)
     root = logging.getLogger()
@@ -52,6 +64,10 @@ def run(config_path: Path, db: Path | None, http_port: int | None) -> None:
         root.setLevel(logging.INFO)
         for noisy in ("websockets", "aiohttp.access", "pymodbus"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    with opened_store(config.store.path, create=True) as store:
+        protected = with_password(store)
+    for warning in security_warnings(config, protected):
+        LOG.warning("%s", warning)
     asyncio.run(_serve(config))
 
 

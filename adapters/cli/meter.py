@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import tomllib
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from adapters.files.errors import InputFileError
+from adapters.files.config import parse_toml
+from adapters.files.errors import InputFileError, read_text
 from adapters.modbus.config import MeterSettings, Sign, parse_meters_section
 from adapters.modbus.faults import parse_fault
 from adapters.modbus.profile import PACKAGED_PROFILE, load_profile
@@ -63,11 +63,8 @@ def meter_group() -> None:
 @click.option("--meter", "meter_id", help="Which meter (default: the site meter, else the first).")
 def read_command(config_path: Path, meter_id: str | None) -> None:
     """Read a meter once and print the values, or what is wrong."""
-    text = config_path.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InputFileError(config_path, f"not valid TOML: {error}") from error
+    text = read_text(config_path)
+    data = parse_toml(text, config_path)
     meters = parse_meters_section(data.get("meters", []), config_path, text)
     if not meters:
         raise InputFileError(config_path, "no [[meters]] in this file", field="meters")

@@ -13,7 +13,7 @@ from rich.console import Console
 from adapters.cli.params import Moment
 from adapters.cli.progress import progress_bar
 from adapters.clock import utc_now
-from adapters.files.config import load_config
+from adapters.files.app_config import load_controller_config
 from adapters.files.scenario import load_scenario
 from adapters.ocpp.profiles import OCPP16, OCPP201, PROTOCOLS
 from adapters.planning.document import document
@@ -51,13 +51,17 @@ Examples:
 """
 
 
-@click.command("plan", epilog=_EPILOG)
+@click.command(
+    "plan",
+    epilog=_EPILOG,
+    short_help="Dry-run the controller: what it would send to each charger, and why.",
+)
 @click.option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The site config (site.toml): the site, its circuits, chargers and [control]. "
-    "Required unless --scenario is given.",
+    help="The site config (site.toml), validated whole as `ems run` validates it; the plan "
+    "uses its site, circuits, chargers and [control]. Required unless --scenario is given.",
 )
 @click.option(
     "--state",
@@ -131,7 +135,7 @@ def plan_command(
     elif config_path is None:
         raise click.UsageError("give --config site.toml (or --scenario DIR --at TIME)")
     else:
-        config = load_config(config_path)
+        config = load_controller_config(config_path)
         site, settings, default_protocol = config.site, config.control, protocol or OCPP16
         snapshot = Snapshot()
         if state_path is not None:

@@ -17,7 +17,16 @@ from rich.table import Table
 from adapters.cli.progress import progress_bar
 from adapters.files.plots import plot_comparison, plot_sessions, plot_site_load, plot_sweep
 from adapters.files.scenario import LoadedScenario, load_scenario
-from ems.replay import STRATEGIES, Kpis, ReplayOptions, ReplayResult, compute_kpis, replay
+from ems.replay import (
+    STRATEGIES,
+    Kpis,
+    ReplayOptions,
+    ReplayResult,
+    Scenario,
+    compute_kpis,
+    replay,
+)
+from ems.replay.engine import apply_options
 from ems.replay.tables import sessions_table, sweep_table, timeseries_table
 
 KPIS_FILE = "kpis.json"
@@ -90,13 +99,13 @@ def replay_command(
     loaded = load_scenario(scenario_dir)
     options = ReplayOptions(step_s=step_s, min_current_a=min_current_a, site_limit_a=site_limit_a)
     result, kpis = _run(loaded, strategy, options, console)
-    _write(result, kpis, out_dir)
+    _write(result, kpis, out_dir, loaded.scenario)
     console.print(_table({strategy: kpis}, f"{loaded.scenario.name}: {strategy}"))
     _warn_fallbacks(console, {strategy: kpis})
     console.print(f"written to {out_dir}")
 
 
-@click.command("compare")
+@click.command("compare", short_help="Replay a scenario under every strategy and compare them.")
 @_scenario_argument
 @_step_option
 @_min_current_option
@@ -125,12 +134,13 @@ def compare_command(
     all_kpis: dict[str, Kpis] = {}
     for name in names:
         result, kpis = _run(loaded, name, options, console)
-        _write(result, kpis, out_dir / name)
+        _write(result, kpis, out_dir / name, loaded.scenario)
         all_kpis[name] = kpis
     out_dir.mkdir(parents=True, exist_ok=True)
     comparison = {name: k.as_dict() for name, k in all_kpis.items()}
     (out_dir / COMPARISON_FILE).write_text(json.dumps(comparison, indent=2) + "\n")
-    plot_comparison(all_kpis, out_dir / COMPARISON_PLOT)
+    fuse_a = apply_options(loaded.scenario, options).site.limits.phase_limit_a
+    plot_comparison(all_kpis, fuse_a, out_dir / COMPARISON_PLOT)
     console.print(_table(all_kpis, f"{loaded.scenario.name}: strategies compared"))
     _warn_fallbacks(console, all_kpis)
     console.print(f"written to {out_dir}")
@@ -143,7 +153,11 @@ Example:
 """
 
 
-@click.command("sweep", epilog=_SWEEP_EPILOG)
+@click.command(
+    "sweep",
+    epilog=_SWEEP_EPILOG,
+    short_help="Size a grid connection: replay a scenario at several fuse sizes.",
+)
 @_scenario_argument
 @click.option(
     "--limit-a",
@@ -239,13 +253,13 @@ def _run(
     return result, compute_kpis(result)
 
 
-def _write(result: ReplayResult, kpis: Kpis, out_dir: Path) -> None:
+def _write(result: ReplayResult, kpis: Kpis, out_dir: Path, scenario: Scenario) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     document = {"scenario": result.scenario, "strategy": result.strategy, **kpis.as_dict()}
     (out_dir / KPIS_FILE).write_text(json.dumps(document, indent=2) + "\n")
     sessions_table(result).to_csv(out_dir / SESSIONS_FILE, index=False)
     timeseries_table(result).to_csv(out_dir / TIMESERIES_FILE, index=False)
-    plot_site_load(result, out_dir / SITE_LOAD_PLOT)
+    plot_site_load(result, scenario, out_dir / SITE_LOAD_PLOT)
     plot_sessions(result, out_dir / SESSIONS_PLOT)
 
 

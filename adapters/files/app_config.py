@@ -5,7 +5,8 @@
 adapter, and the store:
 
 [store]
-path = "ems.sqlite"        # the SQLite file, relative to the config file; default ems.sqlite
+path = "ems.sqlite"        # the SQLite file, relative to the config file;
+                           # default /var/lib/ems/ems.sqlite (DEFAULT_STORE_PATH)
 
 Decisions taken here, so the runtime starts from a consistent picture:
 
@@ -16,6 +17,10 @@ Decisions taken here, so the runtime starts from a consistent picture:
 - a site without a site meter gets a virtual one at the worst configured base load, and
   its chargers count as not behind a meter (nothing measures them), so the controller
   always assumes the worst base load.
+
+Every mistake in the file is reported at once (`InputFileErrors`), except that a
+misspelt key stops the checks of its table, and the checks across sections (a meter's
+circuit, `control.site_meter_id`) wait until the sections they join are right.
 """
 
 from __future__ import annotations
@@ -26,14 +31,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapters.files.config import LoadedConfig, load_config, parse_config
-from adapters.files.errors import InputFileError, toml_line_of
+from adapters.files.config import CONFIG_SECTIONS, LoadedConfig, controller_part, parse_toml
+from adapters.files.errors import InputFileError, Problems, read_text, toml_line_of
+from adapters.files.site_config import FieldReader, declared_circuit_ids
 from adapters.http.settings import HttpSettings, parse_http_section
 from adapters.modbus.config import VIRTUAL, MeterSettings, parse_meters_section
 from adapters.ocpp.config import OcppSettings, parse_ocpp_section
 from ems.site import ControlSettings, SiteConfig
 
-DEFAULT_STORE_FILE = "ems.sqlite"
+DEFAULT_CONFIG_PATH = Path("/etc/ems/site.toml")
+"""Where the operator's commands look for the config when given none."""
+DEFAULT_STORE_PATH = Path("/var/lib/ems/ems.sqlite")
+"""The store when `[store]` names none: in the folder systemd makes for the service, owned
+by its user, with `StateDirectory=ems` (the config's folder, /etc/ems, is not the
+service's to write). A fixed path, not `$STATE_DIRECTORY`, so that the operator's
+commands, which systemd does not start, find the same file."""
 VIRTUAL_METER_ID = "virtual-base-load"
 """The id of the meter made up for a site without a site meter."""
 _STORE_KEYS = ("path",)
@@ -76,26 +88,54 @@ class AppConfig:
 
 def load_app_config(path: Path | str) -> AppConfig:
     """Read and validate a live config file; every problem is an `InputFileError`."""
-    return compose(load_config(path))
+    path = Path(path)
+    return _validated(read_text(path), path)[1]
 
 
 def parse_app_config(text: str, path: Path | str) -> AppConfig:
     """Validate live config `text` as if read from `path` (relative paths resolve there)."""
-    return compose(parse_config(text, path))
+    return _validated(text, Path(path))[1]
 
 
-def compose(loaded: LoadedConfig) -> AppConfig:
-    """Parse the edges' sections of an already validated config."""
-    data, path, text = loaded.data, loaded.path, loaded.text
-    ocpp = parse_ocpp_section(_table(data, "ocpp", path, text), path, text)
+def load_controller_config(path: Path | str) -> LoadedConfig:
+    """The site and `[control]` as the file writes them, once the whole file is validated
+    as `ems run` validates it: what a dry-run plans with."""
+    path = Path(path)
+    return _validated(read_text(path), path)[0]
+
+
+def _validated(text: str, path: Path) -> tuple[LoadedConfig, AppConfig]:
+    data = parse_toml(text, path)
+    FieldReader(path, text).check_keys(data, CONFIG_SECTIONS, "")
+    problems = Problems()
+    loaded = problems.attempt(lambda: controller_part(data, path, text), None)
+    ocpp = problems.attempt(
+        lambda: parse_ocpp_section(_table(data, "ocpp", path, text), path, text), None
+    )
+    meters = problems.attempt(lambda: _parse_meters(data, path, text), ())
+    http = problems.attempt(
+        lambda: parse_http_section(_table(data, "http", path, text), path, text), None
+    )
+    store = problems.attempt(
+        lambda: _parse_store(_table(data, "store", path, text), path, text), None
+    )
+    problems.raise_any()
+    assert loaded is not None, "raise_any raised otherwise"
+    assert ocpp is not None, "raise_any raised otherwise"
+    assert http is not None, "raise_any raised otherwise"
+    assert store is not None, "raise_any raised otherwise"
     known = tuple(dict.fromkeys((*ocpp.known_chargers, *(c.id for c in loaded.site.chargers))))
     ocpp = dataclasses.replace(ocpp, known_chargers=known)
-    meters = parse_meters_section(data.get("meters", []), path, text) if "meters" in data else ()
-    _check_meter_circuits(meters, loaded.site, path, text)
-    http = parse_http_section(_table(data, "http", path, text), path, text)
-    store = _parse_store(_table(data, "store", path, text), path, text)
     site, control, meters = _resolve_site_meter(loaded.site, loaded.control, meters, path, text)
-    return AppConfig(site, control, ocpp, meters, http, store, path)
+    return loaded, AppConfig(site, control, ocpp, meters, http, store, path)
+
+
+def _parse_meters(data: Mapping[str, Any], path: Path, text: str) -> tuple[MeterSettings, ...]:
+    if "meters" not in data:
+        return ()
+    meters = parse_meters_section(data["meters"], path, text)
+    _check_meter_circuits(meters, declared_circuit_ids(data), path, text)
+    return meters
 
 
 def _table(data: Mapping[str, Any], name: str, path: Path, text: str) -> Mapping[str, Any]:
@@ -106,27 +146,45 @@ def _table(data: Mapping[str, Any], name: str, path: Path, text: str) -> Mapping
 
 
 def _parse_store(table: Mapping[str, Any], path: Path, text: str) -> StoreSettings:
+    def fail(field: str, message: str) -> InputFileError:
+        return InputFileError(path, message, toml_line_of(text, field), field)
+
     for key in table:
         if key not in _STORE_KEYS:
-            field = f"store.{key}"
-            raise InputFileError(
-                path, "unknown key (known: path)", toml_line_of(text, field), field
-            )
-    value = table.get("path", DEFAULT_STORE_FILE)
+            raise fail(f"store.{key}", "unknown key (known: path)")
+    if "path" not in table:
+        return StoreSettings(DEFAULT_STORE_PATH)
+    value = table["path"]
     if not isinstance(value, str) or not value.strip():
-        raise InputFileError(
-            path,
-            f"must be the path of the SQLite file (got {value!r})",
-            toml_line_of(text, "store.path"),
+        raise fail(
             "store.path",
+            f"must be the path of the SQLite file, e.g. {DEFAULT_STORE_PATH} (got {value!r})",
         )
-    return StoreSettings(path.parent / value)
+    store = path.parent / value
+    problem = store_path_problem(store)
+    if problem is not None:
+        raise fail("store.path", problem)
+    return StoreSettings(store)
+
+
+def store_path_problem(store: Path) -> str | None:
+    """What makes `store` no path for a SQLite file, whatever the user and the moment
+    (None when nothing does): a folder where the file should be, or a file where a folder
+    should be. Whether the folder exists and may be written is for the command that
+    opens it."""
+    if "\0" in str(store):
+        return "must not contain a NUL character"
+    if store.is_dir():
+        return f"is a folder: name the SQLite file in it, e.g. {store / DEFAULT_STORE_PATH.name}"
+    existing = next((p for p in store.parents if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        return f"{existing} is not a folder: put the store in a folder, e.g. {DEFAULT_STORE_PATH}"
+    return None
 
 
 def _check_meter_circuits(
-    meters: tuple[MeterSettings, ...], site: SiteConfig, path: Path, text: str
+    meters: tuple[MeterSettings, ...], circuits: set[str], path: Path, text: str
 ) -> None:
-    circuits = {c.id for c in site.circuits}
     for index, meter in enumerate(meters):
         if meter.circuit is not None and meter.circuit not in circuits:
             field = f"meters[{index}].circuit"

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapters.files.errors import InputFileError
+from adapters.files.errors import InputFileError, Problems, read_text
 from adapters.files.site_config import SITE_SECTIONS, FieldReader, parse_site
 from ems.site import ControlSettings, SiteConfig
 
 OTHER_SECTIONS = ("ocpp", "meters", "http", "store")
 """Top-level keys parsed by other adapters; accepted here without validation."""
+CONFIG_SECTIONS = (*SITE_SECTIONS, "control", *OTHER_SECTIONS)
+"""Every top-level key of a config file."""
 
 _TOML_POSITION = re.compile(r"at line (\d+)")
 _CONTROL_FIELDS = {f.name: f for f in dataclasses.fields(ControlSettings)}
@@ -256,19 +258,24 @@ class LoadedConfig:
 def load_config(path: Path | str) -> LoadedConfig:
     """Read and validate a config file; every problem is an `InputFileError`."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise InputFileError(path, f"cannot read: {error.strerror or error}") from error
-    return parse_config(text, path)
+    return parse_config(read_text(path), path)
 
 
 def parse_config(text: str, path: Path | str) -> LoadedConfig:
+    """Validate the controller's sections of config `text`, reporting every mistake."""
     data = parse_toml(text, path)
-    reader = FieldReader(path, text)
-    reader.check_keys(data, (*SITE_SECTIONS, "control", *OTHER_SECTIONS), "")
-    site = parse_site(data, path, text)
-    control = parse_control(data.get("control", {}), path, text)
+    FieldReader(path, text).check_keys(data, CONFIG_SECTIONS, "")
+    return controller_part(data, path, text)
+
+
+def controller_part(data: Mapping[str, Any], path: Path | str, text: str) -> LoadedConfig:
+    """Validate the site and `[control]` of a parsed config, reporting every mistake."""
+    problems = Problems()
+    site = problems.attempt(lambda: parse_site(data, path, text), None)
+    control = problems.attempt(lambda: parse_control(data.get("control", {}), path, text), None)
+    problems.raise_any()
+    assert site is not None, "raise_any raised otherwise"
+    assert control is not None, "raise_any raised otherwise"
     return LoadedConfig(Path(path), text, data, site, control)
 
 
@@ -288,12 +295,18 @@ def parse_control(value: object, path: Path | str, text: str) -> ControlSettings
 
     The accepted keys and their types follow the fields of `ControlSettings`, so a setting
     added there is configurable here without further code; its range goes in
-    `CONTROL_BOUNDS` (a test fails for a number without one).
+    `CONTROL_BOUNDS` (a test fails for a number without one). Every key in error is
+    reported; the cross-field rules only once every key is right.
     """
     reader = FieldReader(path, text)
     table = reader.table(value, "control")
-    reader.check_keys(table, _CONTROL_FIELDS, "control")
-    values: dict[str, Any] = {key: _control_value(reader, table, key) for key in table}
+    problems = Problems()
+    problems.attempt(lambda: reader.check_keys(table, _CONTROL_FIELDS, "control"), None)
+    values: dict[str, Any] = {}
+    for key in (key for key in table if key in _CONTROL_FIELDS):
+        with problems.collecting():
+            values[key] = _control_value(reader, table, key)
+    problems.raise_any()
     settings = ControlSettings(**values)
     for relation in CONTROL_RELATIONS:
         _check_relation(reader, table, settings, relation)

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from adapters.clock import iso_utc
-from adapters.files.config import parse_control, parse_toml
-from adapters.files.errors import InputFileError
-from adapters.files.site_config import SITE_SECTIONS, FieldReader, parse_site
+from adapters.files.config import controller_part, parse_toml
+from adapters.files.errors import InputFileError, read_text
+from adapters.files.site_config import SITE_SECTIONS, FieldReader
 from ems.replay.scenario import BaseLoadPoint, LimitPoint, PricePoint, Scenario, SessionSpec
 from ems.site import ControlSettings, SiteConfig
 from optimizer.problem import SiteLimits
@@ -43,6 +44,11 @@ _SESSION_REQUIRED = (
 )
 _SESSION_OPTIONAL = ("priority", "battery_kwh")
 _PHASE_COLUMNS = ("l1_a", "l2_a", "l3_a")
+
+FIRST_YEAR = 1970
+LAST_YEAR = 2200
+"""Times outside these years are typing mistakes, and break the replay: its tables count
+nanoseconds from 1970 in 64 bits, which ends in 2262."""
 
 T = TypeVar("T")
 
@@ -108,39 +114,84 @@ class _Row:
             ) from None
         if value.tzinfo is None or value.utcoffset() is None:
             raise self.error(column, f"time {raw!r} has no UTC offset (add Z or +01:00)")
+        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise self.error(
+                column,
+                f"year {value.year} is out of range: use a year from {FIRST_YEAR} to {LAST_YEAR}",
+            )
         return value.astimezone(UTC)
+
+
+class _CsvReader(Protocol):
+    line_num: int
+
+    def __next__(self) -> list[str]: ...
 
 
 def _rows(path: Path, required: Sequence[str], optional: Sequence[str] = ()) -> Iterator[_Row]:
     """The data rows of a CSV file whose header has every required column."""
-    try:
-        handle = path.open(newline="", encoding="utf-8")
-    except OSError as error:
-        raise InputFileError(path, f"cannot read: {error.strerror or error}") from error
-    with handle:
-        reader = csv.reader(handle)
-        header = [name.strip() for name in next(reader, [])]
-        if not header:
-            raise InputFileError(path, "is empty: expected a header line", 1)
-        known = (*required, *optional)
-        for name in header:
-            if name not in known:
-                close = difflib.get_close_matches(name, known, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(known)}"
-                raise InputFileError(path, f"unknown column '{name}'{hint}", 1, column=name)
-        for name in required:
-            if name not in header:
-                raise InputFileError(path, "missing column in the header", 1, column=name)
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) != len(header):
-                raise InputFileError(
-                    path,
-                    f"expected {len(header)} values, got {len(cells)}",
-                    reader.line_num,
-                )
-            yield _Row(path, reader.line_num, dict(zip(header, cells, strict=True)))
+    reader = csv.reader(io.StringIO(read_text(path), newline=""))
+    records = _records(path, reader)
+    header = [name.strip() for name in next(records, [])]
+    _check_header(path, header, required, optional)
+    for cells in records:
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            raise InputFileError(
+                path,
+                f"expected {len(header)} values, got {len(cells)}",
+                reader.line_num,
+            )
+        yield _Row(path, reader.line_num, dict(zip(header, cells, strict=True)))
+
+
+def _records(path: Path, reader: _CsvReader) -> Iterator[list[str]]:
+    """The records of a `csv.reader`, its errors turned into `InputFileError`s naming the
+    line the record starts on (an unclosed quote runs on to the end of the file)."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells: list[str] = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise InputFileError(path, _csv_problem(error), start) from None
+        yield cells
+
+
+def _csv_problem(error: csv.Error) -> str:
+    if "field limit" in str(error):
+        return (
+            f"a value is longer than {csv.field_size_limit()} characters:"
+            " is this a CSV file, and is every quote closed?"
+        )
+    return f"not valid CSV ({error}): is this a CSV file, and is every quote closed?"
+
+
+def _check_header(
+    path: Path, header: list[str], required: Sequence[str], optional: Sequence[str]
+) -> None:
+    if not header:
+        raise InputFileError(path, "is empty: expected a header line", 1)
+    known = (*required, *optional)
+    first: dict[str, int] = {}
+    for number, name in enumerate(header, start=1):
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(known)}"
+            raise InputFileError(path, f"unknown column '{name}'{hint}", 1, column=name)
+        if name in first:
+            raise InputFileError(
+                path,
+                f"appears twice (columns {first[name]} and {number}): keep one",
+                1,
+                column=name,
+            )
+        first[name] = number
+    for name in required:
+        if name not in header:
+            raise InputFileError(path, "missing column in the header", 1, column=name)
 
 
 def load_scenario(folder: Path | str) -> LoadedScenario:
@@ -151,11 +202,11 @@ def load_scenario(folder: Path | str) -> LoadedScenario:
     site_path = folder / SITE_FILE
     if not site_path.is_file():
         raise InputFileError(site_path, "missing: a scenario needs the site description")
-    text = site_path.read_text(encoding="utf-8")
+    text = read_text(site_path)
     data = parse_toml(text, site_path)
     FieldReader(site_path, text).check_keys(data, (*SITE_SECTIONS, "control"), "")
-    site = parse_site(data, site_path, text)
-    control = parse_control(data.get("control", {}), site_path, text)
+    loaded = controller_part(data, site_path, text)
+    site, control = loaded.site, loaded.control
 
     sessions_path = folder / SESSIONS_FILE
     if not sessions_path.is_file():

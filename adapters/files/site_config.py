@@ -8,6 +8,7 @@ values out of a parsed TOML document; every accessor takes the dotted field path
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import re
@@ -15,7 +16,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from adapters.files.errors import InputFileError, toml_line_of
+from adapters.files.errors import InputFileError, Problems, toml_line_of
 from ems.site import ChargerConfig, ConnectorConfig, SiteConfig
 from optimizer.problem import DEFAULT_MIN_CURRENT_A, DEFAULT_VOLTAGE_V, Circuit, Phase, SiteLimits
 
@@ -60,10 +61,16 @@ class FieldReader:
         return [self.table(item, f"{field}[{i}]") for i, item in enumerate(value)]
 
     def check_keys(self, table: Mapping[str, Any], allowed: Collection[str], prefix: str) -> None:
-        """Reject keys the schema does not know, suggesting the closest known one."""
+        """Reject every key the schema does not know, suggesting the closest known one.
+
+        Parsers check the keys of a table before its values and stop at an unknown one:
+        a misspelt key would only be reported again as a missing one.
+        """
+        problems = Problems()
         for key in table:
             if key not in allowed:
-                raise self.error(_join(prefix, key), unknown_key_message(key, allowed))
+                problems.add(self.error(_join(prefix, key), unknown_key_message(key, allowed)))
+        problems.raise_any()
 
     def required(self, table: Mapping[str, Any], key: str, prefix: str) -> object:
         if key not in table:
@@ -113,12 +120,12 @@ class FieldReader:
             raise self.error(field, f"expected an integer, got {_describe(value)}")
         return value
 
-    def string(
-        self, table: Mapping[str, Any], key: str, prefix: str, *, required: bool = True
-    ) -> str | None:
+    def optional_string(self, table: Mapping[str, Any], key: str, prefix: str) -> str | None:
+        return self.string(table, key, prefix) if key in table else None
+
+    def string(self, table: Mapping[str, Any], key: str, prefix: str) -> str:
+        """A required, non-blank string."""
         field = _join(prefix, key)
-        if key not in table and not required:
-            return None
         value = self.required(table, key, prefix)
         if not isinstance(value, str):
             raise self.error(field, f"expected a string, got {_describe(value)}")
@@ -162,36 +169,63 @@ def _show(number: float) -> str:
 
 
 def parse_site(data: Mapping[str, Any], path: Path | str, text: str) -> SiteConfig:
-    """Validate the site sections of a parsed TOML document into a `SiteConfig`.
+    """Validate the site sections of a parsed TOML document into a `SiteConfig`, reporting
+    every mistake in them at once.
 
     Other top-level keys are left to their own parsers.
     """
     reader = FieldReader(path, text)
+    problems = Problems()
+    declared = declared_circuit_ids(data)
+    site = problems.attempt(lambda: _parse_site_table(reader, data), None)
+    circuits = problems.attempt(
+        lambda: _parse_circuits(reader, data.get("circuits", []), declared), ()
+    )
+    chargers = problems.attempt(
+        lambda: _parse_chargers(reader, data.get("chargers", []), declared), ()
+    )
+    problems.raise_any()
+    assert site is not None, "raise_any raised otherwise"
+    return dataclasses.replace(site, circuits=circuits, chargers=chargers)
+
+
+def declared_circuit_ids(data: Mapping[str, Any]) -> set[str]:
+    """The ids of the circuits a parsed document names, whether or not they are valid: what
+    a reference to a circuit is checked against, so that a circuit in error is reported
+    once, not again at everything on it."""
+    tables = data.get("circuits")
+    if not isinstance(tables, list):
+        return set()
+    return {t["id"] for t in tables if isinstance(t, dict) and isinstance(t.get("id"), str)}
+
+
+def _parse_site_table(reader: FieldReader, data: Mapping[str, Any]) -> SiteConfig:
+    """`[site]`, without circuits and chargers."""
     site = reader.table(reader.required(data, "site", ""), "site")
     reader.check_keys(site, _SITE_KEYS, "site")
-    limits = _parse_limits(reader, site)
-    circuits = _parse_circuits(reader, data.get("circuits", []))
-    chargers = _parse_chargers(reader, data.get("chargers", []), {c.id for c in circuits})
-    name = reader.string(site, "name", "site")
-    assert name is not None
-    return SiteConfig(
-        name=name,
-        limits=limits,
-        chargers=chargers,
-        circuits=circuits,
-        worst_base_load_a=_parse_worst_base_load(reader, site, limits.phase_limit_a),
+    problems = Problems()
+    name = problems.attempt(lambda: reader.string(site, "name", "site"), "")
+    # An unknown limit stands at infinity: nothing is reported as above it.
+    limit_a = problems.attempt(
+        lambda: reader.number(site, "limit_a", "site", positive=True), math.inf
     )
-
-
-def _parse_limits(reader: FieldReader, site: Mapping[str, Any]) -> SiteLimits:
-    power_kw = reader.optional_number(site, "power_limit_kw", "site", positive=True)
-    return SiteLimits(
-        phase_limit_a=reader.number(site, "limit_a", "site", positive=True),
+    power_kw = problems.attempt(
+        lambda: reader.optional_number(site, "power_limit_kw", "site", positive=True), None
+    )
+    voltage_v = problems.attempt(
+        lambda: reader.number(site, "voltage_v", "site", default=DEFAULT_VOLTAGE_V, positive=True),
+        DEFAULT_VOLTAGE_V,
+    )
+    worst_a = problems.attempt(
+        lambda: _parse_worst_base_load(reader, site, limit_a), (0.0, 0.0, 0.0)
+    )
+    problems.raise_any()
+    limits = SiteLimits(
+        phase_limit_a=limit_a,
         power_limit_w=None if power_kw is None else power_kw * 1000.0,
-        voltage_v=reader.number(
-            site, "voltage_v", "site", default=DEFAULT_VOLTAGE_V, positive=True
-        ),
+        voltage_v=voltage_v,
     )
+    return SiteConfig(name=name, limits=limits, chargers=(), circuits=(), worst_base_load_a=worst_a)
 
 
 def _parse_worst_base_load(
@@ -215,65 +249,99 @@ def _parse_worst_base_load(
     return (triple[0], triple[1], triple[2])
 
 
-def _parse_circuits(reader: FieldReader, value: object) -> tuple[Circuit, ...]:
+def _parse_circuits(reader: FieldReader, value: object, declared: set[str]) -> tuple[Circuit, ...]:
     circuits: list[Circuit] = []
+    problems = Problems()
+    seen: set[str] = set()
     for i, table in enumerate(reader.tables(value, "circuits")):
-        prefix = f"circuits[{i}]"
-        reader.check_keys(table, _CIRCUIT_KEYS, prefix)
-        circuit_id = reader.string(table, "id", prefix)
-        assert circuit_id is not None
-        if any(c.id == circuit_id for c in circuits):
-            raise reader.error(f"{prefix}.id", f"duplicate circuit id '{circuit_id}'")
-        circuits.append(
-            Circuit(
-                id=circuit_id,
-                limit_a=reader.number(table, "limit_a", prefix, positive=True),
-                parent=reader.string(table, "parent", prefix, required=False),
-            )
-        )
-    _check_circuit_tree(reader, circuits)
+        with problems.collecting():
+            circuits.append(_parse_circuit(reader, table, f"circuits[{i}]", seen))
+    with problems.collecting():
+        _check_circuit_tree(reader, circuits, declared)
+    problems.raise_any()
     return tuple(circuits)
 
 
-def _check_circuit_tree(reader: FieldReader, circuits: list[Circuit]) -> None:
+def _parse_circuit(
+    reader: FieldReader, table: Mapping[str, Any], prefix: str, seen: set[str]
+) -> Circuit:
+    reader.check_keys(table, _CIRCUIT_KEYS, prefix)
+    problems = Problems()
+    circuit_id = problems.attempt(lambda: _unique_id(reader, table, prefix, seen, "circuit"), "")
+    limit_a = problems.attempt(lambda: reader.number(table, "limit_a", prefix, positive=True), 0.0)
+    parent = problems.attempt(lambda: reader.optional_string(table, "parent", prefix), None)
+    problems.raise_any()
+    return Circuit(id=circuit_id, limit_a=limit_a, parent=parent)
+
+
+def _unique_id(
+    reader: FieldReader, table: Mapping[str, Any], prefix: str, seen: set[str], kind: str
+) -> str:
+    """The `id` of a table, which no earlier table of its kind (`seen`) has."""
+    value = reader.string(table, "id", prefix)
+    if value in seen:
+        raise reader.error(f"{prefix}.id", f"duplicate {kind} id '{value}'")
+    seen.add(value)
+    return value
+
+
+def _check_circuit_tree(reader: FieldReader, circuits: list[Circuit], declared: set[str]) -> None:
+    """Every parent exists and no circuit hangs below itself."""
+    problems = Problems()
     parents = {c.id: c.parent for c in circuits}
     for i, circuit in enumerate(circuits):
         field = f"circuits[{i}].parent"
-        if circuit.parent is not None and circuit.parent not in parents:
-            raise reader.error(field, _unknown_circuit(circuit.parent, parents))
+        if circuit.parent is not None and circuit.parent not in declared:
+            problems.add(reader.error(field, _unknown_circuit(circuit.parent, declared)))
+            continue
         seen = [circuit.id]
         node = circuit.parent
-        while node is not None:
-            if node in seen:
-                cycle = " -> ".join([*seen, node])
-                raise reader.error(field, f"circuits form a cycle: {cycle}")
+        while node is not None and node not in seen:
             seen.append(node)
             node = parents.get(node)
+        if node is not None:
+            cycle = " -> ".join([*seen, node])
+            problems.add(reader.error(field, f"circuits form a cycle: {cycle}"))
+    problems.raise_any()
 
 
 def _parse_chargers(
     reader: FieldReader, value: object, circuit_ids: set[str]
 ) -> tuple[ChargerConfig, ...]:
     chargers: list[ChargerConfig] = []
+    problems = Problems()
+    seen: set[str] = set()
     for i, table in enumerate(reader.tables(value, "chargers")):
-        prefix = f"chargers[{i}]"
-        reader.check_keys(table, _CHARGER_KEYS, prefix)
-        charger_id = reader.string(table, "id", prefix)
-        assert charger_id is not None
-        if any(c.id == charger_id for c in chargers):
-            raise reader.error(f"{prefix}.id", f"duplicate charger id '{charger_id}'")
-        connectors = _parse_connectors(
-            reader, reader.required(table, "connectors", prefix), prefix, charger_id, circuit_ids
-        )
-        chargers.append(
-            ChargerConfig(
-                id=charger_id,
-                connectors=connectors,
-                behind_meter=reader.boolean(table, "behind_meter", prefix, default=True),
-                fallback_a=reader.optional_number(table, "fallback_a", prefix),
-            )
-        )
+        with problems.collecting():
+            chargers.append(_parse_charger(reader, table, f"chargers[{i}]", seen, circuit_ids))
+    problems.raise_any()
     return tuple(chargers)
+
+
+def _parse_charger(
+    reader: FieldReader,
+    table: Mapping[str, Any],
+    prefix: str,
+    seen: set[str],
+    circuit_ids: set[str],
+) -> ChargerConfig:
+    reader.check_keys(table, _CHARGER_KEYS, prefix)
+    problems = Problems()
+    charger_id = problems.attempt(lambda: _unique_id(reader, table, prefix, seen, "charger"), "")
+    connectors = problems.attempt(
+        lambda: _parse_connectors(
+            reader, reader.required(table, "connectors", prefix), prefix, charger_id, circuit_ids
+        ),
+        (),
+    )
+    behind_meter = problems.attempt(
+        lambda: reader.boolean(table, "behind_meter", prefix, default=True), True
+    )
+    fallback_a = problems.attempt(lambda: reader.optional_number(table, "fallback_a", prefix), None)
+    problems.raise_any()
+    return ChargerConfig(
+        id=charger_id, connectors=connectors, behind_meter=behind_meter, fallback_a=fallback_a
+    )
 
 
 def _parse_connectors(
@@ -283,39 +351,87 @@ def _parse_connectors(
     tables = reader.tables(value, f"{parent}.connectors")
     if not tables:
         raise reader.error(f"{parent}.connectors", "a charger needs at least one connector")
+    problems = Problems()
+    seen: set[int] = set()
     for i, table in enumerate(tables):
         prefix = f"{parent}.connectors[{i}]"
-        reader.check_keys(table, _CONNECTOR_KEYS, prefix)
-        connector_id = reader.integer(table, "connector_id", prefix)
-        if connector_id < 1:
-            raise reader.error(f"{prefix}.connector_id", f"must be >= 1 (got {connector_id})")
-        if any(c.connector_id == connector_id for c in connectors):
-            raise reader.error(
-                f"{prefix}.connector_id",
-                f"duplicate connector_id {connector_id} on charger '{charger_id}'",
+        with problems.collecting():
+            connectors.append(
+                _parse_connector(reader, table, prefix, charger_id, circuit_ids, seen)
             )
-        max_a = reader.number(table, "max_current_a", prefix, positive=True)
-        min_a = reader.number(table, "min_current_a", prefix, default=DEFAULT_MIN_CURRENT_A)
-        if min_a > max_a:
-            raise reader.error(
-                f"{prefix}.min_current_a",
-                f"min_current_a {min_a:g} A is above max_current_a {max_a:g} A",
-            )
-        circuit = reader.string(table, "circuit", prefix, required=False)
-        if circuit is not None and circuit not in circuit_ids:
-            raise reader.error(f"{prefix}.circuit", _unknown_circuit(circuit, circuit_ids))
-        connectors.append(
-            ConnectorConfig(
-                charger_id=charger_id,
-                connector_id=connector_id,
-                phases=_parse_phases(reader, reader.required(table, "phases", prefix), prefix),
-                max_current_a=max_a,
-                min_current_a=min_a,
-                circuit=circuit,
-                priority=reader.number(table, "priority", prefix, default=1.0, positive=True),
-            )
-        )
+    problems.raise_any()
     return tuple(connectors)
+
+
+def _parse_connector(
+    reader: FieldReader,
+    table: Mapping[str, Any],
+    prefix: str,
+    charger_id: str,
+    circuit_ids: set[str],
+    seen: set[int],
+) -> ConnectorConfig:
+    reader.check_keys(table, _CONNECTOR_KEYS, prefix)
+    problems = Problems()
+    connector_id = problems.attempt(
+        lambda: _connector_id(reader, table, prefix, charger_id, seen), 0
+    )
+    phases = problems.attempt(
+        lambda: _parse_phases(reader, reader.required(table, "phases", prefix), prefix), ()
+    )
+    # An unknown maximum stands at infinity: no minimum is reported as above it.
+    max_a = problems.attempt(
+        lambda: reader.number(table, "max_current_a", prefix, positive=True), math.inf
+    )
+    min_a = problems.attempt(lambda: _min_current(reader, table, prefix, max_a), 0.0)
+    circuit = problems.attempt(lambda: _circuit_of(reader, table, prefix, circuit_ids), None)
+    priority = problems.attempt(
+        lambda: reader.number(table, "priority", prefix, default=1.0, positive=True), 1.0
+    )
+    problems.raise_any()
+    return ConnectorConfig(
+        charger_id=charger_id,
+        connector_id=connector_id,
+        phases=phases,
+        max_current_a=max_a,
+        min_current_a=min_a,
+        circuit=circuit,
+        priority=priority,
+    )
+
+
+def _connector_id(
+    reader: FieldReader, table: Mapping[str, Any], prefix: str, charger_id: str, seen: set[int]
+) -> int:
+    connector_id = reader.integer(table, "connector_id", prefix)
+    field = f"{prefix}.connector_id"
+    if connector_id < 1:
+        raise reader.error(field, f"must be >= 1 (got {connector_id})")
+    if connector_id in seen:
+        raise reader.error(
+            field, f"duplicate connector_id {connector_id} on charger '{charger_id}'"
+        )
+    seen.add(connector_id)
+    return connector_id
+
+
+def _min_current(reader: FieldReader, table: Mapping[str, Any], prefix: str, max_a: float) -> float:
+    min_a = reader.number(table, "min_current_a", prefix, default=DEFAULT_MIN_CURRENT_A)
+    if min_a > max_a:
+        raise reader.error(
+            f"{prefix}.min_current_a",
+            f"min_current_a {min_a:g} A is above max_current_a {max_a:g} A",
+        )
+    return min_a
+
+
+def _circuit_of(
+    reader: FieldReader, table: Mapping[str, Any], prefix: str, circuit_ids: set[str]
+) -> str | None:
+    circuit = reader.optional_string(table, "circuit", prefix)
+    if circuit is not None and circuit not in circuit_ids:
+        raise reader.error(f"{prefix}.circuit", _unknown_circuit(circuit, circuit_ids))
+    return circuit
 
 
 def _parse_phases(reader: FieldReader, value: object, prefix: str) -> tuple[Phase, ...]:

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from adapters.cli.main import cli
@@ -43,6 +44,39 @@ def test_an_unknown_store_key_is_an_error(tmp_path: Path) -> None:
     assert "store.file: unknown key" in result.output
 
 
+@pytest.mark.parametrize(
+    ("where", "words"),
+    [
+        ("missing/ems.sqlite", ("folder", "missing", "does not exist", "StateDirectory=ems")),
+        ("file.txt/ems.sqlite", ("folder", "file.txt", "is not a folder")),
+        ("garbage.sqlite", ("cannot open it", "not a database")),
+    ],
+)
+def test_a_store_it_cannot_use_is_named_with_what_to_do(
+    tmp_path: Path, where: str, words: tuple[str, ...]
+) -> None:
+    config = write_site(tmp_path)
+    (tmp_path / "file.txt").write_text("not a folder\n")
+    (tmp_path / "garbage.sqlite").write_text("not a database, at all, no\n" * 100)
+    database = tmp_path / where
+    result = CliRunner().invoke(cli, ["run", "--config", str(config), "--db", str(database)])
+    assert result.exit_code == 1, result.output
+    assert f"store {database}: " in result.output
+    for word in words:
+        assert word in result.output
+    assert "--db" in result.output
+    assert result.exc_info is not None
+    assert result.exc_info[0] is SystemExit
+
+
+def test_a_store_the_system_refuses_is_named(tmp_path: Path) -> None:
+    """/proc takes no files, whoever asks: what an unwritable folder is to a service user."""
+    config = write_site(tmp_path)
+    result = CliRunner().invoke(cli, ["run", "--config", str(config), "--db", "/proc/ems.sqlite"])
+    assert result.exit_code == 1, result.output
+    assert "store /proc/ems.sqlite: cannot open it" in result.output
+
+
 def test_runs_until_sigterm_and_stops_cleanly(tmp_path: Path) -> None:
     config = write_site(tmp_path)
     database = tmp_path / "chosen.sqlite"
@@ -73,4 +107,6 @@ def test_runs_until_sigterm_and_stops_cleanly(tmp_path: Path) -> None:
     assert process.returncode == 0, err
     assert "stopped" in out
     assert "no site meter in [[meters]]" in err
+    for charger in ("CP1", "CP2", "CP3"):
+        assert err.count(f"charger {charger} has no password") == 1, err
     assert database.exists()

@@ -5,7 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from adapters.files.app_config import VIRTUAL_METER_ID, load_app_config, parse_app_config
+from adapters.files.app_config import (
+    DEFAULT_STORE_PATH,
+    VIRTUAL_METER_ID,
+    load_app_config,
+    parse_app_config,
+)
 from adapters.files.errors import InputFileError
 
 EXAMPLE = Path(__file__).parents[3] / "examples" / "site.toml"
@@ -30,7 +35,7 @@ def test_the_documented_example_loads_with_every_section() -> None:
     assert config.ocpp.port == 9000
     assert [m.id for m in config.meters] == ["grid"]
     assert config.http.host == "127.0.0.1"
-    assert config.store.path == EXAMPLE.parent / "ems.sqlite"
+    assert config.store.path == DEFAULT_STORE_PATH
     assert set(config.ocpp.known_chargers) >= {"CP-001", "CP-002"}
 
 

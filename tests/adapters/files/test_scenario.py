@@ -8,7 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
+from adapters.cli.main import cli
 from adapters.files.errors import InputFileError
 from adapters.files.scenario import load_scenario, write_scenario
 from ems.replay.synthetic import REFERENCE, small
@@ -175,3 +177,67 @@ def test_bad_site_file_names_its_line_and_field(folder: Path) -> None:
 def test_missing_sessions_file(folder: Path) -> None:
     (folder / "sessions.csv").unlink()
     assert "missing" in _error(folder).message
+
+
+def _replay(folder: Path, out: Path) -> Result:
+    return CliRunner().invoke(cli, ["replay", str(folder), "--out", str(out)])
+
+
+def test_a_byte_order_mark_is_read_as_excel_writes_it(folder: Path) -> None:
+    """Excel's "CSV UTF-8" starts the file with a byte-order mark."""
+    sessions = folder / "sessions.csv"
+    sessions.write_bytes(b"\xef\xbb\xbf" + sessions.read_bytes())
+    plan = ["plan", "--scenario", str(folder), "--at", "2025-03-03T10:00:00Z", "--json"]
+    result = CliRunner().invoke(cli, plan)
+    assert result.exit_code == 0, result.output
+    assert '"cp001/1"' in result.output
+    assert load_scenario(folder).scenario.sessions == small().sessions
+
+
+@pytest.mark.parametrize("start", [b"", b"\xef\xbb\xbf"])
+def test_a_csv_that_is_not_utf8_names_its_line(folder: Path, tmp_path: Path, start: bytes) -> None:
+    _sessions(folder, GOOD, GOOD.replace("s1", "caf\xe9").replace("cp001/1", "cp001/2"))
+    latin = (folder / "sessions.csv").read_text().encode("latin-1")
+    (folder / "sessions.csv").write_bytes(start + latin)
+    result = _replay(folder, tmp_path / "out")
+    assert result.exit_code == 2
+    assert f"{folder / 'sessions.csv'}:3: not UTF-8 text (byte 0xe9)" in result.output
+    assert "save it as UTF-8" in result.output
+
+
+def test_a_huge_field_names_its_line(folder: Path, tmp_path: Path) -> None:
+    _sessions(folder, GOOD, GOOD.replace("s1", "x" * 140_000))
+    result = _replay(folder, tmp_path / "out")
+    assert result.exit_code == 2
+    assert f"{folder / 'sessions.csv'}:3: " in result.output
+    assert "131072 characters" in result.output
+
+
+@pytest.mark.parametrize(
+    ("departure", "words"),
+    [
+        ("9999-12-31T23:00:00-05:00", "year 9999 is out of range"),
+        ("9999-06-01T08:00:00Z", "year 9999 is out of range"),
+        ("1969-12-31T23:00:00Z", "year 1969 is out of range"),
+    ],
+)
+def test_a_time_out_of_range_names_its_line_and_column(
+    folder: Path, tmp_path: Path, departure: str, words: str
+) -> None:
+    _sessions(folder, GOOD, GOOD.replace("s1", "s2").replace("2025-03-03T10:00:00Z", departure))
+    result = _replay(folder, tmp_path / "out")
+    assert result.exit_code == 2
+    assert f"{folder / 'sessions.csv'}:3: column " in result.output
+    assert words in result.output
+
+
+def test_a_duplicated_column_is_refused(folder: Path, tmp_path: Path) -> None:
+    """Two columns of one name: which one a reader takes is a guess, so none is taken."""
+    (folder / "baseload.csv").write_text(
+        "timestamp,l1_a,l2_a,l3_a,l1_a\n2025-03-03T08:00:00Z,1,2,3,90\n", encoding="utf-8"
+    )
+    result = _replay(folder, tmp_path / "out")
+    assert result.exit_code == 2
+    assert f"{folder / 'baseload.csv'}:1: column l1_a: " in result.output
+    assert "appears twice (columns 2 and 5)" in result.output
+    assert not (tmp_path / "out").exists()
