@@ -128,10 +128,13 @@ class Slot:
             return None if linger is None else linger.limit_a
         return peak_a(command, now)
 
-    def uncertain_a(self, now: datetime, transaction_id: str | None) -> float:
-        """The most that sent-but-unanswered and just-replaced profiles may still allow."""
+    def uncertain_a(
+        self, now: datetime, transaction_id: str | None, *, pending: bool = True
+    ) -> float:
+        """The most that sent-but-unanswered (unless not `pending`) and just-replaced
+        profiles may still allow."""
         values = [0.0]
-        for command in self.pending:
+        for command in self.pending if pending else ():
             peak = peak_a(command, now) if command.transaction_id == transaction_id else None
             if peak is not None:
                 values.append(peak)
@@ -190,11 +193,12 @@ IGNORES_DEFAULT = frozenset({NON_COMPLIANT, NON_COMPLIANT_BEFORE, NOT_SMART, MEA
 UNPROVEN_SOURCES = frozenset({HARDWARE, DEFAULT_REFUSED})
 
 
-def default_bound(proof: Proof, max_a: float, now: datetime) -> Bound:
-    """What the connector may draw on its default profile (between and before sessions)."""
+def default_bound(proof: Proof, max_a: float, now: datetime, *, pending: bool = True) -> Bound:
+    """What the connector may draw on its default profile (between and before sessions);
+    without what is sent and unanswered unless `pending`."""
     slot = proof.default
     installed = slot.in_force(now, None)
-    uncertain = slot.uncertain_a(now, None)
+    uncertain = slot.uncertain_a(now, None, pending=pending)
     if installed is None or uncertain >= max_a:
         # nothing confirmed yet, or its EV may still follow the maximum it had before
         return Bound(max(max_a, uncertain), DEFAULT_REFUSED if slot.refused else HARDWARE)
@@ -203,14 +207,17 @@ def default_bound(proof: Proof, max_a: float, now: datetime) -> Bound:
     return Bound(value, source)
 
 
-def profile_bound(proof: Proof, max_a: float, transaction_id: str | None, now: datetime) -> Bound:
+def profile_bound(
+    proof: Proof, max_a: float, transaction_id: str | None, now: datetime, *, pending: bool = True
+) -> Bound:
     """What the profiles let the connector draw: its session profile in force, else its
-    default; either raised by what is sent and unanswered or just replaced."""
-    fallback = default_bound(proof, max_a, now)
+    default; either raised by what is sent and unanswered (unless not `pending`) or just
+    replaced."""
+    fallback = default_bound(proof, max_a, now, pending=pending)
     if transaction_id is None:
         return fallback
     slot = proof.tx
-    uncertain = slot.uncertain_a(now, transaction_id)
+    uncertain = slot.uncertain_a(now, transaction_id, pending=pending)
     installed = slot.in_force(now, transaction_id)
     if installed is None:
         if uncertain > fallback.limit_a:

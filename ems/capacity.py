@@ -118,8 +118,9 @@ def counted_draw(
     nothing while the limit in force was set at or after the reading (a step sends after
     reading the meter; a site limit change moves the fallbacks), since under the limit
     before it (a pause, say) the reading may hold less than the sample shows. Nor more
-    than its profiles allowed when the meter was read: a limit decided but held, or sent
-    and not yet in force, is not one the EV could draw up to then.
+    than its profiles allowed when the meter was read, as far as the charger had
+    confirmed them: a limit decided but held, or sent and not yet answered (perhaps sent
+    after the reading), is not one to count the EV drawing up to then.
     """
     draw = connector.draw_as_of(meter_at)
     if draw is None or (meter_at - draw.at).total_seconds() > settings.sample_stale_s:
@@ -130,7 +131,8 @@ def counted_draw(
         return ZERO
     if not connector.ev_present:
         return ZERO
-    allowed = min(connector.limit_a(), state.bound_when_drawn(connector, meter_at).limit_a)
+    confirmed = state.bound_when_drawn(connector, meter_at, pending=False)
+    allowed = min(connector.limit_a(), confirmed.limit_a)
     return clip_min(draw.current_a, spread(connector.active_phases, allowed))
 
 

@@ -312,12 +312,16 @@ class SiteState:
             return bound
         return measured_bound(bound, draw.current_a)
 
-    def bound_when_drawn(self, connector: ConnectorRuntime, sampled_at: datetime) -> Bound:
+    def bound_when_drawn(
+        self, connector: ConnectorRuntime, sampled_at: datetime, *, pending: bool = True
+    ) -> Bound:
         """What the connector's profiles allowed while a sample stamped `sampled_at` was
-        drawn: a draw above it is one the charger did not hold to."""
+        drawn: a draw above it is one the charger did not hold to. Not `pending`: only
+        what the charger had confirmed (a profile sent since may be counted as pending
+        then, though it went out after)."""
         max_a = connector.config.max_current_a
         proof, tx = connector.proof, connector.transaction_id()
-        return profile_bound(proof, max_a, tx, sampled_at - SAMPLE_EDGE)
+        return profile_bound(proof, max_a, tx, sampled_at - SAMPLE_EDGE, pending=pending)
 
     def bound_load(
         self, connector: ConnectorRuntime, now: datetime, settings: ControlSettings
