@@ -1,5 +1,10 @@
 """The endpoints that change something: a site limit override and a remote stop.
 
+A remote stop names the charger with the transaction
+(`POST /api/chargers/{charger}/sessions/{id}/stop`): OCPP 2.0.1 transaction ids are the
+station's own, so two stations may run the same one. `POST /api/sessions/{id}/stop` finds
+the charger itself, and refuses an id that runs on more than one.
+
 Both need `Authorization: Bearer <token>`. Without a configured token they are disabled
 (403), so a fresh install exposes nothing that acts on chargers. Every accepted action
 is logged, as an audit trail of who changed what on the site.
@@ -86,6 +91,7 @@ class OperatorApi:
     def routes(self) -> list[web.RouteDef]:
         return [
             web.post("/api/site/limit-override", self.limit_override),
+            web.post("/api/chargers/{charger}/sessions/{id}/stop", self.stop_charger_session),
             web.post("/api/sessions/{id}/stop", self.stop_session),
         ]
 
@@ -98,7 +104,12 @@ class OperatorApi:
             response = error_response(401, "missing `Authorization: Bearer <token>` header")
             response.headers["WWW-Authenticate"] = 'Bearer realm="ems"'
             return response
-        if not hmac.compare_digest(presented.strip().encode(), self._token.encode()):
+        try:
+            # aiohttp hands header bytes that are not UTF-8 on as surrogates
+            presented_bytes = presented.strip().encode()
+        except UnicodeEncodeError:
+            return error_response(400, "the Authorization header is not valid UTF-8")
+        if not hmac.compare_digest(presented_bytes, self._token.encode()):
             return error_response(403, "wrong token")
         return None
 
@@ -122,16 +133,46 @@ class OperatorApi:
             )
         return web.json_response({"override_limit_a": limit_a})
 
+    async def stop_charger_session(self, request: web.Request) -> web.Response:
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
+        charger_id, transaction_id = request.match_info["charger"], request.match_info["id"]
+        if (charger_id, transaction_id) not in self._running_sessions():
+            return error_response(
+                404, f"no running session {transaction_id!r} on charger {charger_id!r}", "id"
+            )
+        return await self._stop(charger_id, transaction_id)
+
     async def stop_session(self, request: web.Request) -> web.Response:
+        """The session named by its id alone: fine while only one charger runs that id."""
         refusal = self._refusal(request)
         if refusal is not None:
             return refusal
         transaction_id = request.match_info["id"]
-        if not any(s.id == transaction_id for s in self._source.snapshot().sessions):
+        chargers = sorted(c for c, t in self._running_sessions() if t == transaction_id)
+        if not chargers:
             return error_response(404, f"no running session {transaction_id!r}", "id")
-        log.warning("operator requested a remote stop of session %s", transaction_id)
-        result = await self._actions.remote_stop(transaction_id)
+        if len(chargers) > 1:
+            return error_response(
+                409,
+                f"session {transaction_id!r} runs on chargers {', '.join(chargers)}; name the"
+                f" charger: POST /api/chargers/<charger>/sessions/{transaction_id}/stop",
+                "id",
+            )
+        return await self._stop(chargers[0], transaction_id)
+
+    def _running_sessions(self) -> set[tuple[str, str]]:
+        """(charger id, transaction id) of every running session."""
+        return {(s.charger_id, s.id) for s in self._source.snapshot().sessions}
+
+    async def _stop(self, charger_id: str, transaction_id: str) -> web.Response:
+        log.warning(
+            "operator requested a remote stop of session %s on %s", transaction_id, charger_id
+        )
+        result = await self._actions.remote_stop(charger_id, transaction_id)
         body = {
+            "charger_id": charger_id,
             "session_id": transaction_id,
             "accepted": result.accepted,
             "status": result.status,

@@ -35,6 +35,7 @@ class OperatorActions(Protocol):
         """
         ...
 
-    async def remote_stop(self, transaction_id: str) -> RemoteStopResult:
-        """Ask the charger running `transaction_id` to stop it."""
+    async def remote_stop(self, charger_id: str, transaction_id: str) -> RemoteStopResult:
+        """Ask `charger_id` to stop its transaction `transaction_id` (2.0.1 transaction ids
+        are per station: the id alone may name sessions on two chargers)."""
         ...

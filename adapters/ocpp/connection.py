@@ -6,18 +6,28 @@ because as shipped it only logs a frame that is not OCPP, answers an unknown act
 for 1.6, turns a CALLERROR into `None` and drops `@after` exceptions. Here:
 
 - every CALL gets exactly one answer: its CALLRESULT or a CALLERROR named as the
-  charger's protocol version names it; a repeated message id is not handled again;
-- outbound calls are queued, one in flight per charger, and always return a `CallResult`;
+  charger's protocol version names it; a repeated message id is not handled again but
+  gets the answer the first one got (a charger that lost our answer sends it again);
+- one charger cannot slow the others down: each connection handles one message per turn
+  of the event loop, so the store writes behind the handlers are shared round-robin
+  between chargers. A charger sending faster than its turns waits in its own bounded
+  receive queue (`INBOUND_QUEUE_FRAMES`); beyond it, its socket is no longer read and
+  TCP pushes back on that charger alone;
+- outbound calls are queued, one in flight per charger, and always return a `CallResult`.
+  None goes out before the charger's boot is accepted (both versions forbid requests
+  before that, and strict firmware refuses them), bar the few its Pending state allows;
 - work that must follow an answer (probing after a boot) runs as a task started after
   the answer went out, so a handler never waits on the charger it is answering, and a
-  failing task is logged.
+  failing task is logged;
+- bad input is logged one line at a time, and only so often (`_Budget`): a charger
+  repeating a broken frame cannot flood the log or the store.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict, is_dataclass
 from typing import Any, ClassVar
@@ -42,12 +52,14 @@ from adapters.ocpp.frames import (
     camel_case_keys,
     parse_frame,
     schema_violation,
+    shorten,
     snake_case_keys,
 )
-from adapters.ocpp.requests import RequestBuilder
+from adapters.ocpp.requests import ALLOWED_WHILE_PENDING, RequestBuilder
 from adapters.ocpp.results import CallResult, CallStatus, Request
 from adapters.ocpp.sessions import SessionKeeper, capabilities_event
 from adapters.ocpp.timestamps import utc_now
+from adapters.storage.records import Registration
 from ems.events import ChargerCapabilities
 
 # Inline validation: a thread hop per message costs more than validating a small payload.
@@ -55,8 +67,15 @@ ocpp.messages.ASYNC_VALIDATION = False
 
 LOG = logging.getLogger(__name__)
 
-_SEEN_IDS_KEPT = 256
+INBOUND_QUEUE_FRAMES = 16
+"""Frames a charger may have waiting for its turn before its socket is no longer read."""
+_ANSWERS_KEPT = 256
+_BAD_INPUT_BURST = 10
+_BAD_INPUT_PERIOD_S = 60.0
+"""A charger's bad inputs are logged (and stored) up to `_BAD_INPUT_BURST` at once, then
+one per `_BAD_INPUT_PERIOD_S`; every one of them is still answered."""
 _SERVED_BEFORE_ACCEPTANCE = frozenset({"BootNotification", "Heartbeat"})
+_BOOT = "BootNotification"
 
 
 class CallRefused(Exception):
@@ -70,6 +89,33 @@ class CallRefused(Exception):
 
 class _Offline(Exception):
     pass
+
+
+class _Budget:
+    """Reports allowed: `burst` at once, refilled at one per `period_s`; counts the ones
+    it refused since it last allowed one."""
+
+    def __init__(
+        self, burst: int, period_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._burst = burst
+        self._period_s = period_s
+        self._clock = clock
+        self._tokens = float(burst)
+        self._at = clock()
+        self._refused = 0
+
+    def take(self) -> int | None:
+        """None if this report must be left out, else how many were left out before it."""
+        now = self._clock()
+        self._tokens = min(self._burst, self._tokens + (now - self._at) / self._period_s)
+        self._at = now
+        if self._tokens < 1:
+            self._refused += 1
+            return None
+        self._tokens -= 1
+        refused, self._refused = self._refused, 0
+        return refused
 
 
 class OcppConnection(ChargePoint):  # type: ignore[misc]
@@ -98,14 +144,22 @@ class OcppConnection(ChargePoint):  # type: ignore[misc]
         self.settings = settings
         self.accepted = keeper.is_accepted(charger_id)
         """False while the charger is Pending: only boot and heartbeat are served."""
+        self.announced = False
+        """Whether the controller has heard this connection's charger is connected: once
+        it can be steered, and once per connection."""
         self.capabilities: ChargerCapabilities | None = None
         self._codes = ERROR_CODES[self.ocpp_version]
         self._pending: dict[str, asyncio.Future[IncomingResult | IncomingError]] = {}
-        self._seen_ids: set[str] = set()
-        self._seen_order: deque[str] = deque()
+        self._answers: dict[str, tuple[str, str]] = {}
+        """Message id → (action, answer frame) of the CALLs answered lately, oldest first."""
         self._tasks: set[asyncio.Task[Any]] = set()
         self._after_answer: list[Callable[[], Coroutine[Any, Any, Any]]] = []
         self._closed = False
+        self._registration: str | None = None
+        """How the charger's boot was answered; None until then, and nothing is sent."""
+        self._boot_answer: str | None = None
+        self._gate_moved = asyncio.Event()
+        self._bad_input_budget = _Budget(_BAD_INPUT_BURST, _BAD_INPUT_PERIOD_S)
 
     # receiving
 
@@ -119,26 +173,30 @@ class OcppConnection(ChargePoint):  # type: ignore[misc]
                     raise
                 except Exception:
                     LOG.exception("%s: handling a message failed: %.200r", self.id, raw)
+                # The turn ends here, also when the next frame is already buffered:
+                # every other charger handles one message before this one handles another.
+                await asyncio.sleep(0)
         except ConnectionClosed:
             pass
         finally:
             self.shut()
 
     def shut(self) -> None:
-        """Fail the calls in flight as `Offline` and stop this connection's tasks."""
+        """Fail the calls in flight or waiting for the boot as `Offline` and stop this
+        connection's tasks."""
         self._closed = True
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(_Offline())
         for task in self._tasks:
             task.cancel()
+        self._move_gate()
 
     async def route_message(self, raw: str | bytes) -> None:
         try:
             frame = parse_frame(raw)
         except FrameError as error:
-            LOG.warning("%s: bad frame (%s): %.200r", self.id, error.description, raw)
-            self.on_bad_input(error.kind, error.description)
+            self._bad_input(error.kind, f"bad frame ({error.description}): {raw!r:.100}")
             await self._send_error(error.message_id, error.kind, error.description)
             return
         if isinstance(frame, IncomingCall):
@@ -151,32 +209,45 @@ class OcppConnection(ChargePoint):  # type: ignore[misc]
         future.set_result(frame)
 
     async def _answer(self, call: IncomingCall) -> None:
-        if call.message_id in self._seen_ids:
-            LOG.warning(
-                "%s: message id %s repeated (%s); answered already",
-                self.id,
-                call.message_id,
-                call.action,
-            )
-            self.on_bad_input(ErrorKind.PROTOCOL, f"repeated message id {call.message_id}")
+        first = self._answers.get(call.message_id)
+        if first is not None:
+            await self._answer_again(call, *first)
             return
-        self._remember(call.message_id)
         self._after_answer.clear()
+        self._boot_answer = None
+        frame, handled = await self._outcome(call)
+        self._remember(call.message_id, call.action, frame)
+        await self.websocket.send(frame)
+        self._move_registration(call.action)
+        if not handled:
+            return
+        while self._after_answer:
+            self.spawn(self._after_answer.pop(0)(), f"after {call.action}")
+
+    async def _answer_again(self, call: IncomingCall, action: str, frame: str) -> None:
+        """A repeated message id: the same CALL sent again gets the same answer; another
+        CALL under a used id is refused, not answered with the first one's result."""
+        if action == call.action:
+            self._bad_input(
+                ErrorKind.PROTOCOL, f"message id {call.message_id} repeated ({action}): answered"
+            )
+            await self.websocket.send(frame)
+            return
+        description = f"MessageId {call.message_id} was used already (for {action})"
+        self._bad_input(ErrorKind.RPC_FRAMEWORK, f"{call.action}: {description}")
+        await self._send_error(call.message_id, ErrorKind.RPC_FRAMEWORK, description)
+
+    async def _outcome(self, call: IncomingCall) -> tuple[str, bool]:
+        """The answer frame to `call`, and whether it is a CALLRESULT."""
         try:
             payload = await self._handle(call)
         except CallRefused as refusal:
-            await self._send_error(call.message_id, refusal.kind, refusal.description)
-            return
+            return self._error_frame(call.message_id, refusal.kind, refusal.description), False
         except Exception:
-            LOG.exception("%s: handling %s failed", self.id, call.action)
-            self.on_bad_input(ErrorKind.INTERNAL, f"handling {call.action} failed")
-            await self._send_error(
-                call.message_id, ErrorKind.INTERNAL, f"Handling {call.action} failed"
-            )
-            return
-        await self.websocket.send(call_result_frame(call.message_id, payload))
-        while self._after_answer:
-            self.spawn(self._after_answer.pop(0)(), f"after {call.action}")
+            description = f"Handling {call.action} failed"
+            self._bad_input(ErrorKind.INTERNAL, description, failure=True)
+            return self._error_frame(call.message_id, ErrorKind.INTERNAL, description), False
+        return call_result_frame(call.message_id, payload), True
 
     async def _handle(self, call: IncomingCall) -> dict[str, Any]:
         handlers = self.route_map.get(call.action)
@@ -192,8 +263,9 @@ class OcppConnection(ChargePoint):  # type: ignore[misc]
             )
         violation = schema_violation(self.ocpp_version, call.action, call.payload)
         if violation is not None:
-            LOG.warning("%s: %s violates the schema: %s", self.id, call.action, violation)
-            self.on_bad_input(violation.kind, f"{call.action}: {violation.description}")
+            self._bad_input(
+                violation.kind, f"{call.action} violates the schema: {violation.description}"
+            )
             raise CallRefused(violation.kind, violation.description)
         response = handlers["_on_action"](**snake_case_keys(call.payload))
         if isinstance(response, Awaitable):
@@ -202,14 +274,16 @@ class OcppConnection(ChargePoint):  # type: ignore[misc]
         # and the tests' `ocpp` charge points validate every answer they get.
         return response if isinstance(response, dict) else camel_case_keys(asdict(response))
 
-    def _remember(self, message_id: str) -> None:
-        self._seen_ids.add(message_id)
-        self._seen_order.append(message_id)
-        if len(self._seen_order) > _SEEN_IDS_KEPT:
-            self._seen_ids.discard(self._seen_order.popleft())
+    def _remember(self, message_id: str, action: str, frame: str) -> None:
+        self._answers[message_id] = (action, frame)
+        if len(self._answers) > _ANSWERS_KEPT:
+            del self._answers[next(iter(self._answers))]
+
+    def _error_frame(self, message_id: str, kind: ErrorKind, description: str) -> str:
+        return call_error_frame(message_id, self._codes[kind], shorten(description))
 
     async def _send_error(self, message_id: str, kind: ErrorKind, description: str) -> None:
-        await self.websocket.send(call_error_frame(message_id, self._codes[kind], description))
+        await self.websocket.send(self._error_frame(message_id, kind, description))
 
     def after_answer(self, start: Callable[[], Coroutine[Any, Any, Any]]) -> None:
         """Run `start()` as a task once the CALL being handled has been answered."""
@@ -226,13 +300,79 @@ class OcppConnection(ChargePoint):  # type: ignore[misc]
         if not task.cancelled() and task.exception() is not None:
             LOG.error("%s: %s failed", self.id, what, exc_info=task.exception())
 
-    def on_bad_input(self, kind: ErrorKind, description: str) -> None:
-        self.keeper.log(utc_now(), self.id, "bad_input", error=str(kind), description=description)
+    def _bad_input(self, kind: ErrorKind, description: str, failure: bool = False) -> None:
+        """One log line and one stored event naming the charger, unless this charger has
+        used up its budget of them. A `failure` (our bug, not the charger's) is logged as
+        an error with its traceback."""
+        left_out = self._bad_input_budget.take()
+        if left_out is None:
+            return
+        description = shorten(description)
+        more = f" ({left_out} more bad inputs left out of the log)" if left_out else ""
+        level = logging.ERROR if failure else logging.WARNING
+        LOG.log(level, "%s: %s%s", self.id, description, more, exc_info=failure)
+        self.keeper.log(
+            utc_now(),
+            self.id,
+            "bad_input",
+            error=str(kind),
+            description=description,
+            left_out=left_out,
+        )
+
+    # the boot
+
+    def registered(self, registration: str) -> None:
+        """The boot being handled is answered `registration`; requests waiting for it go
+        out once that answer has been sent."""
+        self.accepted = registration == Registration.ACCEPTED
+        self._boot_answer = registration
+
+    def _move_registration(self, action: str) -> None:
+        """After an answer: take the boot's answer, or see that the charger booted over an
+        earlier connection. Neither version lets a charger send anything but its boot
+        until the boot is answered, so a first CALL that is not a boot comes from a
+        charger that reconnected without restarting, and its stored registration holds."""
+        if self._boot_answer is not None:
+            self._registration = self._boot_answer
+        elif self._registration is None and action != _BOOT:
+            self._registration = Registration.PENDING
+            if self.accepted:
+                self._registration = Registration.ACCEPTED
+                self._announce_resumed()
+        else:
+            return
+        self._move_gate()
+
+    def _announce_resumed(self) -> None:
+        if not self.announced:
+            self.keeper.resumed(self.id, self.subprotocol, utc_now())
+            self.announced = True
+
+    def _may_send(self, action: str) -> bool:
+        if self._registration == Registration.ACCEPTED:
+            return True
+        allowed = ALLOWED_WHILE_PENDING[self.ocpp_version]
+        return self._registration == Registration.PENDING and action in allowed
+
+    def _move_gate(self) -> None:
+        """Wake the requests waiting in `_until_allowed` to look again."""
+        self._gate_moved.set()
+        self._gate_moved = asyncio.Event()
+
+    async def _until_allowed(self, action: str) -> bool:
+        """Wait until `action` may be sent; False if the connection closed first."""
+        if not self._closed and not self._may_send(action):
+            LOG.debug("%s: %s waits for the charger's boot to be accepted", self.id, action)
+        while not self._closed and not self._may_send(action):
+            await self._gate_moved.wait()
+        return not self._closed
 
     # sending
 
     async def request(self, request: Request | Any, timeout_s: float | None = None) -> CallResult:
-        """Send one CALL and wait for its answer; queued behind any call in flight.
+        """Send one CALL and wait for its answer; queued behind any call in flight, and
+        until the charger's boot is accepted. The timeout counts from the sending.
 
         `request` is a `Request` or a dataclass from `ocpp.v16.call` / `ocpp.v201.call`.
         """
@@ -255,7 +395,11 @@ class OcppConnection(ChargePoint):  # type: ignore[misc]
                 error_code=self._codes[violation.kind],
                 error_description=violation.description,
             )
-        timeout = self._response_timeout if timeout_s is None else timeout_s
+        if not await self._until_allowed(request.action):
+            return CallResult(False, CallStatus.OFFLINE, error_description="not connected")
+        return await self._call(request, self._response_timeout if timeout_s is None else timeout_s)
+
+    async def _call(self, request: Request, timeout_s: float) -> CallResult:
         async with self._call_lock:
             if self._closed:
                 return CallResult(False, CallStatus.OFFLINE, error_description="not connected")
@@ -266,11 +410,11 @@ class OcppConnection(ChargePoint):  # type: ignore[misc]
             self._pending[message_id] = future
             try:
                 await self.websocket.send(call_frame(message_id, request.action, request.payload))
-                answer = await asyncio.wait_for(future, timeout)
+                answer = await asyncio.wait_for(future, timeout_s)
             except TimeoutError:
-                LOG.warning("%s: no answer to %s within %ss", self.id, request.action, timeout)
+                LOG.warning("%s: no answer to %s within %ss", self.id, request.action, timeout_s)
                 return CallResult(
-                    False, CallStatus.TIMEOUT, error_description=f"no answer within {timeout}s"
+                    False, CallStatus.TIMEOUT, error_description=f"no answer within {timeout_s}s"
                 )
             except (ConnectionClosed, _Offline):
                 return CallResult(False, CallStatus.OFFLINE, error_description="disconnected")

@@ -1,7 +1,9 @@
 """OCPP-J frames: parsing what a charger sent, and naming errors per protocol version.
 
 Everything a charger can get wrong in a frame ends here as a `FrameError` that says which
-CALLERROR to answer with; nothing raises past this module.
+CALLERROR to answer with; nothing raises past this module. That includes a frame nested
+deeper than any OCPP message (`MAX_NESTING`): it is refused here, so no code behind this
+module recurses through it (and no traceback the size of the recursion reaches the log).
 """
 
 from __future__ import annotations
@@ -11,14 +13,23 @@ import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
-from typing import Any
+from functools import cache, lru_cache
+from typing import Any, TypeGuard
 
+from jsonschema import Draft4Validator, FormatChecker, TypeChecker, validators
 from jsonschema.exceptions import ValidationError as SchemaError
 from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
 from ocpp.messages import get_validator
 
+from adapters.ocpp.timestamps import parse_wire
+
 MAX_MESSAGE_ID_LENGTH = 36
+MAX_NESTING = 64
+"""Deepest nesting of arrays and objects a frame may have (the frame's own array is level
+1). The deepest OCPP payloads nest about a dozen levels."""
+MAX_DESCRIPTION_LENGTH = 200
+"""Longest error description we send or log: a description quotes the offending value,
+which can be as long as the frame."""
 UNREADABLE_MESSAGE_ID = "-1"
 """The message id of a CALLERROR answering a frame whose own id could not be read."""
 
@@ -112,13 +123,17 @@ def parse_frame(raw: str | bytes) -> Frame:
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        match = _ID_IN_BROKEN_JSON.match(text)
+        raise FrameError(
+            ErrorKind.RPC_FRAMEWORK, "Message is not valid JSON", _id_in_broken(raw)
+        ) from None
+    except RecursionError:  # the parser gives up on deep nesting (about 1,000 levels)
         raise FrameError(
             ErrorKind.RPC_FRAMEWORK,
-            "Message is not valid JSON",
-            match.group(1) if match else None,
+            f"Message is nested deeper than {MAX_NESTING} levels",
+            _id_in_broken(raw),
         ) from None
+    if _nested_deeper(raw, data, MAX_NESTING):
+        raise _too_deep(data)
     if not isinstance(data, list) or not data:
         raise FrameError(ErrorKind.RPC_FRAMEWORK, "Message is not a JSON array")
     type_id = data[0]
@@ -164,6 +179,44 @@ def parse_frame(raw: str | bytes) -> Frame:
     )
 
 
+def _id_in_broken(raw: str | bytes) -> str | None:
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    match = _ID_IN_BROKEN_JSON.match(text)
+    return match.group(1) if match else None
+
+
+def _nested_deeper(raw: str | bytes, data: Any, limit: int) -> bool:
+    """Whether `data` (parsed from `raw`) nests arrays and objects deeper than `limit`."""
+    if isinstance(raw, bytes):
+        brackets = raw.count(b"[") + raw.count(b"{")
+    else:
+        brackets = raw.count("[") + raw.count("{")
+    if brackets <= limit:
+        return False  # too few brackets to nest that deep: the usual frame stops here
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if not isinstance(value, dict | list):
+            continue
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _too_deep(data: Any) -> FrameError:
+    """A CALL with a readable id whose payload nests too deep is a format error of that
+    CALL; any other frame that deep is not an RPC message we can read."""
+    description = f"Message is nested deeper than {MAX_NESTING} levels"
+    readable = isinstance(data, list) and len(data) > 1 and isinstance(data[1], str)
+    if not readable or len(data[1]) > MAX_MESSAGE_ID_LENGTH:
+        return FrameError(ErrorKind.RPC_FRAMEWORK, description)
+    if data[0] == CALL and len(data) == 4 and isinstance(data[2], str):
+        return FrameError(ErrorKind.FORMAT, description, data[1])
+    return FrameError(ErrorKind.RPC_FRAMEWORK, description, data[1])
+
+
 _KIND_OF_SCHEMA_RULE = {
     "required": ErrorKind.OCCURRENCE,
     "minItems": ErrorKind.OCCURRENCE,
@@ -176,7 +229,39 @@ _KIND_OF_SCHEMA_RULE = {
     "maximum": ErrorKind.PROPERTY,
     "multipleOf": ErrorKind.PROPERTY,
     "pattern": ErrorKind.PROPERTY,
+    # A dateTime is an OCPP data type (RFC 3339); "yesterday" breaks the type.
+    "format": ErrorKind.TYPE,
 }
+
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+
+
+def _is_int(instance: object) -> TypeGuard[int]:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+def _is_stored_int(checker: TypeChecker, instance: object) -> bool:
+    """An integer the store can hold (64 bits): a connector id of 2**64 breaks the type.
+
+    Both versions say 32 bits, but a charger's StopTransaction for an id above that (one
+    we never issued) must still be answered and recorded, or the charger sends it again
+    and again."""
+    return _is_int(instance) and _INT_MIN <= instance <= _INT_MAX
+
+
+def _is_date_time(value: object) -> bool:
+    """Whether `parse_wire` reads `value` (a value that is no string is the type's case)."""
+    return not isinstance(value, str) or parse_wire(value) is not None
+
+
+_FORMATS = FormatChecker(formats=())
+_FORMATS.checks("date-time")(_is_date_time)
+
+
+_OcppValidator = validators.extend(
+    Draft4Validator,
+    type_checker=Draft4Validator.TYPE_CHECKER.redefine("integer", _is_stored_int),
+)
 
 
 _DECIMAL_SCHEMAS = {
@@ -196,15 +281,14 @@ def schema_violation(
     Unknown extra properties are tolerated: chargers add vendor fields, and refusing them
     would refuse the charger.
     """
-    message_type = CALL_RESULT if response else CALL
-    if (action, response) in _DECIMAL_SCHEMAS.get(version, ()):
+    decimals = (action, response) in _DECIMAL_SCHEMAS.get(version, ())
+    if decimals:
         # These 1.6 schemas say `multipleOf: 0.1`, which binary floats fail (21.4 is
         # 21.399999…); check them with decimals, as the `ocpp` package does.
-        validator = get_validator(message_type, action, version, parse_float=decimal.Decimal)
         payload = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
-    else:
-        validator = get_validator(message_type, action, version)
-    for error in validator.iter_errors(payload):
+    for error in _validator(
+        CALL_RESULT if response else CALL, action, version, decimals
+    ).iter_errors(payload):
         if error.validator == "additionalProperties":
             continue
         return FrameError(
@@ -213,9 +297,29 @@ def schema_violation(
     return None
 
 
+@cache  # one per schema, as `get_validator` keeps them
+def _validator(message_type: int, action: str, version: str, decimals: bool) -> Any:
+    """The `ocpp` package's schema, checked with 64-bit integers and `date-time` formats
+    (its own validator checks neither)."""
+    parse_float = decimal.Decimal if decimals else float
+    schema = get_validator(message_type, action, version, parse_float=parse_float).schema
+    return _OcppValidator(schema, format_checker=_FORMATS)
+
+
 def _describe(error: SchemaError) -> str:
     where = "/".join(str(p) for p in error.absolute_path)
-    return f"{where}: {error.message}" if where else error.message
+    if error.validator == "type" and error.validator_value == "integer" and _is_int(error.instance):
+        message = f"{error.instance} is out of the integer range"
+    else:
+        message = error.message
+    return shorten(f"{where}: {message}" if where else message)
+
+
+def shorten(description: str) -> str:
+    """`description`, cut to `MAX_DESCRIPTION_LENGTH` characters."""
+    if len(description) <= MAX_DESCRIPTION_LENGTH:
+        return description
+    return description[: MAX_DESCRIPTION_LENGTH - 1] + "…"
 
 
 @lru_cache(maxsize=4096)

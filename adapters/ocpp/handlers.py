@@ -7,7 +7,6 @@ from typing import Any
 from adapters.ocpp.connection import OcppConnection
 from adapters.ocpp.routing import on
 from adapters.ocpp.timestamps import to_wire, utc_now
-from adapters.storage.records import Registration
 
 PENDING_RETRY_S = 60
 
@@ -23,7 +22,8 @@ class ChargePointHandlers(OcppConnection):
         serial: str | None,
         firmware: str | None,
     ) -> dict[str, Any]:
-        """Register a boot and build the BootNotification answer; probe once it is sent."""
+        """Register a boot and build the BootNotification answer; once it is sent, the
+        requests waiting for the boot go out, then the capability probe."""
         now = utc_now()
         registration = self.keeper.boot(
             self.id,
@@ -33,8 +33,10 @@ class ChargePointHandlers(OcppConnection):
             model=model,
             serial=serial,
             firmware=firmware,
+            announce=not self.announced,
         )
-        self.accepted = registration == Registration.ACCEPTED
+        self.registered(registration)
+        self.announced = self.announced or self.accepted
         if self.accepted and self.settings.probe_capabilities:
             self.after_answer(self.probe_capabilities)
         interval = self.settings.heartbeat_interval_s if self.accepted else PENDING_RETRY_S

@@ -10,6 +10,18 @@ from typing import Protocol
 
 from adapters.ocpp.results import Request
 
+ALLOWED_WHILE_PENDING: dict[str, frozenset[str]] = {
+    # OCPP 1.6 §4.2: while Pending, the central system may retrieve information from the
+    # charge point or change its configuration (and trigger the next boot).
+    "1.6": frozenset({"GetConfiguration", "ChangeConfiguration", "TriggerMessage"}),
+    # OCPP 2.0.1 B02: while Pending, configuration and reports (and triggering the boot).
+    "2.0.1": frozenset(
+        {"GetVariables", "SetVariables", "GetBaseReport", "GetReport", "TriggerMessage"}
+    ),
+}
+"""Per protocol version, the requests a charger whose boot was answered Pending may get;
+every other request waits until its boot is accepted."""
+
 
 class RequestBuilder(Protocol):
     ACTIONS: frozenset[str]

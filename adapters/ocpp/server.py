@@ -21,7 +21,7 @@ from websockets.typing import Subprotocol
 
 from adapters.ocpp.auth import LoginThrottle, PasswordChecker, hash_password, is_password_hash
 from adapters.ocpp.config import OcppSettings
-from adapters.ocpp.connection import OcppConnection
+from adapters.ocpp.connection import INBOUND_QUEUE_FRAMES, OcppConnection
 from adapters.ocpp.profiles import (
     ChargerCaps,
     profile_id_for,
@@ -101,6 +101,7 @@ class CentralSystem:
             ping_interval=self.settings.ping_interval_s,
             ping_timeout=self.settings.ping_timeout_s,
             max_size=self.settings.max_frame_bytes,
+            max_queue=INBOUND_QUEUE_FRAMES,
             ssl=self._tls_context(),
         )
         self.port = self._server.sockets[0].getsockname()[1]
@@ -210,7 +211,9 @@ class CentralSystem:
             return False
         try:
             username, password = parse_authorization_basic(header)
-        except InvalidHeader:
+            # bytes that are not UTF-8 come as surrogates, which no stored password holds
+            password.encode()
+        except (InvalidHeader, UnicodeEncodeError):
             return False
         return username == charger_id and await self._passwords.check(password, encoded)
 
@@ -240,6 +243,9 @@ class CentralSystem:
                 previous.websocket.close(REPLACED_CLOSE, "Replaced by a new connection")
             )
         now = utc_now()
+        LOG.info(
+            "%s: connected over %s from %s", charger_id, cls.subprotocol, _peer_address(websocket)
+        )
         self.keeper.connected(charger_id, cls.subprotocol, now)
         stored = self.store.get_charger(charger_id)
         if stored is not None and stored.capabilities:

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from adapters.storage.records import Registration, TransactionRecord, TransactionState
+from adapters.storage.records import (
+    Registration,
+    TransactionEventRecord,
+    TransactionRecord,
+    TransactionState,
+)
 from adapters.storage.repository import Store
 from ems.events import (
     ChargerAdmitted,
@@ -30,6 +35,10 @@ from ems.events import (
 )
 
 LOG = logging.getLogger(__name__)
+
+TRANSACTION_BEGIN = "Transaction.Begin"
+TRANSACTION_END = "Transaction.End"
+"""Reading contexts of the energy register at the start and the end of a transaction."""
 
 EventSink = Callable[[Event], None]
 
@@ -67,16 +76,23 @@ class SessionKeeper:
     # connection and boot
 
     def connected(self, charger_id: str, protocol: str, at: datetime) -> None:
+        """The socket opened: the charger is admitted at once (not steered yet, but it may
+        draw all the same). It is announced (`ChargerConnected`, once per connection) when
+        it can be steered: at its accepted `boot`, or when it shows it booted over an
+        earlier connection (`resumed`)."""
         record = self.store.get_charger(charger_id)
         self.log(at, charger_id, "connected", protocol=protocol)
-        if record is not None and record.registration == Registration.ACCEPTED:
-            self.emit(
-                ChargerConnected(charger_id, at, protocol, vendor=record.vendor, model=record.model)
-            )
-            if record.capabilities:
-                self.emit(capabilities_event(charger_id, at, record.capabilities))
-        elif record is not None:  # Pending: not steered, but it may draw all the same
-            self.emit(ChargerAdmitted(charger_id, at))
+        if record is None:
+            return
+        self.emit(ChargerAdmitted(charger_id, at))
+        if record.capabilities:
+            self.emit(capabilities_event(charger_id, at, record.capabilities))
+
+    def resumed(self, charger_id: str, protocol: str, at: datetime) -> None:
+        """Announce an accepted charger that reconnected without booting again."""
+        record = self.store.get_charger(charger_id)
+        vendor, model = (record.vendor, record.model) if record else (None, None)
+        self.emit(ChargerConnected(charger_id, at, protocol, vendor=vendor, model=model))
 
     def disconnected(self, charger_id: str, at: datetime, reason: str) -> None:
         self.log(at, charger_id, "disconnected", reason=reason)
@@ -91,13 +107,15 @@ class SessionKeeper:
         model: str | None,
         serial: str | None,
         firmware: str | None,
+        announce: bool = True,
     ) -> str:
-        """Record the boot; return the registration to answer with."""
+        """Record the boot; return the registration to answer with. An accepted boot is
+        announced (`ChargerConnected`) unless `announce` is False: its connection was."""
         self.store.record_boot(charger_id, at, protocol, vendor, model, serial, firmware)
         record = self.store.get_charger(charger_id)
         registration = record.registration if record else Registration.REJECTED
         self.log(at, charger_id, "boot", vendor=vendor, model=model, registration=registration)
-        if registration == Registration.ACCEPTED:
+        if registration == Registration.ACCEPTED and announce:
             self.emit(ChargerConnected(charger_id, at, protocol, vendor=vendor, model=model))
         return registration
 
@@ -186,12 +204,13 @@ class SessionKeeper:
         meter_stop_wh: float | None,
         reason: str | None,
         connector_id: int = 0,
-        seq_no: int | None = None,
     ) -> TransactionRecord:
         """Close the transaction; a stop for one we never saw start is recorded as such."""
         record = self.store.find_transaction(charger_id, ocpp_id)
         if record is None:
-            LOG.warning("%s: stop for unknown transaction %s, recorded", charger_id, ocpp_id)
+            LOG.warning(
+                "%s: stop for unknown transaction %s, answered and recorded", charger_id, ocpp_id
+            )
             self.log(at, charger_id, "unknown_transaction_stopped", transaction_id=ocpp_id)
             return self.store.record_orphan_stop(
                 charger_id, connector_id, ocpp_id, at, meter_stop_wh, reason
@@ -199,7 +218,7 @@ class SessionKeeper:
         if record.state != TransactionState.OPEN:
             LOG.info("%s: transaction %s stopped again", charger_id, ocpp_id)
             return record
-        self.store.stop_transaction(record.id, at, meter_stop_wh, reason, seq_no)
+        self.store.stop_transaction(record.id, at, meter_stop_wh, reason)
         self.emit(
             SessionEnded(
                 charger_id,
@@ -211,6 +230,71 @@ class SessionKeeper:
             )
         )
         return record
+
+    def is_resend(self, event: TransactionEventRecord) -> bool:
+        """Whether this 2.0.1 TransactionEvent is stored already (a station resends one it
+        saw no answer to): it is answered, not applied again."""
+        if not self.store.has_transaction_event(event):
+            return False
+        LOG.info(
+            "%s: transaction %s seqNo %s received again (a resend), answered",
+            event.charger_id,
+            event.transaction_id,
+            event.seq_no,
+        )
+        return True
+
+    def transaction_event(self, event: TransactionEventRecord) -> None:
+        """Store a 2.0.1 TransactionEvent. A seqNo gap it opens is logged naming the
+        station and noted in the event log (`transaction_seq_gap`): events lost on the way
+        are visible there."""
+        self.store.add_transaction_event(event)
+        seq_nos = self.store.transaction_seq_nos(event.charger_id, event.transaction_id)
+        gap = opened_gap(seq_nos, event.seq_no)
+        if gap is None:
+            return
+        LOG.warning(
+            "%s: transaction %s is missing seqNo %s..%s (seqNo %s arrived)",
+            event.charger_id,
+            event.transaction_id,
+            gap[0],
+            gap[1],
+            event.seq_no,
+        )
+        self.log(
+            event.received_at,
+            event.charger_id,
+            "transaction_seq_gap",
+            transaction_id=event.transaction_id,
+            missing_from=gap[0],
+            missing_to=gap[1],
+        )
+
+    def registers_wh(self, charger_id: str, ocpp_id: str) -> tuple[float | None, float | None]:
+        """The energy register at the start and at the end of a transaction: its
+        Transaction.Begin and Transaction.End readings, else its first and last ones."""
+        return (
+            self.store.transaction_register_wh(charger_id, ocpp_id, TRANSACTION_BEGIN, False),
+            self.store.transaction_register_wh(charger_id, ocpp_id, TRANSACTION_END, True),
+        )
+
+    def late_start(self, record: TransactionRecord, at: datetime, id_token: str | None) -> None:
+        """A Started event arriving after other events of its transaction: it gives the
+        start; an Ended seen before it keeps the transaction closed."""
+        self.store.record_transaction_start(record.id, at, id_token)
+
+    def settle(self, charger_id: str, ocpp_id: str, seq_no: int) -> None:
+        """Bring a transaction in line with every event stored for it, whatever order
+        they came in: the highest seqNo, and its registers (the end once it ended)."""
+        record = self.store.find_transaction(charger_id, ocpp_id)
+        if record is None:
+            return
+        if record.last_seq_no is None or seq_no > record.last_seq_no:
+            self.store.set_transaction_seq_no(record.id, seq_no)
+        start_wh, end_wh = self.registers_wh(charger_id, ocpp_id)
+        stop_wh = None if record.state == TransactionState.OPEN else end_wh
+        if (start_wh, stop_wh) != (record.meter_start_wh, record.meter_stop_wh):
+            self.store.set_transaction_energy(record.id, start_wh, stop_wh)
 
     # measurements and needs
 
@@ -243,3 +327,21 @@ def capabilities_event(
         max_periods=capabilities.get("max_periods"),
         smart_charging=bool(capabilities.get("smart_charging", True)),
     )
+
+
+def opened_gap(seq_nos: Sequence[int], seq_no: int) -> tuple[int, int] | None:
+    """The seqNos (first, last) found missing when `seq_no` joined `seq_nos` (every
+    seqNo stored, itself included), or None.
+
+    A gap opens only beyond either end of what was seen before; an event landing between
+    two seen ones fills (part of) a gap already noted.
+    """
+    if seq_nos.count(seq_no) > 1:
+        return None
+    lower = max((s for s in seq_nos if s < seq_no), default=None)
+    upper = min((s for s in seq_nos if s > seq_no), default=None)
+    if upper is None and lower is not None and seq_no - lower > 1:
+        return lower + 1, seq_no - 1
+    if lower is None and upper is not None and upper - seq_no > 1:
+        return seq_no + 1, upper - 1
+    return None

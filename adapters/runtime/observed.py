@@ -13,6 +13,7 @@ from datetime import datetime
 
 from ems.events import (
     ChargerConnected,
+    ConnectorStatus,
     Event,
     MeterReading,
     MeterSample,
@@ -21,6 +22,7 @@ from ems.events import (
     SessionEnded,
     SessionStarted,
     SiteLimitChanged,
+    StatusChanged,
     Tick,
 )
 from ems.site import connector_key
@@ -87,6 +89,10 @@ class Observed:
                 session = self.sessions.get(key)
                 if session is not None and session.transaction_id == event.transaction_id:
                     del self.sessions[key]
+                self._forget_power(key)
+            case StatusChanged(status=ConnectorStatus.AVAILABLE):
+                # the EV left, whether or not its StopTransaction came
+                self._forget_power(connector_key(charger_id, event.connector_id))
             case MeterSample():
                 key = connector_key(charger_id, event.connector_id)
                 known = self.connectors.get(key, ConnectorFacts())
@@ -97,6 +103,12 @@ class Observed:
                     # 2.0.1 has no meterStart: the session's first register reading is it.
                     self.sessions[key] = replace(session, meter_start_wh=energy_wh)
 
+    def _forget_power(self, key: str) -> None:
+        """Its last power described an EV that has left: not what the connector draws now."""
+        known = self.connectors.get(key)
+        if known is not None:
+            self.connectors[key] = replace(known, power_w=None)
+
     def session_energy_wh(self, key: str) -> float | None:
         """Energy delivered in the open session on connector `key`, if known."""
         session = self.sessions.get(key)
@@ -105,8 +117,10 @@ class Observed:
             return None
         return max(energy - session.meter_start_wh, 0.0)
 
-    def charger_of(self, transaction_id: str) -> str | None:
-        for session in self.sessions.values():
-            if session.transaction_id == transaction_id:
-                return session.charger_id
-        return None
+    def is_running(self, charger_id: str, transaction_id: str) -> bool:
+        """Whether `charger_id` has the open session `transaction_id` (ids of 2.0.1 are
+        per station: another charger may run one of the same id)."""
+        return any(
+            s.charger_id == charger_id and s.transaction_id == transaction_id
+            for s in self.sessions.values()
+        )

@@ -182,10 +182,11 @@ class RuntimeStatus:
         remember_override(self._central.store, self.override_limit_a, now)
         self._put(SiteLimitChanged(now, in_force, reason=reason))
 
-    async def remote_stop(self, transaction_id: str) -> RemoteStopResult:
-        charger_id = self._observed.charger_of(transaction_id)
-        if charger_id is None:
-            return RemoteStopResult(False, "Unknown", f"no open transaction {transaction_id}")
+    async def remote_stop(self, charger_id: str, transaction_id: str) -> RemoteStopResult:
+        if not self._observed.is_running(charger_id, transaction_id):
+            return RemoteStopResult(
+                False, "Unknown", f"no open transaction {transaction_id} on {charger_id}"
+            )
         result = await self._central.remote_stop(charger_id, transaction_id)
         detail = result.error_description
         if result.status == CallStatus.OFFLINE:

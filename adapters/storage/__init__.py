@@ -15,6 +15,7 @@ from adapters.storage.records import (
     ProfileRecord,
     Registration,
     TokenRecord,
+    TransactionEventRecord,
     TransactionRecord,
     TransactionState,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "SqliteStore",
     "Store",
     "TokenRecord",
+    "TransactionEventRecord",
     "TransactionRecord",
     "TransactionState",
 ]

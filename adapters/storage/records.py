@@ -61,7 +61,8 @@ class TransactionState:
 @dataclass(frozen=True)
 class TransactionRecord:
     """A charging transaction. `id` is ours (integer, never reused); `ocpp_id` is the id on
-    the wire: `str(id)` for OCPP 1.6, the charger's own string for 2.0.1."""
+    the wire: `str(id)` for OCPP 1.6 (an int32), the charger's own string for 2.0.1 and
+    for a stop of a transaction we never issued (`ORPHAN`)."""
 
     id: int
     charger_id: str
@@ -75,6 +76,21 @@ class TransactionRecord:
     meter_stop_wh: float | None = None
     stop_reason: str | None = None
     last_seq_no: int | None = None
+
+
+@dataclass(frozen=True)
+class TransactionEventRecord:
+    """An OCPP 2.0.1 TransactionEvent as it came: a fact, kept whatever order it arrived
+    in. `transaction_id` is the station's id; `payload` the request's fields."""
+
+    charger_id: str
+    transaction_id: str
+    seq_no: int
+    event_type: str
+    at: datetime
+    trigger_reason: str | None
+    received_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

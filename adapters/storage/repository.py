@@ -18,6 +18,7 @@ from adapters.storage.records import (
     ProfileRecord,
     RecalledProfile,
     TokenRecord,
+    TransactionEventRecord,
     TransactionRecord,
 )
 from ems.events import MeterSample
@@ -91,7 +92,6 @@ class Store(Protocol):
         stopped_at: datetime,
         meter_stop_wh: float | None,
         reason: str | None,
-        seq_no: int | None = None,
     ) -> None: ...
     def record_orphan_stop(
         self,
@@ -105,10 +105,42 @@ class Store(Protocol):
     def list_transactions(
         self, open_only: bool = False, charger_id: str | None = None, limit: int = 100
     ) -> list[TransactionRecord]: ...
+    def record_transaction_start(
+        self, transaction_id: int, started_at: datetime, id_token: str | None
+    ) -> None:
+        """The start of a transaction first seen by a later event; one recorded as stopped
+        for a transaction never seen to start (orphan) becomes a plain stopped one."""
+        ...
+
+    def set_transaction_energy(
+        self, transaction_id: int, meter_start_wh: float | None, meter_stop_wh: float | None
+    ) -> None: ...
+
+    # transaction events (OCPP 2.0.1)
+    def add_transaction_event(self, event: TransactionEventRecord) -> None: ...
+    def has_transaction_event(self, event: TransactionEventRecord) -> bool:
+        """Whether the same event (the same request to the letter) is stored: a resend."""
+        ...
+
+    def list_transaction_events(
+        self, charger_id: str, transaction_id: str
+    ) -> list[TransactionEventRecord]:
+        """Every event of the transaction, by seqNo, then time."""
+        ...
+
+    def transaction_seq_nos(self, charger_id: str, transaction_id: str) -> list[int]:
+        """The seqNo of every event stored for the transaction, ascending."""
+        ...
 
     # meter samples
     def add_meter_samples(self, samples: Sequence[MeterSample], context: str | None) -> None: ...
     def count_meter_samples(self, transaction_id: str | None = None) -> int: ...
+    def transaction_register_wh(
+        self, charger_id: str, transaction_id: str, context: str, latest: bool
+    ) -> float | None:
+        """The energy register of a transaction read in `context` if there is such a
+        reading, else its earliest reading (its latest with `latest`); None if none."""
+        ...
 
     # profiles
     def record_profile_sent(

@@ -17,6 +17,7 @@ operator CLI opens the same file from another process (SQLite serialises the wri
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,10 +34,13 @@ from adapters.storage.records import (
     ProfileRecord,
     RecalledProfile,
     TokenRecord,
+    TransactionEventRecord,
     TransactionRecord,
     TransactionState,
 )
 from ems.events import MeterSample
+
+LOG = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (
@@ -104,6 +108,21 @@ CREATE TABLE IF NOT EXISTS meter_samples (
     voltage_l3_v DOUBLE PRECISION,
     soc_pct DOUBLE PRECISION
 );
+CREATE INDEX IF NOT EXISTS meter_samples_transaction
+    ON meter_samples (charger_id, transaction_id);
+CREATE TABLE IF NOT EXISTS transaction_events (
+    id BIGINT PRIMARY KEY,
+    charger_id TEXT NOT NULL,
+    transaction_id TEXT NOT NULL,
+    seq_no BIGINT NOT NULL,
+    event_type TEXT NOT NULL,
+    at TEXT NOT NULL,
+    trigger_reason TEXT,
+    received_at TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS transaction_events_of
+    ON transaction_events (charger_id, transaction_id, seq_no);
 CREATE TABLE IF NOT EXISTS profiles (
     id BIGINT PRIMARY KEY,
     charger_id TEXT NOT NULL,
@@ -145,6 +164,10 @@ CREATE INDEX IF NOT EXISTS operator_commands_state ON operator_commands (state);
 """
 
 _ADDED_COLUMNS = (("profiles", "command", "TEXT"),)
+
+TRANSACTION_COUNTER = "transactions"
+MAX_TRANSACTION_ID = 2**31 - 1
+"""OCPP 1.6 transaction ids are `integer`; chargers keep them in an int32."""
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -199,6 +222,24 @@ def _transaction(row: sqlite3.Row) -> TransactionRecord:
         meter_stop_wh=row[9],
         stop_reason=row[10],
         last_seq_no=row[11],
+    )
+
+
+_EVENT_COLUMNS = (
+    "id, charger_id, transaction_id, seq_no, event_type, payload, at, trigger_reason, received_at"
+)
+
+
+def _event_key(event: TransactionEventRecord) -> tuple[str, str, int, str, str]:
+    """What makes a stored TransactionEvent the same one again (a resend): the same
+    request, to the letter. Its content decides, not its parsed time: a station whose
+    clock is not set has its timestamp replaced by the time each copy came."""
+    return (
+        event.charger_id,
+        event.transaction_id,
+        event.seq_no,
+        event.event_type,
+        json.dumps(event.payload, sort_keys=True, separators=(",", ":")),
     )
 
 
@@ -260,8 +301,10 @@ class SqliteStore:
                 if statement.strip():
                     self._db.execute(statement)
             self._add_missing_columns()
+            self._bring_back_steered_counter()
         self._next_row_id = {
-            table: self._max_id(table) + 1 for table in ("meter_samples", "profiles", "events")
+            table: self._max_id(table) + 1
+            for table in ("meter_samples", "profiles", "events", "transaction_events")
         }
 
     def close(self) -> None:
@@ -294,16 +337,57 @@ class SqliteStore:
         self._next_row_id[table] = value + 1
         return value
 
-    def _next_counter(self, name: str, at_least: int = 1) -> int:
+    def _next_counter(self, name: str) -> int:
         """Take the next value of a counter; call inside a transaction."""
         row = self._db.execute("SELECT next_value FROM counters WHERE name = ?", (name,)).fetchone()
-        value = max(int(row[0]) if row else 1, at_least)
+        value = int(row[0]) if row else 1
         self._db.execute(
             "INSERT INTO counters (name, next_value) VALUES (?, ?) "
             "ON CONFLICT (name) DO UPDATE SET next_value = excluded.next_value",
             (name, value + 1),
         )
         return value
+
+    def _next_wire_id(self, charger_id: str) -> int:
+        """The next id to issue as an OCPP 1.6 transaction id; call inside a transaction.
+
+        The shared counter alone decides it, never an id a charger sent; a value that
+        charger already holds (a stop it sent for an id it made up) is skipped.
+        """
+        while True:
+            value = self._next_counter(TRANSACTION_COUNTER)
+            if value > MAX_TRANSACTION_ID:
+                raise RuntimeError(f"transaction ids are spent (next would be {value})")
+            taken = self._db.execute(
+                "SELECT 1 FROM transactions WHERE charger_id = ? AND ocpp_id = ?",
+                (charger_id, str(value)),
+            ).fetchone()
+            if taken is None:
+                return value
+
+    def _bring_back_steered_counter(self) -> None:
+        """Earlier versions moved the transaction counter past any integer id a charger
+        sent in a StopTransaction, beyond int32 even: go on above the highest id this
+        store holds within int32."""
+        row = self._db.execute(
+            "SELECT next_value FROM counters WHERE name = ?", (TRANSACTION_COUNTER,)
+        ).fetchone()
+        if row is None or int(row[0]) <= MAX_TRANSACTION_ID:
+            return
+        highest = self._db.execute(
+            "SELECT MAX(id) FROM transactions WHERE id <= ?", (MAX_TRANSACTION_ID,)
+        ).fetchone()[0]
+        self._db.execute(
+            "UPDATE counters SET next_value = ? WHERE name = ?",
+            (int(highest or 0) + 1, TRANSACTION_COUNTER),
+        )
+        LOG.warning(
+            "store %s: the transaction counter stood at %s, past the int32 ids OCPP 1.6 "
+            "chargers take; it continues from %s",
+            self.path,
+            row[0],
+            int(highest or 0) + 1,
+        )
 
     def next_id(self, name: str) -> int:
         with self._transaction():
@@ -456,8 +540,12 @@ class SqliteStore:
         seq_no: int | None = None,
     ) -> TransactionRecord:
         with self._transaction():
-            transaction_id = self._next_counter("transactions")
-            wire_id = str(transaction_id) if ocpp_id is None else ocpp_id
+            if ocpp_id is None:
+                transaction_id = self._next_wire_id(charger_id)
+                wire_id = str(transaction_id)
+            else:
+                transaction_id = self._next_counter(TRANSACTION_COUNTER)
+                wire_id = ocpp_id
             self._db.execute(
                 f"INSERT INTO transactions ({_TRANSACTION_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?)",
@@ -503,25 +591,40 @@ class SqliteStore:
             "UPDATE transactions SET last_seq_no = ? WHERE id = ?", (seq_no, transaction_id)
         )
 
+    def record_transaction_start(
+        self, transaction_id: int, started_at: datetime, id_token: str | None
+    ) -> None:
+        self._db.execute(
+            "UPDATE transactions SET started_at = ?, id_token = COALESCE(?, id_token), "
+            "state = CASE WHEN state = ? THEN ? ELSE state END WHERE id = ?",
+            (
+                to_text(started_at),
+                id_token,
+                TransactionState.ORPHAN,
+                TransactionState.STOPPED,
+                transaction_id,
+            ),
+        )
+
+    def set_transaction_energy(
+        self, transaction_id: int, meter_start_wh: float | None, meter_stop_wh: float | None
+    ) -> None:
+        self._db.execute(
+            "UPDATE transactions SET meter_start_wh = ?, meter_stop_wh = ? WHERE id = ?",
+            (meter_start_wh, meter_stop_wh, transaction_id),
+        )
+
     def stop_transaction(
         self,
         transaction_id: int,
         stopped_at: datetime,
         meter_stop_wh: float | None,
         reason: str | None,
-        seq_no: int | None = None,
     ) -> None:
         self._db.execute(
             "UPDATE transactions SET state = ?, stopped_at = ?, meter_stop_wh = ?, "
-            "stop_reason = ?, last_seq_no = COALESCE(?, last_seq_no) WHERE id = ?",
-            (
-                TransactionState.STOPPED,
-                to_text(stopped_at),
-                meter_stop_wh,
-                reason,
-                seq_no,
-                transaction_id,
-            ),
+            "stop_reason = ? WHERE id = ?",
+            (TransactionState.STOPPED, to_text(stopped_at), meter_stop_wh, reason, transaction_id),
         )
 
     def record_orphan_stop(
@@ -534,9 +637,8 @@ class SqliteStore:
         reason: str | None,
     ) -> TransactionRecord:
         with self._transaction():
-            # An integer id we never handed out must not be handed out later either.
-            at_least = int(ocpp_id) + 1 if ocpp_id.isdigit() and len(ocpp_id) < 18 else 1
-            transaction_id = self._next_counter("transactions", at_least)
+            # Our own row id: the charger's id steers nothing (`_next_wire_id` skips it).
+            transaction_id = self._next_counter(TRANSACTION_COUNTER)
             self._db.execute(
                 f"INSERT INTO transactions ({_TRANSACTION_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, NULL)",
@@ -581,6 +683,58 @@ class SqliteStore:
         )
         return [_transaction(row) for row in rows]
 
+    # transaction events (OCPP 2.0.1)
+
+    def add_transaction_event(self, event: TransactionEventRecord) -> None:
+        self._db.execute(
+            f"INSERT INTO transaction_events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                self._row_id("transaction_events"),
+                *_event_key(event),
+                to_text(event.at),
+                event.trigger_reason,
+                to_text(event.received_at),
+            ),
+        )
+
+    def has_transaction_event(self, event: TransactionEventRecord) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM transaction_events WHERE charger_id = ? AND transaction_id = ? "
+            "AND seq_no = ? AND event_type = ? AND payload = ?",
+            _event_key(event),
+        ).fetchone()
+        return row is not None
+
+    def list_transaction_events(
+        self, charger_id: str, transaction_id: str
+    ) -> list[TransactionEventRecord]:
+        rows = self._db.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM transaction_events WHERE charger_id = ? "
+            "AND transaction_id = ? ORDER BY seq_no, at, id",
+            (charger_id, transaction_id),
+        )
+        return [
+            TransactionEventRecord(
+                charger_id=r[1],
+                transaction_id=r[2],
+                seq_no=r[3],
+                event_type=r[4],
+                payload=json.loads(r[5]),
+                at=_at(r[6]),
+                trigger_reason=r[7],
+                received_at=_at(r[8]),
+            )
+            for r in rows
+        ]
+
+    def transaction_seq_nos(self, charger_id: str, transaction_id: str) -> list[int]:
+        rows = self._db.execute(
+            "SELECT seq_no FROM transaction_events WHERE charger_id = ? AND transaction_id = ? "
+            "ORDER BY seq_no",
+            (charger_id, transaction_id),
+        )
+        return [int(row[0]) for row in rows]
+
     # meter samples
 
     def add_meter_samples(self, samples: Sequence[MeterSample], context: str | None) -> None:
@@ -619,6 +773,18 @@ class SqliteStore:
                 "SELECT COUNT(*) FROM meter_samples WHERE transaction_id = ?", (transaction_id,)
             ).fetchone()
         return int(row[0])
+
+    def transaction_register_wh(
+        self, charger_id: str, transaction_id: str, context: str, latest: bool
+    ) -> float | None:
+        order = "DESC" if latest else "ASC"
+        row = self._db.execute(
+            "SELECT energy_wh FROM meter_samples WHERE charger_id = ? AND transaction_id = ? "
+            "AND energy_wh IS NOT NULL "
+            f"ORDER BY CASE WHEN context = ? THEN 0 ELSE 1 END, at {order}, id {order} LIMIT 1",
+            (charger_id, transaction_id, context),
+        ).fetchone()
+        return None if row is None else float(row[0])
 
     # profiles
 

@@ -6,7 +6,7 @@ EVSE); transaction ids are the station's own strings.
 
 from __future__ import annotations
 
-import logging
+from datetime import datetime
 from typing import Any, ClassVar
 
 from ocpp.v201.enums import Action
@@ -18,11 +18,8 @@ from adapters.ocpp.sampling import samples_from_meter_values
 from adapters.ocpp.sessions import Authorization
 from adapters.ocpp.timestamps import from_wire, to_wire, utc_now
 from adapters.ocpp.v201 import requests
-from adapters.storage.records import TransactionState
-from ems.events import ConnectorStatus, EnergyNeed
-
-LOG = logging.getLogger(__name__)
-
+from adapters.storage.records import TransactionEventRecord
+from ems.events import ConnectorStatus, EnergyNeed, MeterSample
 
 _STATUS_OF_CHARGING_STATE = {
     "Charging": ConnectorStatus.CHARGING,
@@ -74,61 +71,94 @@ class ChargePoint201(ChargePointHandlers):
         self,
         event_type: str,
         timestamp: str,
+        trigger_reason: str,
         seq_no: int,
         transaction_info: dict[str, Any],
         **kwargs: Any,
     ) -> dict[str, Any]:
+        """Every event is a fact, stored before it is answered, in whatever order the
+        station sends them: a resend is answered and not applied again; an Ended closes
+        the transaction whatever its seqNo; an older event never reopens or restates.
+
+        The event itself is stored after what it changes: a crash in between lets the
+        station's resend apply it again rather than pass as one already applied.
+        """
         now = utc_now()
         at = from_wire(timestamp, now)
         ocpp_id = str(transaction_info.get("transaction_id"))
-        token = kwargs.get("id_token")
-        id_token = str(token.get("id_token")) if isinstance(token, dict) else None
+        id_token = _id_token(kwargs.get("id_token"))
         answer: dict[str, Any] = {}
         if id_token is not None:
             answer["idTokenInfo"] = id_token_info(self.keeper.authorize(id_token, now))
+        fact = TransactionEventRecord(
+            self.id,
+            ocpp_id,
+            seq_no,
+            event_type,
+            at,
+            trigger_reason,
+            now,
+            {
+                "event_type": event_type,
+                "timestamp": timestamp,
+                "trigger_reason": trigger_reason,
+                "seq_no": seq_no,
+                "transaction_info": transaction_info,
+                **kwargs,
+            },
+        )
+        if self.keeper.is_resend(fact):
+            return answer
 
         record = self.keeper.find_transaction(self.id, ocpp_id)
-        if record is not None and record.last_seq_no is not None and seq_no <= record.last_seq_no:
-            LOG.info("%s: transaction %s seqNo %s seen already", self.id, ocpp_id, seq_no)
-            return answer
-        evse = kwargs.get("evse")
-        evse_id = int(evse["id"]) if isinstance(evse, dict) and "id" in evse else None
-        if record is None and event_type != "Ended":
-            # A transaction first seen as Updated (started while we were away) starts here.
-            record = self.keeper.start_transaction(
-                self.id,
-                evse_id or 0,
-                at,
-                id_token,
-                None,
-                ocpp_id=ocpp_id,
-                seq_no=seq_no,
-            )
+        newest = record is None or record.last_seq_no is None or seq_no > record.last_seq_no
+        evse_id = _evse_id(kwargs.get("evse"))
         connector_id = record.connector_id if record is not None else (evse_id or 0)
-
-        samples, context = samples_from_meter_values(
-            self.id, connector_id, ocpp_id, kwargs.get("meter_value") or [], now
-        )
-        if samples:
-            self.keeper.meter_samples(samples, context)
-        state = _STATUS_OF_CHARGING_STATE.get(str(transaction_info.get("charging_state")))
-        if state is not None:
-            self.keeper.status(self.id, connector_id, state.value, None, at)
-
+        self._meter_values(connector_id, ocpp_id, kwargs.get("meter_value") or [], now)
+        start_wh, stop_wh = self.keeper.registers_wh(self.id, ocpp_id)
         if event_type == "Ended":
-            energies = [s.energy_wh for s in samples if s.energy_wh is not None]
             self.keeper.stop_transaction(
                 self.id,
                 ocpp_id,
                 at,
-                energies[-1] if energies else None,
+                stop_wh,
                 transaction_info.get("stopped_reason"),
                 connector_id=connector_id,
-                seq_no=seq_no,
             )
-        elif record is not None and record.state == TransactionState.OPEN:
-            self.keeper.store.set_transaction_seq_no(record.id, seq_no)
+        elif record is None:
+            # Its Started may be late or lost (or came while we were away): it starts here.
+            self.keeper.start_transaction(
+                self.id, connector_id, at, id_token, start_wh, ocpp_id=ocpp_id, seq_no=seq_no
+            )
+        elif event_type == "Started":
+            self.keeper.late_start(record, at, id_token)
+        state = _STATUS_OF_CHARGING_STATE.get(str(transaction_info.get("charging_state")))
+        if state is not None and newest:
+            self.keeper.status(self.id, connector_id, state.value, None, at)
+        self.keeper.transaction_event(fact)
+        self.keeper.settle(self.id, ocpp_id, seq_no)
         return answer
+
+    def _meter_values(
+        self,
+        connector_id: int,
+        ocpp_id: str,
+        meter_values: list[dict[str, Any]],
+        received_at: datetime,
+    ) -> None:
+        """Store the readings with the context of each meterValue: an Ended event may
+        carry the periodic readings of the whole transaction and its Transaction.End."""
+        groups: list[tuple[str | None, list[MeterSample]]] = []
+        for entry in meter_values:
+            samples, context = samples_from_meter_values(
+                self.id, connector_id, ocpp_id, [entry], received_at
+            )
+            if groups and groups[-1][0] == context:
+                groups[-1][1].extend(samples)
+            else:
+                groups.append((context, samples))
+        for context, samples in groups:
+            self.keeper.meter_samples(samples, context)
 
     @on(Action.meter_values)
     def on_meter_values(
@@ -174,6 +204,14 @@ class ChargePoint201(ChargePointHandlers):
     ) -> dict[str, Any]:
         self.keeper.log(utc_now(), self.id, "security_event", type=type)
         return {}
+
+
+def _id_token(token: object) -> str | None:
+    return str(token.get("id_token")) if isinstance(token, dict) else None
+
+
+def _evse_id(evse: object) -> int | None:
+    return int(evse["id"]) if isinstance(evse, dict) and "id" in evse else None
 
 
 def _number(value: object) -> float | None:

@@ -208,7 +208,8 @@ class FakeActions:
     """Records what the operator asked for; answers remote stops with `stop_result`."""
 
     overrides: list[float | None] = field(default_factory=list)
-    stops: list[str] = field(default_factory=list)
+    stops: list[tuple[str, str]] = field(default_factory=list)
+    """(charger id, transaction id) of every remote stop asked for."""
     stop_result: RemoteStopResult = field(
         default_factory=lambda: RemoteStopResult(accepted=True, status="Accepted")
     )
@@ -219,6 +220,6 @@ class FakeActions:
             raise ValueError(self.refuse_override)
         self.overrides.append(limit_a)
 
-    async def remote_stop(self, transaction_id: str) -> RemoteStopResult:
-        self.stops.append(transaction_id)
+    async def remote_stop(self, charger_id: str, transaction_id: str) -> RemoteStopResult:
+        self.stops.append((charger_id, transaction_id))
         return self.stop_result

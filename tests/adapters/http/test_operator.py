@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -9,7 +10,7 @@ import pytest
 
 from adapters.http import RemoteStopResult
 from tests.adapters.http.conftest import TOKEN
-from tests.adapters.http.fakes import FakeActions
+from tests.adapters.http.fakes import FakeActions, FakeSource
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -116,7 +117,7 @@ async def test_override_refused_by_the_runtime_is_400(
 async def test_remote_stop(
     http: aiohttp.ClientSession, base_url: str, actions: FakeActions
 ) -> None:
-    url = f"{base_url}/api/sessions/tx-2a/stop"
+    url = f"{base_url}/api/chargers/cp2/sessions/tx-2a/stop"
     status, _ = await post(http, url, data="")
     assert status == 401
     assert actions.stops == []
@@ -125,12 +126,44 @@ async def test_remote_stop(
 
     assert status == 200
     assert answer == {
+        "charger_id": "cp2",
         "session_id": "tx-2a",
         "accepted": True,
         "status": "Accepted",
         "detail": None,
     }
-    assert actions.stops == ["tx-2a"]
+    assert actions.stops == [("cp2", "tx-2a")]
+
+
+async def test_remote_stop_by_the_session_id_alone_finds_its_charger(
+    http: aiohttp.ClientSession, base_url: str, actions: FakeActions
+) -> None:
+    status, answer = await post(http, f"{base_url}/api/sessions/tx-2a/stop", headers=AUTH)
+
+    assert (status, answer["charger_id"]) == (200, "cp2")
+    assert actions.stops == [("cp2", "tx-2a")]
+
+
+async def test_a_session_id_running_on_two_chargers_needs_the_charger(
+    http: aiohttp.ClientSession, base_url: str, source: FakeSource, actions: FakeActions
+) -> None:
+    running = source.current.sessions
+    source.current = replace(
+        source.current,
+        sessions=(*running, replace(running[1], id="1001", charger_id="cp3")),
+    )
+
+    status, answer = await post(http, f"{base_url}/api/sessions/1001/stop", headers=AUTH)
+
+    assert status == 409
+    assert answer["field"] == "id"
+    assert "cp1" in answer["error"]
+    assert "cp3" in answer["error"]
+    assert "/api/chargers/" in answer["error"]
+    assert actions.stops == []
+    status, _ = await post(http, f"{base_url}/api/chargers/cp3/sessions/1001/stop", headers=AUTH)
+    assert status == 200
+    assert actions.stops == [("cp3", "1001")]
 
 
 async def test_remote_stop_rejected_by_the_charger_is_409(
@@ -138,21 +171,26 @@ async def test_remote_stop_rejected_by_the_charger_is_409(
 ) -> None:
     actions.stop_result = RemoteStopResult(accepted=False, status="Offline", detail="cp2 gone")
 
-    status, answer = await post(http, f"{base_url}/api/sessions/tx-2a/stop", headers=AUTH)
+    status, answer = await post(
+        http, f"{base_url}/api/chargers/cp2/sessions/tx-2a/stop", headers=AUTH
+    )
 
     assert status == 409
     assert answer["accepted"] is False
     assert (answer["status"], answer["detail"]) == ("Offline", "cp2 gone")
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/sessions/9999/stop", "/api/chargers/cp1/sessions/tx-2a/stop"]
+)
 async def test_remote_stop_of_unknown_session_is_404(
-    http: aiohttp.ClientSession, base_url: str, actions: FakeActions
+    http: aiohttp.ClientSession, base_url: str, actions: FakeActions, path: str
 ) -> None:
-    status, answer = await post(http, f"{base_url}/api/sessions/9999/stop", headers=AUTH)
+    status, answer = await post(http, f"{base_url}{path}", headers=AUTH)
 
     assert status == 404
     assert answer["field"] == "id"
-    assert "9999" in answer["error"]
+    assert path.split("/")[-2] in answer["error"]
     assert actions.stops == []
 
 
@@ -163,6 +201,7 @@ async def test_without_a_configured_token_operator_endpoints_are_disabled(
     for url, body in (
         (f"{base_url}/api/site/limit-override", {"limit_a": 25}),
         (f"{base_url}/api/sessions/1001/stop", {}),
+        (f"{base_url}/api/chargers/cp1/sessions/1001/stop", {}),
     ):
         status, answer = await post(http, url, headers=AUTH, json=body)
         assert status == 403

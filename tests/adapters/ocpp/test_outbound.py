@@ -55,6 +55,7 @@ async def boot201(cs: Station201) -> None:
 
 async def test_remote_start_and_stop_v16(system: CentralSystem) -> None:
     async with station16(system, "CP1") as cp:
+        await boot16(cp)
         result = await system.remote_start("CP1", "TAG1", connector_id=1)
         assert result == CallResult(True, "Accepted", {"status": "Accepted"})
         assert (await cp.inbox.wait_for("RemoteStartTransaction")) == {
@@ -67,6 +68,7 @@ async def test_remote_start_and_stop_v16(system: CentralSystem) -> None:
 
 async def test_remote_start_and_stop_v201(system: CentralSystem) -> None:
     async with station201(system, "CS1") as cs:
+        await boot201(cs)
         assert (await system.remote_start("CS1", "TAG1", connector_id=2)).accepted
         request = await cs.inbox.wait_for("RequestStartTransaction")
         assert request["id_token"] == {"id_token": "TAG1", "type": "Central"}
@@ -77,6 +79,7 @@ async def test_remote_start_and_stop_v201(system: CentralSystem) -> None:
 
 async def test_operator_calls_reach_the_charger(system: CentralSystem) -> None:
     async with station16(system, "CP1") as cp:
+        await boot16(cp)
         assert (await system.reset("CP1", hard=True)).accepted
         assert (await cp.inbox.wait_for("Reset")) == {"type": "Hard"}
         assert (await system.change_availability("CP1", 1, operative=False)).accepted
@@ -87,6 +90,7 @@ async def test_operator_calls_reach_the_charger(system: CentralSystem) -> None:
         assert (await system.unlock_connector("CP1", 1)).status == "Unlocked"
         assert (await system.trigger_message("CP1", "MeterValues", 1)).accepted
     async with station201(system, "CS1") as cs:
+        await boot201(cs)
         assert (await system.reset("CS1")).accepted
         assert (await cs.inbox.wait_for("Reset")) == {"type": "OnIdle"}
         assert (await system.change_availability("CS1", 2, operative=True)).accepted
@@ -145,7 +149,8 @@ async def test_profiles_set_clear_composite_v201(system: CentralSystem, events: 
 
 
 async def test_version_specific_requests(system: CentralSystem) -> None:
-    async with station16(system, "CP1"):
+    async with station16(system, "CP1") as cp:
+        await boot16(cp)
         result = await system.call("CP1", Request("GetConfiguration", {"key": ["Nope"]}))
         assert result.ok
         assert result.status == "Answered"
@@ -153,7 +158,8 @@ async def test_version_specific_requests(system: CentralSystem) -> None:
         # An action of the other version is refused before it is sent.
         other = await system.call("CP1", Request("GetVariables", {"getVariableData": []}))
         assert other.status == "InvalidRequest"
-    async with station201(system, "CS1"):
+    async with station201(system, "CS1") as cs:
+        await boot201(cs)
         answer = await system.call(
             "CS1",
             call201.GetVariables(
@@ -181,6 +187,8 @@ async def test_invalid_request_is_not_sent(system: CentralSystem) -> None:
 
 async def test_call_error_timeout_and_one_call_in_flight(system: CentralSystem) -> None:
     async with raw_client(system, "CP1", "ocpp1.6") as charger:
+        # Back without a boot (no capability probe): its first message opens it to calls.
+        assert (await charger.call("hb", "Heartbeat", {}))[:2] == [3, "hb"]
         first = asyncio.create_task(system.reset("CP1"))
         second = asyncio.create_task(system.unlock_connector("CP1", 1))
         third = asyncio.create_task(system.call("CP1", Request("Reset", {"type": "Soft"}), 0.2))

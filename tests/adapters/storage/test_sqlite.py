@@ -6,6 +6,8 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from adapters.storage import (
     Registration,
     SqliteStore,
@@ -50,15 +52,56 @@ def test_transaction_ids_are_never_reused_across_reopen(tmp_path: Path) -> None:
     store.close()
 
 
-def test_stop_of_an_unknown_transaction_is_recorded_and_its_id_never_handed_out(
-    tmp_path: Path,
-) -> None:
+def test_stop_of_an_unknown_transaction_is_recorded_and_steers_no_id(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "s.sqlite")
-    orphan = store.record_orphan_stop("CP1", 1, "57", AT, 1234.0, "PowerLoss")
+    first = store.start_transaction("CP1", 1, AT, None, None)
+    orphan = store.record_orphan_stop("CP1", 1, str(first.id + 2), AT, 1234.0, "PowerLoss")
     assert orphan.state == TransactionState.ORPHAN
-    assert store.find_transaction("CP1", "57") == orphan
+    assert store.find_transaction("CP1", orphan.ocpp_id) == orphan
+    store.record_orphan_stop("CP2", 1, str(2**53 + 1), AT, None, None)
+
+    later = [store.start_transaction("CP1", 1, AT, None, None) for _ in range(3)]
+
+    assert orphan.ocpp_id not in [t.ocpp_id for t in later]
+    assert all(first.id < t.id < first.id + 10 for t in later)
+    assert [t.ocpp_id for t in later] == [str(t.id) for t in later]
+    store.close()
+
+
+def test_a_counter_steered_past_int32_by_an_older_version_comes_back(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    store = SqliteStore(path)
+    issued = store.start_transaction("CP1", 1, AT, None, None)
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE counters SET next_value = ? WHERE name = 'transactions'", (2**31 + 5,))
+    db.execute(
+        "INSERT INTO transactions (id, charger_id, connector_id, ocpp_id, state) "
+        "VALUES (?, 'CP2', 1, ?, 'orphan')",
+        (2**31 + 4, str(2**31 + 3)),
+    )
+    db.commit()
+    db.close()
+
+    store = SqliteStore(path)
     later = store.start_transaction("CP1", 1, AT, None, None)
-    assert later.id > 57
+
+    assert issued.id < later.id <= 2**31 - 1
+    store.close()
+
+
+def test_no_transaction_id_is_issued_past_int32(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    SqliteStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO counters (name, next_value) VALUES ('transactions', ?)", (2**31 - 1,))
+    db.commit()
+    db.close()
+    store = SqliteStore(path)
+
+    assert store.start_transaction("CP1", 1, AT, None, None).id == 2**31 - 1
+    with pytest.raises(RuntimeError, match="spent"):
+        store.start_transaction("CP1", 1, AT, None, None)
     store.close()
 
 
