@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 
 from ems.capacity import Capacity
 from ems.energy_need import remaining_need_wh
+from ems.events import ConnectorStatus
 from ems.fallback import FallbackPlan
 from ems.meter_watch import Mode
 from ems.phases import ZERO, add
 from ems.site import ControlSettings
-from ems.state import ConnectorRuntime, SiteState
+from ems.state import ChargerRuntime, ConnectorRuntime, SiteState
 from optimizer.allocation import Allocation
 from optimizer.problem import PhaseTriple
 
@@ -129,15 +130,32 @@ def build_view(
 
 
 def connector_state(state: SiteState, runtime: ConnectorRuntime) -> str:
+    charger = state.charger_of(runtime)
     if runtime.unconfigured:
         return "unconfigured"
-    if runtime.uncontrolled_reason is not None or not state.charger_of(runtime).smart_charging:
+    if runtime.uncontrolled_reason is not None or not charger.smart_charging:
         return "uncontrolled"
-    if not state.charger_of(runtime).online:
+    if not charger.online or _never_connected(charger, runtime):
         return "offline"
     if runtime.session is None:
         return "plugged" if runtime.ev_present else "idle"
     return "charging" if runtime.limit_a() > 0 else "paused"
+
+
+def _never_connected(charger: ChargerRuntime, runtime: ConnectorRuntime) -> bool:
+    """The charger has not connected since the controller started (only a connection
+    tells its protocol). The controller counts it as reachable, its fallbacks holding, but
+    nothing shows it is there. A session it runs (one recalled after a restart) is one the
+    controller steers, and shown as such."""
+    return charger.protocol is None and runtime.session is None
+
+
+def _shown_draw(runtime: ConnectorRuntime) -> PhaseTriple | None:
+    """The last sample, unless the connector reported Available since: its EV has left,
+    even if its StopTransaction was lost and the controller still counts that sample."""
+    if runtime.status is ConnectorStatus.AVAILABLE:
+        return None
+    return runtime.drawn_a
 
 
 def _connector_view(
@@ -153,7 +171,7 @@ def _connector_view(
         state=connector_state(state, runtime),
         limit_a=runtime.limit_a(),
         allowed_a=state.bound_load(runtime, now, settings),
-        drawn_a=runtime.drawn_a,
+        drawn_a=_shown_draw(runtime),
         reason=runtime.outcome.reason,
         bottleneck=runtime.outcome.bottleneck,
         fallback_a=runtime.fallback_a,

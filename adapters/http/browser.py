@@ -1,6 +1,8 @@
-"""Headless Chromium on the status page: its DOM after the scripts ran, or a screenshot.
+"""Headless Chromium on the status page: its DOM after the scripts ran, a screenshot, or
+a value computed in the page (its layout at a phone's width, say) over the DevTools
+protocol.
 
-Used by the page's browser test and to make the README's screenshot. Each run gets a
+Used by the page's browser tests and to make the README's screenshot. Each run gets a
 throw-away profile, a time limit, and its own process group, so a hung browser is killed
 together with every helper process it started, and with nothing else.
 """
@@ -9,11 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import json
 import os
 import shutil
 import signal
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -31,8 +39,26 @@ _FLAGS = (
 )
 
 
+_POLL_S = 0.1
+
+
 class BrowserError(Exception):
     """Chromium failed, or did not finish in time."""
+
+
+@dataclass(frozen=True)
+class Viewport:
+    """The screen the page is shown on; `mobile` makes Chromium honour the page's
+    `<meta name="viewport">` as a phone does."""
+
+    width: int
+    height: int
+    mobile: bool = False
+    scale: float = 1.0
+
+
+PHONE = Viewport(390, 844, mobile=True, scale=3.0)
+"""A 6.1-inch phone held upright (390 CSS pixels wide)."""
 
 
 def find_chromium() -> str | None:
@@ -76,6 +102,125 @@ async def screenshot(
     if not await asyncio.to_thread(target.is_file):
         raise BrowserError(f"chromium wrote no screenshot to {target}")
     return target
+
+
+async def evaluate(
+    url: str,
+    expression: str,
+    *,
+    ready: str,
+    viewport: Viewport = PHONE,
+    chromium: str = CHROMIUM,
+    timeout_s: float = 60.0,
+) -> Any:
+    """The JSON value of the JavaScript `expression` in the page at `url` shown on
+    `viewport`, once the expression `ready` is true (the page's scripts have rendered)."""
+    with tempfile.TemporaryDirectory(prefix="ems-chromium-") as profile:
+        process = await asyncio.create_subprocess_exec(
+            chromium,
+            *_FLAGS,
+            f"--user-data-dir={profile}",
+            "--remote-debugging-port=0",
+            "about:blank",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            async with asyncio.timeout(timeout_s):
+                devtools_url = await _devtools_url(process, Path(profile))
+                async with connect(devtools_url, max_size=None, proxy=None) as socket:
+                    page = await _open_page(_DevTools(socket), viewport, url)
+                    await page.wait_for(ready)
+                    return await page.value(expression)
+        except TimeoutError:
+            raise BrowserError(f"chromium did not finish within {timeout_s:g} s") from None
+        finally:
+            _kill_group(process)
+            await process.wait()
+
+
+async def _devtools_url(process: asyncio.subprocess.Process, profile: Path) -> str:
+    """The browser's DevTools socket, from the file Chromium writes into its profile once
+    it listens (its port, then the socket's path)."""
+    while process.returncode is None:
+        lines = (await asyncio.to_thread(_text_of, profile / "DevToolsActivePort")).split()
+        if len(lines) >= 2:
+            return f"ws://127.0.0.1:{lines[0]}{lines[1]}"
+        await asyncio.sleep(_POLL_S)
+    raise BrowserError(f"chromium exited with {process.returncode} before opening DevTools")
+
+
+def _text_of(path: Path) -> str:
+    """The file's text; empty while it does not exist yet."""
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
+
+
+class _DevTools:
+    """Calls over one DevTools socket; the events in between are of no interest here."""
+
+    def __init__(self, socket: ClientConnection) -> None:
+        self._socket = socket
+        self._ids = itertools.count(1)
+
+    async def call(
+        self, method: str, params: dict[str, Any] | None = None, session: str | None = None
+    ) -> dict[str, Any]:
+        message_id = next(self._ids)
+        message: dict[str, Any] = {"id": message_id, "method": method, "params": params or {}}
+        if session is not None:
+            message["sessionId"] = session
+        await self._socket.send(json.dumps(message))
+        while True:
+            reply = json.loads(await self._socket.recv())
+            if reply.get("id") != message_id:
+                continue
+            if "error" in reply:
+                raise BrowserError(f"{method}: {reply['error'].get('message')}")
+            result: dict[str, Any] = reply.get("result", {})
+            return result
+
+
+@dataclass(frozen=True)
+class _Page:
+    devtools: _DevTools
+    session: str
+
+    async def value(self, expression: str) -> Any:
+        params = {"expression": expression, "returnByValue": True}
+        result = await self.devtools.call("Runtime.evaluate", params, self.session)
+        if "exceptionDetails" in result:
+            detail = result["exceptionDetails"].get("exception", {}).get("description")
+            raise BrowserError(f"the page could not evaluate {expression!r}: {detail}")
+        return result["result"].get("value")
+
+    async def wait_for(self, condition: str) -> None:
+        """Poll: a navigating page has no event the condition could be awaited on (a
+        promise evaluated in it dies with the document it ran in)."""
+        while not await self.value(f"Boolean({condition})"):  # noqa: ASYNC110
+            await asyncio.sleep(_POLL_S)
+
+
+async def _open_page(devtools: _DevTools, viewport: Viewport, url: str) -> _Page:
+    """A new tab showing `url` on `viewport`."""
+    target = await devtools.call("Target.createTarget", {"url": "about:blank"})
+    attached = await devtools.call(
+        "Target.attachToTarget", {"targetId": target["targetId"], "flatten": True}
+    )
+    page = _Page(devtools, attached["sessionId"])
+    metrics = {
+        "width": viewport.width,
+        "height": viewport.height,
+        "deviceScaleFactor": viewport.scale,
+        "mobile": viewport.mobile,
+    }
+    await devtools.call("Emulation.setDeviceMetricsOverride", metrics, page.session)
+    await devtools.call("Page.navigate", {"url": url}, page.session)
+    return page
 
 
 def _prepare_target(path: Path) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.http.browser import dump_dom, find_chromium, screenshot
+from adapters.http.browser import PHONE, dump_dom, evaluate, find_chromium, screenshot
 from tests.adapters.http.fakes import FakeSource
 
 CHROMIUM = find_chromium()
@@ -85,6 +85,43 @@ async def test_page_shows_conservative_mode(base_url: str, source: FakeSource) -
 
     assert "mode conservative" in dom
     assert "controller in conservative mode" in dom
+
+
+CONNECTOR_ROWS = "document.querySelectorAll('#connectors tr[data-connector]').length === 4"
+
+TABLE_LAYOUT = """(() => {
+  const page = document.documentElement;
+  const table = document.getElementById("connectors");
+  let scroller = table.parentElement;
+  while (scroller && !["auto", "scroll"].includes(getComputedStyle(scroller).overflowX)) {
+    scroller = scroller.parentElement;
+  }
+  return {
+    viewport: page.clientWidth,
+    page: page.scrollWidth,
+    table_right: table.getBoundingClientRect().right,
+    scroller_right: scroller ? scroller.getBoundingClientRect().right : null,
+    scroller_hides: scroller ? scroller.scrollWidth - scroller.clientWidth : null,
+  };
+})()"""
+"""Where the connector table ends, and the box that scrolls it sideways if one does."""
+
+
+@needs_chromium
+async def test_the_connector_table_fits_a_phone(base_url: str) -> None:
+    assert CHROMIUM is not None
+
+    layout = await evaluate(
+        f"{base_url}/", TABLE_LAYOUT, ready=CONNECTOR_ROWS, viewport=PHONE, chromium=CHROMIUM
+    )
+
+    assert layout["viewport"] == PHONE.width
+    # The page itself does not run off the screen...
+    assert layout["page"] <= layout["viewport"], layout
+    # ...and what of the table is not on screen, its own box scrolls into view.
+    if layout["table_right"] > layout["viewport"]:
+        assert layout["scroller_right"] <= layout["viewport"], layout
+        assert layout["scroller_hides"] >= layout["table_right"] - layout["viewport"], layout
 
 
 @needs_chromium
