@@ -19,10 +19,11 @@ from ems.closed_loop import probe
 from ems.commands import SetLimit
 from ems.limit_check import check_loads
 from ems.meter_agreement import settling
-from ems.phases import round_down, spread
+from ems.phases import non_negative, round_down, spread
 from ems.problem_builder import build_problem
 from ems.raise_gate import Loads, check_raise, raised
 from ems.rate_limit import Decision
+from ems.rounding import Wanted, round_jointly
 from ems.site import ControlSettings
 from ems.solver_port import AllocationSolver
 from ems.state import ConnectorRuntime, HeldRaise, Outcome, Sent, SiteState
@@ -87,8 +88,11 @@ def run_step(
     allocation = _solve(state, solver, problem)
     step_s = problem.horizon.step_s if problem.horizon is not None else None
     by_id = {} if allocation is None else allocation.by_id()
+    rounded = _round_targets(state, steered, by_id, problem, capacity, settings, now)
     plans = {
-        c.key: _plan(state, c, allocation, by_id.get(c.key), capacity, settings, now)
+        c.key: _plan(
+            state, c, allocation, by_id.get(c.key), rounded.get(c.key), capacity, settings, now
+        )
         for c in steered
     }
     _enforce_limits(state, steered, plans, capacity)
@@ -308,11 +312,59 @@ def _solve(state: SiteState, solver: AllocationSolver, problem: Problem) -> Allo
     return allocation
 
 
+def _round_targets(
+    state: SiteState,
+    steered: list[ConnectorRuntime],
+    by_id: dict[str, ConnectorAllocation],
+    problem: Problem,
+    capacity: Capacity,
+    settings: ControlSettings,
+    now: datetime,
+) -> dict[str, float]:
+    """Every steered connector's current now on the chargers' 0.1 A grid, rounded jointly
+    (`ems.rounding`): floored, then the room the floors freed handed back a step at a time
+    where it fits the very limits the problem was solved under (the fixed load, at least
+    0, on the site; each circuit's reserved load on its busiest phase, as
+    `ems.problem_builder` lowers the circuit's limit by it) and the connector's maximum.
+    A connector without an allocation counts at its fallback, and gets no step."""
+    if not by_id:
+        return {}
+    connectors = {c.id: c for c in problem.connectors}
+    wanted: list[Wanted] = []
+    for runtime in steered:
+        found = by_id.get(runtime.key)
+        connector = connectors.get(runtime.key)
+        if found is None or connector is None:
+            fallback_a = round_down(runtime.fallback_a)
+            wanted.append(Wanted(runtime.key, runtime.config, runtime.active_phases, fallback_a))
+            continue
+        current_a = 0.0 if runtime.in_pause_dwell(now, settings.pause_dwell_s) else found.now_a
+        cap_a = connector.max_current_a
+        if connector.ev_max_current_a is not None:
+            cap_a = min(cap_a, connector.ev_max_current_a)
+        wanted.append(
+            Wanted(
+                runtime.key,
+                runtime.config,
+                runtime.active_phases,
+                current_a,
+                cap_a,
+                connector.min_current_a,
+                connector.priority,
+            )
+        )
+    circuits = {
+        cid: (max(load), max(load), max(load)) for cid, load in capacity.circuit_reserved_a.items()
+    }
+    return round_jointly(state.site, non_negative(capacity.fixed_load_a), circuits, wanted)
+
+
 def _plan(
     state: SiteState,
     runtime: ConnectorRuntime,
     allocation: Allocation | None,
     found: ConnectorAllocation | None,
+    rounded_a: float | None,
     capacity: Capacity,
     settings: ControlSettings,
     now: datetime,
@@ -323,12 +375,14 @@ def _plan(
         explanation = "no allocation (solver error): held at its fallback"
         limit_name = None
     else:
-        target = round_down(found.now_a)
+        target = round_down(found.now_a) if rounded_a is None else rounded_a
         later = found.current_a[1:]
         limit_name = bottleneck(
             state.site, runtime.config, runtime.active_phases, allocation.binding
         )
-        explanation = _explain(runtime, found, allocation, capacity, limit_name, settings, now)
+        explanation = _explain(
+            runtime, found, target, allocation, capacity, limit_name, settings, now
+        )
     if runtime.in_pause_dwell(now, settings.pause_dwell_s):
         target = 0.0
     decision = rate_limit.decide(runtime, target, now, settings)
@@ -338,6 +392,7 @@ def _plan(
 def _explain(
     runtime: ConnectorRuntime,
     found: ConnectorAllocation,
+    target_a: float,
     allocation: Allocation,
     capacity: Capacity,
     limit_name: str | None,
@@ -355,7 +410,7 @@ def _explain(
         reason = found.reason
         parts.append(_PAUSE_TEXT.get(reason, "paused") if reason is not None else "paused")
     else:
-        share = f"{round_down(found.now_a):g} A per phase"
+        share = f"{target_a:g} A per phase"
         parts.append(f"{share}, limited by {limit_name}" if limit_name else share)
     bound = runtime.taper.bound_a
     if bound is not None:

@@ -201,7 +201,14 @@ def test_horizon_meets_need_before_departure() -> None:
     problem = Problem(
         site=SiteLimits(32.0),
         connectors=(
-            ev("a", max_a=16.0, departure=START + timedelta(hours=2), energy_need_wh=need_wh),
+            # No minimum: a later step below one would be planned at 0 (tested below).
+            ev(
+                "a",
+                max_a=16.0,
+                min_current_a=0.0,
+                departure=START + timedelta(hours=2),
+                energy_need_wh=need_wh,
+            ),
         ),
         horizon=_horizon(4),
     )
@@ -269,9 +276,10 @@ def test_horizon_limits_and_base_load_per_step() -> None:
 
 def test_previous_allocation_breaks_ties() -> None:
     need_wh = 230.0 * 3 * 16.0
+    # No minimum: the 2 A `a` is planned later would be 0 under a 6 A one.
     sessions = (
-        ev("a", energy_need_wh=need_wh, previous_current_a=14.0),
-        ev("b", energy_need_wh=need_wh, previous_current_a=6.0),
+        ev("a", energy_need_wh=need_wh, previous_current_a=14.0, min_current_a=0.0),
+        ev("b", energy_need_wh=need_wh, previous_current_a=6.0, min_current_a=0.0),
     )
     problem = Problem(site=SiteLimits(20.0), connectors=sessions, horizon=_horizon(2))
     by_id = solve(problem).by_id()
@@ -337,3 +345,17 @@ def test_solver_failure_returns_the_fallback(monkeypatch: pytest.MonkeyPatch) ->
     result = Solver().solve(Problem(site=SiteLimits(16.0), connectors=(ev("a"), ev("b"), ev("c"))))
     assert result.status is SolveStatus.FALLBACK_SOLVER_ERROR
     assert sorted(c.now_a for c in result.connectors) == pytest.approx([0.0, 8.0, 8.0])
+
+
+def test_a_later_step_between_zero_and_the_minimum_is_planned_at_zero() -> None:
+    """The later steps are the LP relaxation: with 4 A left at the second step, it would
+    plan 4 A for a session whose minimum is 6 A, a period no EV can follow. It is 0; the
+    first step and a later step at or above the minimum are kept."""
+    need_wh = 230.0 * 3 * 16.0 * 4
+    problem = Problem(
+        site=SiteLimits(32.0),
+        connectors=(ev("a", max_a=16.0, min_current_a=6.0, energy_need_wh=need_wh),),
+        horizon=_horizon(3, phase_limit_a=(32.0, 4.0, 6.0)),
+    )
+    result = solve(problem)
+    assert result.connectors[0].current_a == pytest.approx((16.0, 0.0, 6.0))

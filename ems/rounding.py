@@ -1,0 +1,113 @@
+"""Putting a set of connector currents onto the chargers' 0.1 A grid jointly.
+
+Chargers accept limits in steps of 0.1 A (`multipleOf 0.1`), so every limit must be
+rounded; rounding each connector down on its own leaves up to one step per connector
+unused on every phase — on a site of a hundred connectors, kilowatts in every period.
+`round_jointly` floors every connector, then hands the room the floors freed back out
+one step at a time, in the policy's order (the largest remainder first, then the higher
+priority), to each connector whose step still fits every limit it is under: each site
+phase it draws on, the site's power cap and every circuit above it (`ems.limit_check`).
+
+What it never does:
+- give a connector more than one step above its floor, so a connector ends at most one
+  step above the value asked for, and never above its own maximum (`cap_a`);
+- give a step to a connector whose value is already on the grid, nor one that would leave
+  it between 0 and its minimum;
+- exceed a limit: a step that would break a limit the connector is under is not given
+  (a limit already broken before any step stays so, and gets no step added to it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ems.limit_check import circuit_loads, circuit_path, violations
+from ems.phases import ZERO, add, spread
+from ems.site import ConnectorConfig, SiteConfig
+from optimizer.problem import Phase, PhaseTriple
+
+GRID_A = 0.1
+"""The step chargers accept limits in (OCPP `multipleOf 0.1`)."""
+_STEPS_PER_A = 10.0
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One connector's current as the policy allowed it, before rounding."""
+
+    key: str
+    config: ConnectorConfig
+    phases: tuple[Phase, ...]
+    """The site phases its EV draws on."""
+    current_a: float
+    cap_a: float = math.inf
+    """The most it may be given (its own and its EV's maximum)."""
+    min_a: float = 0.0
+    priority: float = 1.0
+
+
+def floor_steps(current_a: float) -> int:
+    """Whole grid steps in `current_a`, rounded down (never below 0)."""
+    return max(math.floor(current_a * _STEPS_PER_A + _EPS), 0)
+
+
+def round_jointly(
+    site: SiteConfig,
+    fixed_a: PhaseTriple,
+    circuit_fixed_a: Mapping[str, PhaseTriple],
+    wanted: Iterable[Wanted],
+) -> dict[str, float]:
+    """Per connector key, its current on the grid: its floor, or one step above it where
+    that step fits every limit it is under on top of `fixed_a` (site) and
+    `circuit_fixed_a` (per circuit) and everyone else's rounded current."""
+    wanted = list(wanted)
+    steps = {w.key: floor_steps(w.current_a) for w in wanted}
+    loads = [(w.config, spread(w.phases, steps[w.key] / _STEPS_PER_A)) for w in wanted]
+    site_total = fixed_a
+    for _, load in loads:
+        site_total = add(site_total, load)
+    per_circuit = circuit_loads(site, loads)
+    circuit_total = {
+        cid: add(load, circuit_fixed_a.get(cid, ZERO)) for cid, load in per_circuit.items()
+    }
+    for w in sorted(_candidates(wanted, steps), key=_order):
+        step = spread(w.phases, GRID_A)
+        path = circuit_path(site, w.config.circuit)
+        trial_site = add(site_total, step)
+        trial_circuits = dict(circuit_total)
+        for cid in path:
+            trial_circuits[cid] = add(trial_circuits.get(cid, ZERO), step)
+        broken = set(violations(site, trial_site, trial_circuits))
+        if broken & _limits_of(w.phases, path):
+            continue
+        steps[w.key] += 1
+        site_total, circuit_total = trial_site, trial_circuits
+    return {key: n / _STEPS_PER_A for key, n in steps.items()}
+
+
+def _candidates(wanted: list[Wanted], steps: Mapping[str, int]) -> list[Wanted]:
+    """Connectors whose value is off the grid and whose next step is allowed to them."""
+    found = []
+    for w in wanted:
+        up_a = (steps[w.key] + 1) / _STEPS_PER_A
+        off_grid = w.current_a - steps[w.key] / _STEPS_PER_A > _EPS
+        if off_grid and up_a <= w.cap_a + _EPS and up_a >= w.min_a - _EPS and w.phases:
+            found.append(w)
+    return found
+
+
+def _order(w: Wanted) -> tuple[float, float, str]:
+    """Largest remainder first, then the higher priority, then by key (deterministic)."""
+    remainder = w.current_a * _STEPS_PER_A - math.floor(w.current_a * _STEPS_PER_A + _EPS)
+    return (-remainder, -w.priority, w.key)
+
+
+def _limits_of(phases: tuple[Phase, ...], path: tuple[str, ...]) -> set[str]:
+    """The names (as `ems.limit_check` gives them) of every limit a load on `phases`
+    under the circuits `path` is under."""
+    names = {f"site-{p.name}" for p in phases} | {"site-power"}
+    names |= {f"circuit-{cid}-{p.name}" for cid in path for p in phases}
+    return names
