@@ -38,6 +38,8 @@ COMPARISON_FILE = "comparison.json"
 COMPARISON_PLOT = "comparison.png"
 SWEEP_FILE = "sweep.csv"
 SWEEP_PLOT = "sweep.png"
+TABLE_STRATEGIES = 5
+"""Strategies per comparison table: more do not fit an 80-column terminal."""
 
 _scenario_argument = click.argument(
     "scenario_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
@@ -141,7 +143,10 @@ def compare_command(
     (out_dir / COMPARISON_FILE).write_text(json.dumps(comparison, indent=2) + "\n")
     fuse_a = apply_options(loaded.scenario, options).site.limits.phase_limit_a
     plot_comparison(all_kpis, fuse_a, out_dir / COMPARISON_PLOT)
-    console.print(_table(all_kpis, f"{loaded.scenario.name}: strategies compared"))
+    title = f"{loaded.scenario.name}: strategies compared"
+    chunks = list(all_kpis.items())
+    for first in range(0, len(chunks), TABLE_STRATEGIES):
+        console.print(_table(dict(chunks[first : first + TABLE_STRATEGIES]), title))
     _warn_fallbacks(console, all_kpis)
     console.print(f"written to {out_dir}")
 
@@ -295,7 +300,7 @@ def _warn_fallbacks(console: Console, kpis: dict[str, Kpis]) -> None:
 
 
 def _table(kpis: dict[str, Kpis], title: str) -> Table:
-    """One column per strategy, one row per KPI: fits a terminal with five strategies."""
+    """One column per strategy, one row per KPI: fits a terminal with `TABLE_STRATEGIES`."""
     table = Table(title=title)
     table.add_column("KPI", style="bold")
     for name in kpis:

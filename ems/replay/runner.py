@@ -5,7 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from ems.replay.baselines import EqualShare, FirstComeFirstServed, Uncontrolled
+from ems.replay.baselines import (
+    EqualShare,
+    FirstComeFirstServed,
+    RoundRobin,
+    SortedGreedy,
+    Uncontrolled,
+)
 from ems.replay.controller_strategy import ControllerStrategy, replay_settings
 from ems.replay.engine import ProgressCallback, ReplayOptions, apply_options, run_replay
 from ems.replay.offline import ScheduleStrategy, plan_offline
@@ -16,8 +22,18 @@ from ems.replay.timeline import build_timeline
 from ems.site import ControlSettings
 from optimizer.solver import Solver
 
-STRATEGIES = ("uncontrolled", "equal", "fcfs", "optimal", "offline")
-"""Every strategy `replay` knows, in the order a comparison lists them."""
+STRATEGIES = (
+    "uncontrolled",
+    "equal",
+    "fcfs",
+    "round_robin",
+    "edf",
+    "llf",
+    "optimal",
+    "offline",
+)
+"""Every strategy `replay` knows, in the order a comparison lists them. `round_robin`, `edf`
+and `llf` are the research baselines as ACN-Sim defines them (`ems.replay.baselines`)."""
 
 
 def replay(
@@ -62,6 +78,10 @@ def _online(
         return EqualShare(scenario.site)
     if name == "fcfs":
         return FirstComeFirstServed(scenario.site)
+    if name == "round_robin":
+        return RoundRobin(scenario.site)
+    if name in ("edf", "llf"):
+        return SortedGreedy(scenario.site, name)
     if name == "optimal":
         settings = replay_settings(control, options.step_s)
         return ControllerStrategy(scenario.site, settings, Solver())

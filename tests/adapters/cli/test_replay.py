@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from adapters.cli.main import cli
+from ems.replay import STRATEGIES
 
 SMALL = Path(__file__).resolve().parents[3] / "scenarios" / "small"
 KPI_KEYS = {
@@ -84,11 +85,12 @@ def test_replay_takes_step_and_min_current(tmp_path: Path) -> None:
 def test_compare_runs_every_strategy_and_prints_a_table(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["compare", str(SMALL), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    for strategy in ("uncontrolled", "equal", "fcfs", "optimal", "offline"):
+    for strategy in STRATEGIES:
         _check_outputs(tmp_path / strategy)
         assert strategy in result.output
     comparison = json.loads((tmp_path / "comparison.json").read_text())
-    assert set(comparison) == {"uncontrolled", "equal", "fcfs", "optimal", "offline"}
+    assert set(comparison) == set(STRATEGIES)
+    assert {"round_robin", "edf", "llf"} <= set(comparison)
     assert (tmp_path / "comparison.png").stat().st_size > 0
 
 

@@ -38,7 +38,9 @@ def test_uncontrolled_exceeds_the_limit_on_small() -> None:
     assert kpis.limit_violation_kwh > 0
 
 
-@pytest.mark.parametrize("strategy", ["equal", "fcfs", "optimal", "offline"])
+@pytest.mark.parametrize(
+    "strategy", ["equal", "fcfs", "round_robin", "edf", "llf", "optimal", "offline"]
+)
 def test_managed_strategies_never_exceed_the_limit(strategy: str) -> None:
     result = replay(small(), strategy)
     kpis = compute_kpis(result)
@@ -75,7 +77,9 @@ def test_step_is_configurable(fitting: Scenario) -> None:
     assert five.timeline.steps == 3 * fifteen.timeline.steps
 
 
-@pytest.mark.parametrize("strategy", ["equal", "fcfs", "optimal", "offline"])
+@pytest.mark.parametrize(
+    "strategy", ["equal", "fcfs", "round_robin", "edf", "llf", "optimal", "offline"]
+)
 def test_a_lowered_limit_is_kept(strategy: str) -> None:
     scenario = small()
     start = scenario.start

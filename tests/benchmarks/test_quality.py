@@ -1,0 +1,44 @@
+"""The quality benchmark's row computation and table, on one small generated scenario
+(the full run is `python -m benchmarks.quality`)."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+
+from benchmarks.quality import QualityRow, measure, summary_table, targets
+from ems.replay.family import generate
+
+
+@pytest.fixture(scope="module")
+def row() -> QualityRow:
+    return measure(generate("depot", 3, min_connectors=10, max_connectors=10))
+
+
+def test_a_row_holds_every_strategy_and_its_gaps(row: QualityRow) -> None:
+    assert set(row.delivered_pct) == {"edf", "llf", "optimal", "offline"}
+    assert all(0.0 <= v <= 100.0 for v in row.delivered_pct.values())
+    assert all(0 <= n <= row.sessions for n in row.fully_served.values())
+    assert row.violation_steps == {"edf": 0, "llf": 0, "optimal": 0, "offline": 0}
+    d = row.delivered_pct
+    assert row.gap_to_best_baseline == pytest.approx(d["optimal"] - max(d["edf"], d["llf"]))
+    assert row.gap_to_offline == pytest.approx(d["optimal"] - d["offline"])
+    assert row.served_vs_edf == row.fully_served["optimal"] - row.fully_served["edf"]
+    assert row.optimal_s_per_day > 0.0
+    # The scenario is congested, so the numbers compare something.
+    assert min(d.values()) < 99.0
+
+
+def test_the_table_has_a_row_per_group_and_one_for_all(row: QualityRow) -> None:
+    zero = QualityRow(**{**row.__dict__, "min_current_a": 0.0, "shape": "workplace"})
+    table = summary_table([row, zero])
+    assert table.row_count == 3
+    console = Console(width=200, record=True)
+    console.print(table)
+    text = console.export_text()
+    assert "depot" in text
+    assert "workplace" in text
+    assert "all" in text
+    six = QualityRow(**{**row.__dict__, "min_current_a": 6.0})
+    assert len(targets([zero, six])) == 3
+    assert targets([six]) == ["no scenario at 0 A minimum"]
