@@ -241,6 +241,14 @@ async def test_frame_nested_100000_deep_is_answered(
         await still_served(charger, protocol)
 
 
+def warned(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """The warnings and errors logged: bad input is logged as a warning (the INFO line
+    announcing the connection may land inside the capture on a busy machine)."""
+    return [
+        r for r in caplog.records if r.name.startswith("adapters") and r.levelno >= logging.WARNING
+    ]
+
+
 @pytest.mark.parametrize(
     ("protocol", "code"), [("ocpp1.6", "FormationViolation"), ("ocpp2.0.1", "FormatViolation")]
 )
@@ -253,7 +261,7 @@ async def test_payload_nested_900_deep_is_one_log_line(
     async with raw_client(system, charger_id, protocol) as charger:
         with caplog.at_level(logging.INFO, logger="adapters"):
             answer = await charger.exchange(frame)
-            lines = [r for r in caplog.records if r.name.startswith("adapters")]
+            lines = warned(caplog)
         assert answer[:3] == [4, "deep", code]
         await still_served(charger, protocol)
     assert len(lines) == 1
@@ -309,7 +317,7 @@ async def test_a_charger_repeating_bad_frames_does_not_flood_the_log(
             for n in range(50):
                 answer = await charger.exchange(f'[2, "b{n}", "Heartbeat", {{')
                 assert answer[:3] == [4, f"b{n}", "FormationViolation"]
-            lines = [r for r in caplog.records if r.name.startswith("adapters")]
+            lines = warned(caplog)
         await still_served(charger, "ocpp1.6")
     assert 1 <= len(lines) <= 10
     assert all("CP1" in line.getMessage() for line in lines)
