@@ -30,6 +30,7 @@ BACKDATE_S = 5
 CONTROL = f"""\
 period_s = 0.5
 meter_stale_s = 2
+base_fall_hold_s = 1
 meter_recover_readings = 3
 deadband_a = 0.2
 deadband_pct = 1
@@ -42,7 +43,7 @@ taper_detect_s = 1.5
 probe_interval_s = 600
 sample_stale_s = 5
 reaction_s = 1"""
-SETTLE_S = 20.0
+SETTLE_S = 45.0
 TOLERANCE_A = 0.05
 """Rounding in the meter's registers."""
 
@@ -88,8 +89,15 @@ async def test_site_current_stays_under_the_limit_on_every_phase(rig: Rig) -> No
         await asyncio.sleep(0.1)
     measured = rig.runtime.status.snapshot().site.current_a
     assert all(v is not None and v <= LIMIT_A + TOLERANCE_A for v in measured)
-    drawn = rig.drawn_a()
-    assert min(drawn) > 0.5 * (LIMIT_A - max(BASE_A)), f"the site is left unused: {drawn}"
+    # the room a fall of the base load frees is used once the fall has held
+    # (`base_fall_hold_s`): the site fills within that, not at once
+    room = LIMIT_A - max(BASE_A)
+
+    def in_use() -> bool:
+        assert_under_limit(rig)
+        return min(rig.drawn_a()) > 0.5 * room
+
+    await wait_until(in_use, 15, f"the site in use (over half of {room:g} A drawn on every phase)")
 
 
 async def steady_value(rig: Rig, value: Callable[[], float], hold_s: float = 1.5) -> float:
@@ -166,7 +174,9 @@ async def test_a_stopped_controller_leaves_every_charger_on_a_fallback_that_fits
     total = [0.0, 0.0, 0.0]
     for connector in rig.site.connectors():
         limit = rig.chargers[connector.charger_id].limit_a(connector.connector_id)
-        assert limit == pytest.approx(fallbacks[connector.key]), connector.key
+        # its fallback, or a lower default whose raise still waited for proven room
+        assert limit is not None, connector.key
+        assert limit <= fallbacks[connector.key] + 1e-6, (connector.key, fallbacks[connector.key])
         for phase, value in enumerate(spread(connector.phases, limit)):
             total[phase] += value
     for phase, value in enumerate(total):
