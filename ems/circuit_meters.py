@@ -23,7 +23,7 @@ from datetime import datetime
 
 from ems.events import MeterReading
 from ems.meter_watch import SHORT_READINGS
-from ems.phases import ZERO, add, non_negative, subtract
+from ems.phases import ZERO, add, larger, non_negative, subtract
 from ems.site import ControlSettings, SiteConfig
 from optimizer.problem import Phase, PhaseTriple
 
@@ -105,7 +105,7 @@ def circuit_base_loads(
             below = add(below, load_of(child))
         meter = meters.get(circuit_id)
         own = ZERO if meter is None else _measured(meter, settings, now)
-        loads[circuit_id] = _larger(own, below)
+        loads[circuit_id] = larger(own, below)
         return loads[circuit_id]
 
     for root in children.get(None, []):
@@ -121,9 +121,5 @@ def _measured(meter: CircuitMeter, settings: ControlSettings, now: datetime) -> 
     for index, (at, base) in enumerate(meter.bases):
         recent = (now - at).total_seconds() <= settings.base_fall_hold_s
         if not trusted or recent or index == len(meter.bases) - 1:
-            highest = _larger(highest, base)
+            highest = larger(highest, base)
     return highest
-
-
-def _larger(a: PhaseTriple, b: PhaseTriple) -> PhaseTriple:
-    return (max(a[0], b[0]), max(a[1], b[1]), max(a[2], b[2]))

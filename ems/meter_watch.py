@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ems.events import MeterReading
+from ems.phases import ZERO, larger
 from optimizer.problem import Phase, PhaseTriple
 
 SHORT_READINGS = 2
@@ -131,11 +132,11 @@ class MeterWatch:
     def held_base(self, now: datetime, keep_s: float) -> PhaseTriple:
         """On each phase the highest base load measured in the last `keep_s` (the newest
         reading's whatever its age): a fall counts only once it has held that long."""
-        held = [0.0, 0.0, 0.0]
+        held = ZERO
         for index, (at, base) in enumerate(self.bases):
             if index == len(self.bases) - 1 or (now - at).total_seconds() <= keep_s:
-                held = [max(h, b) for h, b in zip(held, base, strict=True)]
-        return (held[0], held[1], held[2])
+                held = larger(held, base)
+        return held
 
     def reading_at_or_before(self, moment: datetime) -> tuple[datetime, PhaseTriple] | None:
         """The newest good reading taken at or before `moment`, if still remembered."""

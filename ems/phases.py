@@ -54,6 +54,11 @@ def clip_min(a: PhaseTriple, b: PhaseTriple) -> PhaseTriple:
     return (min(a[0], b[0]), min(a[1], b[1]), min(a[2], b[2]))
 
 
+def larger(a: PhaseTriple, b: PhaseTriple) -> PhaseTriple:
+    """Phase by phase, the higher of the two."""
+    return (max(a[0], b[0]), max(a[1], b[1]), max(a[2], b[2]))
+
+
 def non_negative(a: PhaseTriple) -> PhaseTriple:
     return (max(a[0], 0.0), max(a[1], 0.0), max(a[2], 0.0))
 

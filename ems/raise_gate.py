@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ems.capacity import Capacity
 from ems.limit_check import check_loads, circuit_path
+from ems.phases import larger
 from ems.site import ConnectorConfig, SiteConfig
 from optimizer.problem import Phase, PhaseTriple
 
@@ -43,11 +44,7 @@ def touched_limits(site: SiteConfig, config: ConnectorConfig, extra_a: PhaseTrip
 def raised(current_a: PhaseTriple, wanted_a: PhaseTriple) -> PhaseTriple:
     """Phase by phase, the higher of the two: a sent limit counts at the higher of old and
     new until the charger answers."""
-    return (
-        max(current_a[0], wanted_a[0]),
-        max(current_a[1], wanted_a[1]),
-        max(current_a[2], wanted_a[2]),
-    )
+    return larger(current_a, wanted_a)
 
 
 def check_raise(
