@@ -18,12 +18,16 @@ part of what the meter sees, and the meter must agree with them:
 A distrusted meter turns the controller conservative (the worst configured base load),
 as a stale one does (`ems.meter_watch`), and is trusted again only once it has followed a
 change of our chargers' draw. While a change is still to show on the meter, no
-raise rests on it (`settling`): a frozen or blind meter can never justify a raise.
+raise rests on it (`settling`), and a change it never showed that proves no fault (an
+arrival, whose start is known only roughly; changes too close together; the follow check
+off) keeps raises held until the meter shows it late or shows a later change of ours: a
+frozen or blind meter can never justify a raise.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import Enum
 
 from ems.capacity import counted_draw
 from ems.events import MeterReading
@@ -35,6 +39,8 @@ from optimizer.problem import Phase, PhaseTriple
 
 FOLLOW_SHARE = 0.5
 """The share of our chargers' change the meter must show (the building moves too)."""
+UNSHOWN_KEPT = 32
+"""The newest unshown changes kept: more prove nothing more, and any is enough to hold."""
 STEP_WINDOWS = 4
 """A change is judged only when the two samples showing it are at most this many
 `meter_follow_s` apart: over a longer gap the building's own drift could hide it or fake
@@ -73,7 +79,7 @@ def settling(state: SiteState) -> bool:
     reading was short of what they report (one short reading is not yet a fault, but a
     base load taken off it is no measure). Conservative mode does not rest on the meter."""
     agreement = state.meter.agreement
-    suspect = bool(agreement.steps) or agreement.short_streak > 0
+    suspect = bool(agreement.steps or agreement.unshown) or agreement.short_streak > 0
     return state.meter.mode is Mode.NORMAL and suspect
 
 
@@ -122,17 +128,23 @@ def _not_following(
     """Settle the steps a reading can judge; the reason for the first one the meter
     failed to follow in time."""
     agreement = state.meter.agreement
+    agreement.unshown = [
+        s for s in agreement.unshown if not _shown_late(state, s, reading.at, current, settings)
+    ][-UNSHOWN_KEPT:]
     failed: str | None = None
     kept: list[Step] = []
     for step in agreement.steps:
-        settled, reason = _judge(state, step, reading, current, settings)
-        if not settled:
+        verdict, reason = _judge(state, step, reading, current, settings)
+        if verdict is Verdict.PENDING:
             kept.append(step)
-        elif reason is None:
+        elif verdict is Verdict.SHOWN:
+            agreement.unshown = [s for s in agreement.unshown if s.after > step.before]
             agreement.unfollowed = _followed(
                 agreement.unfollowed, step, state, reading, current, settings
             )
-        elif failed is None:
+        elif verdict is Verdict.UNSHOWN:
+            agreement.unshown.append(step)
+        elif verdict is Verdict.FAILED and failed is None:
             failed = reason
     agreement.steps = kept
     if failed is not None:
@@ -142,6 +154,23 @@ def _not_following(
         if quiet_s >= STEP_WINDOWS * settings.meter_follow_s:
             agreement.unfollowed = None
     return agreement.unfollowed
+
+
+def _shown_late(
+    state: SiteState, step: Step, at: datetime, current: PhaseTriple, settings: ControlSettings
+) -> bool:
+    """Whether the meter now shows an unshown change: moved from its reading before the
+    change by what our chargers changed since (the connector's own change may have been
+    undone since: then there is nothing left to show). Once that reading has left the
+    meter's history, only a later change of ours the meter shows can prove it alive."""
+    base = state.meter.reading_at_or_before(step.before)
+    if base is None:
+        return False
+    agreement = state.meter.agreement
+    expected = _our_change([*agreement.unshown, *agreement.steps], step, at)
+    if abs(expected) < settings.meter_follow_step_a:
+        return True
+    return _shows(current[step.phase] - base[1][step.phase], expected, settings)
 
 
 def _followed(
@@ -171,35 +200,44 @@ def _shows(moved_a: float, expected_a: float, settings: ControlSettings) -> bool
     return same_way or abs(moved_a - expected_a) <= settings.meter_agree_tolerance_a
 
 
+class Verdict(Enum):
+    """What a reading says of one change of ours."""
+
+    PENDING = "still to show, or still in time"
+    SHOWN = "the meter showed it"
+    MOOT = "nothing to judge"
+    UNSHOWN = "not shown in time, but no proof of a fault"
+    FAILED = "not shown in time: the meter is frozen, lagging or blind"
+
+
 def _judge(
     state: SiteState,
     step: Step,
     reading: MeterReading,
     current: PhaseTriple,
     settings: ControlSettings,
-) -> tuple[bool, str | None]:
-    """Whether the step is settled, and if the meter failed to follow it, why. Settled
-    without a reason: followed, or nothing left to judge (no reading from before it, or
-    our other chargers made up for it)."""
+) -> tuple[Verdict, str | None]:
+    """What the reading says of the step, and if the meter failed to follow it, why.
+    Moot: no reading from before it, or our other chargers made up for it."""
     base = state.meter.reading_at_or_before(step.before)
     if base is None:
-        return True, None
+        return Verdict.MOOT, None
     steps = state.meter.agreement.steps
     if _straddled(steps, step):
-        return True, None
+        return Verdict.MOOT, None
     expected = _our_change(steps, step, reading.at)
     if abs(expected) < settings.meter_follow_step_a:
-        return True, None
+        return Verdict.MOOT, None
     if reading.at < step.after:
-        return False, None
+        return Verdict.PENDING, None
     moved = current[step.phase] - base[1][step.phase]
     if _shows(moved, expected, settings):
-        return True, None
+        return Verdict.SHOWN, None
     if (reading.at - step.after).total_seconds() <= settings.meter_follow_s:
-        return False, None
+        return Verdict.PENDING, None
     if step.arrival or not settings.meter_follow_check or _busy(steps, step, settings):
-        return True, None
-    return True, (
+        return Verdict.UNSHOWN, None
+    return Verdict.FAILED, (
         f"site meter {reading.meter_id} did not follow our chargers: {step.phase.name} "
         f"expected {expected:+.1f} A since {step.before.isoformat(timespec='seconds')}, "
         f"moved {moved:+.1f} A in {settings.meter_follow_s:g} s (frozen, lagging or not "

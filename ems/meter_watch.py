@@ -56,6 +56,10 @@ class Agreement:
     """Why the meter is distrusted until it shows a change of ours again; None if not."""
     disagreed_at: datetime | None = None
     """The reading it last disagreed on."""
+    unshown: list[Step] = field(default_factory=list)
+    """Changes of ours the meter did not show in time but that prove no fault (an
+    arrival, a change among others, the follow check off): no raise rests on the meter
+    until it shows one of them late or a later change of ours."""
 
 
 @dataclass

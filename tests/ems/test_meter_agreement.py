@@ -5,6 +5,8 @@ phase."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ems.events import ConnectorStatus, StatusChanged
@@ -208,3 +210,43 @@ def test_after_a_disagreement_long_agreement_restores_trust_too() -> None:
     for _ in range(SETTINGS.meter_recover_readings + 1):
         report(h, 8.0, 8.0, seen=True)
     assert h.controller.view().mode is Mode.NORMAL
+
+
+@pytest.mark.parametrize("follow_check", [True, False])
+def test_an_arrival_the_meter_never_showed_keeps_raises_held(follow_check: bool) -> None:
+    """An arrival not shown in time proves no fault (when the EV started is known only
+    roughly), but a frozen meter must not justify a raise once the arrival is dropped from
+    the follow check: b's raise waits until the meter shows the arrival late. (The
+    building's 25 A keeps the frozen reading above our chargers' draw: not short.)"""
+    settings = replace(SETTINGS, meter_follow_check=follow_check)
+    s = site(connector("a"), connector("b"), limit_a=63, worst_a=(30, 30, 30))
+    h = Harness(s, settings, FairShareSolver())
+    building = 25.0
+    h.meter((building,) * 3)
+    h.start("a", "T1")
+    h.tick()
+    h.advance(1)
+    h.sample("a", (8.0,) * 3)
+    h.meter((building + 8,) * 3)
+    h.tick()
+    h.send(StatusChanged("b", 1, ConnectorStatus.PREPARING, h.clock.now))
+    default_a = h.controller.fallbacks.fallback_a["b/1"]
+    h.start("b", "T2")
+
+    def second(meter_a: float) -> dict[str, float]:
+        h.advance(1)
+        h.sample("a", (8.0,) * 3)
+        h.sample("b", (default_a,) * 3)
+        h.meter((meter_a,) * 3)
+        return tx_limits(h.tick())
+
+    for _ in range(int(settings.meter_follow_s * 3)):
+        assert "b/1" not in second(building + 8)  # frozen
+    view = h.controller.view()
+    assert view.mode is Mode.NORMAL
+    assert "b/1" in view.held_raises
+    assert "waits for the site meter to show" in view.connectors[1].reason
+    sent: dict[str, float] = {}
+    for _ in range(int(settings.period_s) + 1):  # the meter shows b at last
+        sent |= second(building + 8 + default_a)
+    assert sent["b/1"] > default_a
