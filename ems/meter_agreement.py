@@ -9,6 +9,9 @@ part of what the meter sees, and the meter must agree with them:
   there (as counted off a reading, `counted_draw`), less `meter_agree_tolerance_a`. Short
   on `SHORT_READINGS` readings in a row, it is distrusted, naming the phase — never a
   silent clamp of the base load to zero;
+- it is not frozen: a clear change of our chargers' draw (below) that every phase of the
+  meter still reads exactly as before, `meter_follow_s` after it was reported, is a meter
+  serving old values, whatever else was changing at the time;
 - it follows: when one of our chargers reports its draw on a phase changed by at least
   `meter_follow_step_a`, the meter must move the same way by at least `FOLLOW_SHARE` of
   what all our chargers together changed there, within `meter_follow_s` of that sample
@@ -235,6 +238,12 @@ def _judge(
         return Verdict.SHOWN, None
     if (reading.at - step.after).total_seconds() <= settings.meter_follow_s:
         return Verdict.PENDING, None
+    if state.meter.unchanged_since(step.before, current):
+        return Verdict.FAILED, (
+            f"site meter {reading.meter_id} is frozen: every phase has read exactly the same "
+            f"since {step.before.isoformat(timespec='seconds')}, while our chargers' draw on "
+            f"{step.phase.name} changed {expected:+.1f} A"
+        )
     if step.arrival or not settings.meter_follow_check or _busy(steps, step, settings):
         return Verdict.UNSHOWN, None
     return Verdict.FAILED, (

@@ -151,6 +151,14 @@ class MeterWatch:
             found = entry
         return found
 
+    def unchanged_since(self, moment: datetime, current: PhaseTriple) -> bool:
+        """Whether every good reading from the one at or before `moment` on, and
+        `current`, read exactly the same currents: what a frozen meter serves."""
+        base = self.reading_at_or_before(moment)
+        if base is None:
+            return False
+        return all(c == base[1] for at, c in self.history if at >= base[0]) and current == base[1]
+
     def _remember(self, reading: MeterReading) -> None:
         current = self.current_a
         assert current is not None

@@ -122,10 +122,11 @@ class ControlSettings:
     """A change of our chargers' reported draw on a phase at least this large must show on
     the site meter."""
     meter_follow_check: bool = False
-    """Distrust a site meter that does not move when our chargers' reported draw moves
-    clearly (frozen, lagging, blind). Off by default: on sites whose chargers report
-    seldom, when a change happened is known too loosely to judge it. Raises wait for the
-    meter to show such a change either way."""
+    """Distrust a site meter that does not move enough when our chargers' reported draw
+    moves clearly (lagging, blind). Off by default: on sites whose chargers report
+    seldom, when a change happened is known too loosely to judge how far the meter should
+    have moved. Either way, raises wait for the meter to show such a change, and a meter
+    that reads exactly the same on every phase across it is distrusted as frozen."""
     meter_follow_s: float = 15.0
     """How long after a charger reports such a change the site meter has to show it; a
     meter that does not is frozen, lagging or blind to our chargers, and not trusted."""

@@ -79,6 +79,9 @@ class ControllerView:
     """Why the limit in force differs from the configured one; None when it does not."""
     held_raises: tuple[str, ...] = ()
     """Connectors whose raise waits for room that lowerings elsewhere have yet to free."""
+    untrusted_circuit_meters: tuple[str, ...] = ()
+    """Why each circuit meter not trusted now is not (its circuit then counts the highest
+    base load it measured lately: `ems.circuit_meters`)."""
 
     @property
     def unproven(self) -> tuple[str, ...]:
@@ -126,6 +129,11 @@ def build_view(
         configured_power_limit_w=state.configured.limits.power_limit_w,
         site_limit_reason=state.limit_reason,
         held_raises=tuple(c.key for c in state.connectors.values() if c.held is not None),
+        untrusted_circuit_meters=tuple(
+            reason
+            for meter in state.circuit_meters.values()
+            if (reason := meter.why_untrusted(moment, settings)) is not None
+        ),
     )
 
 

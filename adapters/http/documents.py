@@ -78,6 +78,7 @@ def health_document(snapshot: StatusSnapshot) -> Document:
         "fallback_steps": snapshot.counters.fallback_steps,
         "unproven": [u.key for u in controller.unproven],
         "held_raises": list(controller.held_raises),
+        "untrusted_circuit_meters": list(controller.untrusted_circuit_meters),
     }
 
 
@@ -107,6 +108,7 @@ def controller_document(snapshot: StatusSnapshot) -> Document:
         ],
         "unproven_grace_s": UNPROVEN_GRACE_S,
         "held_raises": list(controller.held_raises),
+        "untrusted_circuit_meters": list(controller.untrusted_circuit_meters),
     }
 
 

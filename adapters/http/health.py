@@ -32,8 +32,9 @@ class Health:
 
 def assess(snapshot: StatusSnapshot) -> Health:
     """Healthy when the controller runs in normal mode on a fresh, valid meter reading,
-    produces proper control steps (no exception, an optimal allocation) every period, and
-    can bound every connector by a confirmed profile (after a grace period)."""
+    produces proper control steps (no exception, an optimal allocation) every period,
+    trusts every circuit meter, and can bound every connector by a confirmed profile
+    (after a grace period)."""
     problems = [
         *site_problems(snapshot.site),
         *controller_problems(snapshot.controller, snapshot.at),
@@ -77,6 +78,7 @@ def controller_problems(controller: ControllerSnapshot, now: datetime) -> list[s
         problems.append(problem)
     if controller.last_step_fault is not None:
         problems.append(f"last control step not proper: {controller.last_step_fault}")
+    problems.extend(controller.untrusted_circuit_meters)
     overdue = unproven_overdue(controller, now)
     if overdue:
         problems.append(

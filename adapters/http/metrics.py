@@ -170,6 +170,11 @@ def _controller_metrics(snapshot: StatusSnapshot) -> Iterator[Metric]:
         "Connectors whose raise waits for room that lowerings elsewhere have yet to free.",
         value=len(controller.held_raises),
     )
+    yield GaugeMetricFamily(
+        "ems_circuit_meters_untrusted",
+        "Circuit meters not trusted now: stale, or short of what our chargers under them draw.",
+        value=len(controller.untrusted_circuit_meters),
+    )
     yield CounterMetricFamily(
         "ems_step_errors",
         "Exceptions in the controller (raised out of it, or by the allocation solver).",

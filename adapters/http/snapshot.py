@@ -161,7 +161,8 @@ class ControllerSnapshot:
     `last_step_fault` says why the last step was not proper, None when it was.
     `started_at` is when the controller started (the reference while no proper step ran
     yet); None when not known. `held_raises` are the connectors whose raise waits for
-    room that lowerings elsewhere have yet to free.
+    room that lowerings elsewhere have yet to free. `untrusted_circuit_meters` says why
+    each circuit meter not trusted now is not.
     """
 
     period_s: float
@@ -175,6 +176,7 @@ class ControllerSnapshot:
     last_fallback_at: datetime | None
     unproven: tuple[UnprovenConnector, ...]
     held_raises: tuple[str, ...]
+    untrusted_circuit_meters: tuple[str, ...] = ()
 
     def seconds_since_proper_step(self, now: datetime) -> float | None:
         """Since the last proper step, or since the start while there was none; None

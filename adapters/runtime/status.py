@@ -94,6 +94,7 @@ class RuntimeStatus:
             last_fallback_at=counters.last_fallback_at,
             unproven=tuple(UnprovenConnector(key, since.get(key, now)) for key in view.unproven),
             held_raises=view.held_raises,
+            untrusted_circuit_meters=view.untrusted_circuit_meters,
         )
 
     def _site(self, view: ControllerView, now: datetime) -> SiteSnapshot:

@@ -38,13 +38,11 @@ class SiteSpec:
     """How often a simulated charger reports its meter values."""
     lag_s: float = 6.0
     """How old a lagging meter's values are."""
-    frozen_after_s: float = 3.0
-    """The meter reader's own frozen check ([[meters]] frozen_after_s; 8 s by default):
-    identical answers this long (twelve at 0.25 s). Within it, only the controller's
-    cross-check (the meter must move when our chargers' draw moves) can tell a frozen
-    meter from a quiet site. At 5 s the frozen row overshot once on a busy machine: a
-    raise held for an arriving EV went out on the frozen meter at +4.3 s (the arrival's
-    change was dropped from the follow check unjudged), before the reader's check fired."""
+    frozen_after_s: float = 8.0
+    """The meter reader's own frozen check ([[meters]] frozen_after_s), at its default:
+    identical answers this long. Within it, only the controller's cross-check (the meter
+    must move when our chargers' draw moves, and until it has, no raise rests on it) can
+    tell a frozen meter from a quiet site."""
     tolerance_a: float = 0.05
     """Above the limit by no more than this is not over (float rounding of the draws)."""
     settle_timeout_s: float = 16.0

@@ -66,6 +66,8 @@ def test_a_circuit_meter_short_of_our_chargers_keeps_the_highest_load_it_measure
         step_with(h, row_a=4, seconds=1)
     # not 40 - 0: the highest load it measured while it agreed (12 A) still counts
     assert planned_limits(h)["row"] == trusted["row"]
+    (reason,) = h.controller.view().untrusted_circuit_meters
+    assert "reads 4.0 A on L1, less than the 16.0 A our chargers under it report" in reason
 
 
 def test_a_silent_circuit_meter_keeps_the_highest_load_it_measured() -> None:
@@ -78,6 +80,8 @@ def test_a_silent_circuit_meter_keeps_the_highest_load_it_measured() -> None:
     h.meter((46, 46, 46))
     h.tick()
     assert planned_limits(h)["row"] == trusted["row"]
+    (reason,) = h.controller.view().untrusted_circuit_meters
+    assert "stale: last good reading 11 s old" in reason
 
 
 def test_a_reading_of_a_circuit_nobody_configured_changes_nothing() -> None:

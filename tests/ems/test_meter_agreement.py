@@ -94,6 +94,19 @@ def test_a_frozen_meter_is_caught_when_our_draw_moves_and_it_does_not() -> None:
         report(h, 16.0, 8.0, seen=True, meter_a=frozen)
     view = h.controller.view()
     assert view.mode is Mode.CONSERVATIVE
+    assert "is frozen" in view.mode_reason
+    assert "our chargers' draw on L1 changed +8.0 A" in view.mode_reason
+
+
+def test_a_meter_that_moves_too_little_when_our_draw_moves_is_distrusted() -> None:
+    """Alive (it moves a little), but not by what our chargers changed: lagging or blind."""
+    h = charging_pair()
+    stuck = BASE_A + 16.0
+    report(h, 16.0, 8.0, seen=True, meter_a=stuck)  # a steps up by 8 A; the meter barely
+    for i in range(16):
+        report(h, 16.0, 8.0, seen=True, meter_a=stuck + 0.5 * (i % 2))
+    view = h.controller.view()
+    assert view.mode is Mode.CONSERVATIVE
     assert "did not follow our chargers: L1 expected +8.0 A" in view.mode_reason
 
 
@@ -176,7 +189,7 @@ def test_a_meter_that_failed_to_follow_is_trusted_again_only_once_it_follows() -
         report(h, 16.0, 8.0, seen=True)
     view = h.controller.view()
     assert view.mode is Mode.CONSERVATIVE
-    assert "did not follow" in view.mode_reason
+    assert "is frozen" in view.mode_reason
     report(h, 16.0, 0.0, seen=True)  # b drops 8 A and the meter shows it
     for _ in range(SETTINGS.meter_recover_readings):
         report(h, 16.0, 0.0, seen=True)
@@ -215,9 +228,9 @@ def test_after_a_disagreement_long_agreement_restores_trust_too() -> None:
 @pytest.mark.parametrize("follow_check", [True, False])
 def test_an_arrival_the_meter_never_showed_keeps_raises_held(follow_check: bool) -> None:
     """An arrival not shown in time proves no fault (when the EV started is known only
-    roughly), but a frozen meter must not justify a raise once the arrival is dropped from
-    the follow check: b's raise waits until the meter shows the arrival late. (The
-    building's 25 A keeps the frozen reading above our chargers' draw: not short.)"""
+    roughly), but a meter that has not shown it must not justify a raise once the arrival
+    is dropped from the follow check: b's raise waits until the meter shows the arrival
+    late. (The building's 25 A keeps the reading above our chargers' draw: not short.)"""
     settings = replace(SETTINGS, meter_follow_check=follow_check)
     s = site(connector("a"), connector("b"), limit_a=63, worst_a=(30, 30, 30))
     h = Harness(s, settings, FairShareSolver())
@@ -240,8 +253,8 @@ def test_an_arrival_the_meter_never_showed_keeps_raises_held(follow_check: bool)
         h.meter((meter_a,) * 3)
         return tx_limits(h.tick())
 
-    for _ in range(int(settings.meter_follow_s * 3)):
-        assert "b/1" not in second(building + 8)  # frozen
+    for i in range(int(settings.meter_follow_s * 3)):  # alive, but not showing b
+        assert "b/1" not in second(building + 8 + 0.1 * (i % 2))
     view = h.controller.view()
     assert view.mode is Mode.NORMAL
     assert "b/1" in view.held_raises
@@ -250,3 +263,33 @@ def test_an_arrival_the_meter_never_showed_keeps_raises_held(follow_check: bool)
     for _ in range(int(settings.period_s) + 1):  # the meter shows b at last
         sent |= second(building + 8 + default_a)
     assert sent["b/1"] > default_a
+
+
+@pytest.mark.parametrize("follow_check", [True, False])
+def test_a_meter_reading_exactly_the_same_across_an_arrival_is_frozen(
+    follow_check: bool,
+) -> None:
+    """However roughly an arrival's start is known, a meter whose every phase reads the
+    same values across it is serving old ones: conservative once `meter_follow_s` passed."""
+    settings = replace(SETTINGS, meter_follow_check=follow_check)
+    s = site(connector("a"), connector("b"), limit_a=63, worst_a=(30, 30, 30))
+    h = Harness(s, settings, FairShareSolver())
+    frozen = (33.0, 32.5, 33.5)
+    h.meter(frozen)
+    h.start("a", "T1")
+    h.tick()
+    h.send(StatusChanged("b", 1, ConnectorStatus.PREPARING, h.clock.now))
+    default_a = h.controller.fallbacks.fallback_a["b/1"]
+    h.start("b", "T2")
+    seconds = 0
+    while h.controller.view().mode is Mode.NORMAL and seconds < 3 * settings.meter_follow_s:
+        h.advance(1)
+        seconds += 1
+        h.sample("a", (8.0,) * 3)
+        h.sample("b", (default_a,) * 3)
+        h.meter(frozen)
+        h.tick()
+    view = h.controller.view()
+    assert view.mode is Mode.CONSERVATIVE
+    assert "is frozen: every phase has read exactly the same" in view.mode_reason
+    assert settings.meter_follow_s < seconds <= settings.meter_follow_s + 2

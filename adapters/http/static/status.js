@@ -79,6 +79,9 @@ function faultLines(status) {
     const names = controller.unproven.map((u) => `${u.key} (${fixed(u.for_s, 0)} s)`).join(", ");
     lines.push(["unproven", `Unproven, counted at their hardware maximum (no profile confirmed): ${names}`]);
   }
+  for (const reason of controller.untrusted_circuit_meters || []) {
+    lines.push(["circuit-meter", `Circuit planned on its highest recent load: ${reason}`]);
+  }
   if (controller.held_raises.length) {
     lines.push(["held-raises", `Raises held until lowerings elsewhere free the room: `
       + controller.held_raises.join(", ")]);

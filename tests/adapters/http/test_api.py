@@ -172,6 +172,7 @@ async def test_health_ok(http: aiohttp.ClientSession, base_url: str) -> None:
         "fallback_steps": 1,
         "unproven": ["cp3/1"],
         "held_raises": [],
+        "untrusted_circuit_meters": [],
     }
 
 

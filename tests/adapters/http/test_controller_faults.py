@@ -166,6 +166,7 @@ async def test_status_shows_bounds_and_the_control_loop(
         "unproven": [{"key": "cp3/1", "since": "2024-05-06T14:29:40Z", "for_s": 20.0}],
         "unproven_grace_s": 60.0,
         "held_raises": ["cp2/1"],
+        "untrusted_circuit_meters": [],
     }
     assert status["health"]["ok"] is True
 
@@ -213,3 +214,20 @@ async def test_seconds_since_proper_step_is_left_out_when_unknown(
 
     assert "ems_seconds_since_proper_step" not in metrics
     assert (await get(http, f"{base_url}/api/health"))["seconds_since_proper_step"] is None
+
+
+async def test_an_untrusted_circuit_meter_is_503_a_metric_and_a_status_line(
+    http: aiohttp.ClientSession, base_url: str, source: FakeSource
+) -> None:
+    reason = "circuit meter row-b stale: last good reading 12 s old"
+    change_controller(source, untrusted_circuit_meters=(reason,))
+
+    health = await get(http, f"{base_url}/api/health", status=503)
+    status = await get(http, f"{base_url}/api/status")
+    metrics = await scrape(http, base_url)
+
+    assert health["problems"] == [reason]
+    assert health["untrusted_circuit_meters"] == [reason]
+    assert status["controller"]["untrusted_circuit_meters"] == [reason]
+    assert values(metrics["ems_circuit_meters_untrusted"]) == {(): 1}
+    assert values(metrics["ems_healthy"]) == {(): 0}
