@@ -34,7 +34,7 @@ from enum import Enum
 
 from ems.capacity import counted_draw
 from ems.events import MeterReading
-from ems.meter_watch import SHORT_READINGS, Mode, Step
+from ems.meter_watch import SHORT_READINGS, Agreement, Mode, Step
 from ems.phases import ZERO, add
 from ems.site import ControlSettings
 from ems.state import ConnectorRuntime, Draw, SiteState
@@ -91,9 +91,20 @@ def check_reading(state: SiteState, reading: MeterReading, settings: ControlSett
     current = state.meter.current_a
     if current is None or not _has_behind_meter(state):
         return None
-    return _short(state, reading, current, settings) or _not_following(
+    ours = ZERO
+    for connector in state.connectors.values():
+        if state.charger_of(connector).config.behind_meter:
+            ours = add(ours, counted_draw(state, connector, reading.at, settings))
+    _remember_ours(state.meter.agreement, reading.at, ours, state.meter.history_s)
+    return _short(state, reading, current, ours, settings) or _not_following(
         state, reading, current, settings
     )
+
+
+def _remember_ours(agreement: Agreement, at: datetime, ours: PhaseTriple, keep_s: float) -> None:
+    agreement.ours.append((at, ours))
+    while agreement.ours and (at - agreement.ours[0][0]).total_seconds() > keep_s:
+        agreement.ours.popleft()
 
 
 def _has_behind_meter(state: SiteState) -> bool:
@@ -101,12 +112,12 @@ def _has_behind_meter(state: SiteState) -> bool:
 
 
 def _short(
-    state: SiteState, reading: MeterReading, current: PhaseTriple, settings: ControlSettings
+    state: SiteState,
+    reading: MeterReading,
+    current: PhaseTriple,
+    ours: PhaseTriple,
+    settings: ControlSettings,
 ) -> str | None:
-    ours = ZERO
-    for connector in state.connectors.values():
-        if state.charger_of(connector).config.behind_meter:
-            ours = add(ours, counted_draw(state, connector, reading.at, settings))
     tolerance = settings.meter_agree_tolerance_a
     short = [p for p in Phase if current[p] < ours[p] - tolerance]
     if not short:
@@ -169,9 +180,8 @@ def _shown_late(
     base = state.meter.reading_at_or_before(step.before)
     if base is None:
         return False
-    agreement = state.meter.agreement
-    expected = _our_change([*agreement.unshown, *agreement.steps], step, at)
-    if abs(expected) < settings.meter_follow_step_a:
+    expected = _our_change(state.meter.agreement, step, base[0], at)
+    if expected is None or abs(expected) < settings.meter_follow_step_a:
         return True
     return _shows(current[step.phase] - base[1][step.phase], expected, settings)
 
@@ -228,8 +238,8 @@ def _judge(
     steps = state.meter.agreement.steps
     if _straddled(steps, step):
         return Verdict.MOOT, None
-    expected = _our_change(steps, step, reading.at)
-    if abs(expected) < settings.meter_follow_step_a:
+    expected = _our_change(state.meter.agreement, step, base[0], reading.at)
+    if expected is None or abs(expected) < settings.meter_follow_step_a:
         return Verdict.MOOT, None
     if reading.at < step.after:
         return Verdict.PENDING, None
@@ -244,7 +254,7 @@ def _judge(
             f"since {step.before.isoformat(timespec='seconds')}, while our chargers' draw on "
             f"{step.phase.name} changed {expected:+.1f} A"
         )
-    if step.arrival or not settings.meter_follow_check or _busy(steps, step, settings):
+    if _no_proof(step, steps, settings):
         return Verdict.UNSHOWN, None
     return Verdict.FAILED, (
         f"site meter {reading.meter_id} did not follow our chargers: {step.phase.name} "
@@ -252,6 +262,15 @@ def _judge(
         f"moved {moved:+.1f} A in {settings.meter_follow_s:g} s (frozen, lagging or not "
         "measuring them)"
     )
+
+
+def _no_proof(step: Step, steps: list[Step], settings: ControlSettings) -> bool:
+    """Whether the meter not showing the step proves no fault: the follow check is off;
+    the step is an arrival (when the EV started is known only roughly); its samples are
+    further apart than `meter_follow_s` (a charger reporting seldom: the building may have
+    moved the other way meanwhile); or other changes came close around it."""
+    loose = (step.after - step.before).total_seconds() > settings.meter_follow_s
+    return not settings.meter_follow_check or step.arrival or loose or _busy(steps, step, settings)
 
 
 def _busy(steps: list[Step], step: Step, settings: ControlSettings) -> bool:
@@ -273,15 +292,23 @@ def _straddled(steps: list[Step], step: Step) -> bool:
     )
 
 
-def _our_change(steps: list[Step], step: Step, until: datetime) -> float:
-    """How much our chargers' draw on the step's phase changed from its baseline until
-    `until`: its own change and every other one known to have happened in between
-    (another EV may have made up for it)."""
-    return step.change_a + sum(
-        other.change_a
-        for other in steps
-        if other is not step
-        and other.phase is step.phase
-        and other.before >= step.before
-        and other.after <= until
-    )
+def _our_change(
+    agreement: Agreement, step: Step, base_at: datetime, until: datetime
+) -> float | None:
+    """How much all our chargers behind the meter together changed their reported draw on
+    the step's phase from the meter's reading before the step (at `base_at`) until the
+    reading at `until`: the step itself and every other change, however small (three EVs
+    raised by 3 A each make up for a fourth paused from 9 A). None when either is no
+    longer remembered."""
+    then = _ours_at(agreement, base_at)
+    now = _ours_at(agreement, until)
+    if then is None or now is None:
+        return None
+    return now[step.phase] - then[step.phase]
+
+
+def _ours_at(agreement: Agreement, at: datetime) -> PhaseTriple | None:
+    for moment, ours in reversed(agreement.ours):
+        if moment <= at:
+            return ours
+    return None

@@ -121,12 +121,13 @@ class ControlSettings:
     meter_follow_step_a: float = 6.0
     """A change of our chargers' reported draw on a phase at least this large must show on
     the site meter."""
-    meter_follow_check: bool = False
+    meter_follow_check: bool = True
     """Distrust a site meter that does not move enough when our chargers' reported draw
-    moves clearly (lagging, blind). Off by default: on sites whose chargers report
-    seldom, when a change happened is known too loosely to judge how far the meter should
-    have moved. Either way, raises wait for the meter to show such a change, and a meter
-    that reads exactly the same on every phase across it is distrusted as frozen."""
+    moves clearly (lagging, blind). Changes whose samples are further apart than
+    `meter_follow_s` are not judged so (when they happened is known too loosely); raises
+    wait for the meter to show them all the same. Off, raises still wait, and a meter that
+    reads exactly the same on every phase across a change is still distrusted as frozen;
+    only a lagging or blind one goes unnoticed until the base load it hides shows."""
     meter_follow_s: float = 15.0
     """How long after a charger reports such a change the site meter has to show it; a
     meter that does not is frozen, lagging or blind to our chargers, and not trusted."""

@@ -293,3 +293,28 @@ def test_a_meter_reading_exactly_the_same_across_an_arrival_is_frozen(
     assert view.mode is Mode.CONSERVATIVE
     assert "is frozen: every phase has read exactly the same" in view.mode_reason
     assert settings.meter_follow_s < seconds <= settings.meter_follow_s + 2
+
+
+def test_small_changes_of_many_chargers_that_make_up_for_a_clear_one_need_no_move() -> None:
+    """d is paused from 9 A while a, b and c are raised by 3 A each (each change too small
+    to be judged alone): the meter rightly stays put, and that is no fault."""
+    keys = ("a", "b", "c", "d")
+    s = site(*(connector(k) for k in keys), limit_a=63, worst_a=(30, 30, 30))
+    h = Harness(s, SETTINGS, FairShareSolver())
+    h.meter((BASE_A,) * 3)
+    for n, key in enumerate(keys):
+        h.start(key, f"T{n}")
+    h.tick()
+
+    def second(draws: dict[str, float]) -> None:
+        h.advance(1)
+        for key, amps in draws.items():
+            h.sample(key, (amps,) * 3)
+        h.meter((BASE_A + sum(draws.values()),) * 3)
+        h.tick()
+
+    second({"a": 6.0, "b": 6.0, "c": 6.0, "d": 9.0})
+    second({"a": 6.0, "b": 6.0, "c": 6.0, "d": 9.0})
+    for _ in range(3 * int(SETTINGS.meter_follow_s)):
+        second({"a": 9.0, "b": 9.0, "c": 9.0, "d": 0.0})
+        assert h.controller.view().mode is Mode.NORMAL
