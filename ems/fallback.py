@@ -65,7 +65,9 @@ def compute_fallbacks(
     }
     kept = _fitting_configured(site, groups, configured, lines)
     computed = _equal_shares(connectors, groups, kept, lines)
-    fallback = {c.key: kept.get(c.key, computed.get(c.key, 0.0)) for c in connectors}
+    fallback = {
+        c.key: _startable(c, kept.get(c.key, computed.get(c.key, 0.0)), lines) for c in connectors
+    }
     fallback.update({key: 0.0 for key in fixed_keys})
     limits = tuple(_share(name, room, weights, fallback) for name, room, weights in groups)
     lines.extend(_check_line(limit) for limit in limits)
@@ -192,10 +194,22 @@ def _equal_shares(
         share, name = share_of.get(connector.key, (connector.max_current_a, "its own max"))
         value = round_down(min(share, connector.max_current_a))
         result[connector.key] = value
-        note = " (below its minimum: EVs wait for the controller)"
-        below = value < connector.min_current_a
-        lines.append(f"{connector.key}: fallback {value:g} A, set by {name}{note if below else ''}")
+        lines.append(f"{connector.key}: fallback {value:g} A, set by {name}")
     return result
+
+
+def _startable(connector: ConnectorConfig, value: float, lines: list[str]) -> float:
+    """The fallback, or 0 A where it is below the connector's minimum current: chargers
+    differ on a limit an EV cannot charge at (IEC 61851 has none below 6 A): some pause,
+    some charge at the minimum, above the limit. 0 A means the same to all of them, and no
+    EV could use the smaller limit anyway."""
+    if 0.0 < value < connector.min_current_a:
+        lines.append(
+            f"{connector.key}: {value:g} A is below its minimum {connector.min_current_a:g} A:"
+            " fallback 0 A, EVs wait for the controller"
+        )
+        return 0.0
+    return value
 
 
 def _share(

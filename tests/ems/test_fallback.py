@@ -122,7 +122,9 @@ def test_a_connector_its_default_does_not_hold_leaves_the_others_what_is_left() 
     rogue = s.connectors()[0]
     plan = compute_fallbacks(s, fixed=((rogue, 32.0),))
     assert plan.fallback_a["cp0/1"] == 0.0
-    assert {plan.fallback_a[f"cp{i}/1"] for i in range(1, 5)} == {2.7}  # (63 - 20 - 32) / 4
+    # (63 - 20 - 32) / 4 = 2.7 A each, below the 6 A minimum: 0 A
+    assert {plan.fallback_a[f"cp{i}/1"] for i in range(1, 5)} == {0.0}
+    assert "cp1/1: 2.7 A is below its minimum 6 A: fallback 0 A" in "\n".join(plan.explanation)
     site_l1 = next(limit for limit in plan.limits if limit.name == "site-L1")
     assert site_l1.room == 63 - 20 - 32
     assert site_l1.fits
@@ -144,3 +146,14 @@ def test_fallbacks_fit_beside_a_measured_base_load_above_the_worst_configured() 
     commands = h.tick()
     assert h.controller.fallbacks.fallback_a["a/1"] == 14.5  # (63 - 34) / 2 on L1
     assert {c.limit_now_a for c in commands if c.purpose is ProfilePurpose.TX_DEFAULT} == {14.5}
+
+
+@pytest.mark.parametrize(("share_a", "fallback_a"), [(5.3, 0.0), (6.0, 6.0), (0.0, 0.0)])
+def test_a_fallback_below_the_minimum_is_0_a(share_a: float, fallback_a: float) -> None:
+    """Chargers differ on a limit below the minimum an EV can charge at: some pause, some
+    charge at the minimum, above the limit. 0 A means the same to every one of them."""
+    s = site(
+        *(connector(f"cp{i}") for i in range(3)), limit_a=3 * share_a + 10, worst_a=(10, 10, 10)
+    )
+    plan = compute_fallbacks(s)
+    assert {plan.fallback_a[c.key] for c in s.connectors()} == {fallback_a}

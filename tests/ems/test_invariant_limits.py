@@ -266,15 +266,18 @@ def planning_base(h: Harness, measured: list[float] | None) -> list[float]:
 def raised_phases(
     commands: list[SetLimit],
     bounds: dict[str, float],
+    bounds_after: dict[str, float],
     evs: dict[str, Ev],
     wiring: dict[str, tuple[Phase, ...]],
 ) -> set[Phase]:
     """The site phases of the connectors that `commands` let draw more than their bound
-    before them (an EV's own phases where one is plugged in)."""
+    before them (an EV's own phases where one is plugged in). A default profile above a
+    session's profile in force is no raise: the session profile governs the session."""
     phases: set[Phase] = set()
     for command in commands:
         key = f"{command.charger_id}/{command.connector_id}"
-        if max(p.limit_a for p in command.periods) > bounds[key] + 1e-9:
+        above = max(p.limit_a for p in command.periods) > bounds[key] + 1e-9
+        if above and bounds_after[key] > bounds[key] + 1e-9:
             ev = evs.get(key)
             phases.update(wiring[key] if ev is None else ev.phases(wiring[key]))
     return phases
@@ -410,7 +413,8 @@ def run_invariant_scenario(s: SiteConfig, data: st.DataObject, solver: Allocatio
         last_commands = commands or last_commands
         view = h.controller.view(h.clock.now)
         assert view.site_limit_a == limit_a
-        raised = raised_phases(commands, bounds_before, evs, wiring)
+        bounds_after = {cv.key: cv.bound_a for cv in view.connectors}
+        raised = raised_phases(commands, bounds_before, bounds_after, evs, wiring)
         if planning_mark(h, counted) == before and raised:
             # a raise held by an earlier step (or a default raise) went out on its own,
             # checked on its phases against the newest reading, not the step's
