@@ -84,6 +84,10 @@ def run_step(
             runtime.outcome = Outcome(0.0, _idle_reason(state, runtime, settings, now), None)
     if not steered:
         return StepResult([], capacity, None)
+    full = _full_without_us(state, capacity)
+    if full:
+        plans = {c.key: _paused(c, full, settings, now) for c in steered}
+        return StepResult(_commands(state, steered, plans, None, settings, now), capacity, None)
     problem = build_problem(state, capacity, settings, now)
     allocation = _solve(state, solver, problem)
     step_s = problem.horizon.step_s if problem.horizon is not None else None
@@ -97,6 +101,47 @@ def run_step(
     }
     _enforce_limits(state, steered, plans, capacity)
     _gate_raises(state, steered, plans, capacity, step_s, settings, now)
+    return StepResult(_commands(state, steered, plans, step_s, settings, now), capacity, allocation)
+
+
+def _full_without_us(state: SiteState, capacity: Capacity) -> tuple[str, ...]:
+    """The limits that what the controller does not steer fills alone: the base load and
+    the connectors it cannot steer, each at what it may draw (a charger not yet proven
+    below its maximum counts at that, as at start-up until the default profiles are
+    accepted). Logged once while it lasts."""
+    full = check_loads(state.site, capacity.fixed_load_a, capacity.circuit_reserved_a, [])
+    message = (
+        f"what the controller does not steer fills {', '.join(full)} alone (base load, and "
+        "connectors at what they may draw); every steered session paused until that falls"
+    )
+    if not full:
+        if state.reported.pop("full", None) is not None:
+            log.info("room for the steered sessions again")
+    elif state.reported.get("full") != message:
+        log.warning("%s", message)
+        state.reported["full"] = message
+    return full
+
+
+def _paused(
+    runtime: ConnectorRuntime, full: tuple[str, ...], settings: ControlSettings, now: datetime
+) -> _Plan:
+    explanation = f"paused: what the controller does not steer fills {', '.join(full)} alone"
+    decision = rate_limit.decide(runtime, 0.0, now, settings)
+    if decision.held_lowering:
+        decision = rate_limit.release(decision, 0.0, "lowered at once")
+    return _Plan(0.0, (), decision, explanation, None)
+
+
+def _commands(
+    state: SiteState,
+    steered: list[ConnectorRuntime],
+    plans: dict[str, _Plan],
+    step_s: float | None,
+    settings: ControlSettings,
+    now: datetime,
+) -> list[SetLimit]:
+    """Each steered connector's outcome; the profiles of those whose plan sends one."""
     commands: list[SetLimit] = []
     for runtime in steered:
         plan = plans[runtime.key]
@@ -105,7 +150,7 @@ def run_step(
             commands.append(
                 _send(state, runtime, plan.limits_a, step_s, plan.reason, settings, now)
             )
-    return StepResult(commands, capacity, allocation)
+    return commands
 
 
 def release_held(

@@ -1,5 +1,9 @@
+import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
+
+import pytest
 
 from ems.commands import ProfilePurpose
 from ems.meter_watch import Mode
@@ -418,3 +422,35 @@ def test_a_departed_evs_last_sample_is_not_taken_off_the_meter() -> None:
     plugged_at_fallback = h.controller.fallbacks.fallback_a["a/1"]
     expected = 10 + plugged_at_fallback
     assert h.scripted.problems[-1].base_load_a == (expected, expected, expected)
+
+
+def test_while_unsteered_loads_fill_the_site_every_session_is_paused_without_solving(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """At start-up, before any default profile is accepted, an EV arriving at an idle
+    connector could draw its maximum: the room held for a and c fills 63 - 10 A alone, so
+    b's session is paused, with a reason and one warning, and no solve (nor a solver
+    fallback, a fault) is taken."""
+    s = site(
+        connector("a", max_a=32),
+        connector("b"),
+        connector("c", max_a=32),
+        limit_a=63,
+        worst_a=(10, 10, 10),
+    )
+    h = Harness(s, replace(SETTINGS, reserve_for_arrivals=True), accept=False, installed=False)
+    h.controller.startup(h.clock.now)
+    h.meter((10, 10, 10))
+    h.start("b", "T1")
+    with caplog.at_level(logging.WARNING, logger="ems.control_step"):
+        commands = h.tick()
+        view = h.controller.view()
+        h.advance(SETTINGS.period_s)
+        h.meter((10, 10, 10))
+        h.tick()
+    assert tx_limits(commands) == {"b/1": 0.0}
+    b = next(cv for cv in view.connectors if cv.key == "b/1")
+    assert b.reason.startswith("paused: what the controller does not steer fills site-L1")
+    assert view.solve_status is None
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "every steered session paused until that falls" in caplog.records[0].getMessage()
