@@ -25,6 +25,7 @@ from ems.circuit_meters import observe_circuit_reading
 from ems.closed_loop import observe_draw
 from ems.commands import Command, ProfilePurpose, SetLimit
 from ems.control_step import proven_loads, release_held, run_step
+from ems.demand import observe_demand
 from ems.energy_need import observe_register, state_need
 from ems.events import (
     ChargerAdmitted,
@@ -279,6 +280,7 @@ class Controller:
             reason = check_reading(self._state, reading, self._settings)
             if reason is not None:  # the runtime logs the change of mode, with the reason
                 meter.distrust(reason)
+            observe_demand(self._state, reading)
         if meter.mode is not before:
             self._replan = True
 

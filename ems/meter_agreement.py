@@ -42,6 +42,8 @@ from optimizer.problem import Phase, PhaseTriple
 
 FOLLOW_SHARE = 0.5
 """The share of our chargers' change the meter must show (the building moves too)."""
+MINOR_A = 0.5
+"""A change of a connector's reported draw smaller than this is noise, not a change."""
 UNSHOWN_KEPT = 32
 """The newest unshown changes kept: more prove nothing more, and any is enough to hold."""
 STEP_WINDOWS = 4
@@ -53,27 +55,43 @@ it (a replay of 5-minute steps is never judged)."""
 def observe_step(
     state: SiteState, connector: ConnectorRuntime, previous: Draw | None, settings: ControlSettings
 ) -> None:
-    """Note a clear change in a behind-meter connector's draw, for the follow check: from
-    its previous sample, or for a newly plugged-in EV's first sample, from nothing."""
+    """Note a change in a behind-meter connector's draw, for the follow check: from its
+    previous sample, or for a newly plugged-in EV's first sample, from nothing. A clear one
+    (`meter_follow_step_a`) is judged; a smaller one is counted beside those."""
     latest = connector.drawn
     if latest is None or latest is previous:
         return
     if not state.charger_of(connector).config.behind_meter:
         return
+    agreement = state.meter.agreement
     arrival = previous is None
     if previous is None:
-        if connector.present_since is None or latest.at < connector.present_since:
+        since = connector.present_since
+        if since is None or latest.at < since or _arrived(agreement, connector.key, since):
             return
-        before, drawn_before = connector.present_since, (0.0, 0.0, 0.0)
+        before, drawn_before = since, (0.0, 0.0, 0.0)
     else:
         before, drawn_before = previous.at, previous.current_a
     if (latest.at - before).total_seconds() > STEP_WINDOWS * settings.meter_follow_s:
         return
     for phase in Phase:
         change = latest.current_a[phase] - drawn_before[phase]
-        if abs(change) >= settings.meter_follow_step_a:
-            step = Step(connector.key, phase, change, before, latest.at, arrival)
-            state.meter.agreement.steps.append(step)
+        if abs(change) < MINOR_A:
+            continue
+        step = Step(connector.key, phase, change, before, latest.at, arrival)
+        clear = abs(change) >= settings.meter_follow_step_a
+        (agreement.steps if clear else agreement.past).append(step)
+    keep_s = STEP_WINDOWS * settings.meter_follow_s
+    agreement.past = [s for s in agreement.past if (latest.at - s.after).total_seconds() <= keep_s]
+
+
+def _arrived(agreement: Agreement, key: str, since: datetime) -> bool:
+    """Whether the EV plugged in at `since` has its arrival noted already (a session
+    starting after its first sample clears that sample: its next one is no new arrival)."""
+    return any(
+        s.arrival and s.key == key and s.before == since
+        for s in (*agreement.steps, *agreement.past, *agreement.unshown)
+    )
 
 
 def settling(state: SiteState) -> bool:
@@ -95,16 +113,9 @@ def check_reading(state: SiteState, reading: MeterReading, settings: ControlSett
     for connector in state.connectors.values():
         if state.charger_of(connector).config.behind_meter:
             ours = add(ours, counted_draw(state, connector, reading.at, settings))
-    _remember_ours(state.meter.agreement, reading.at, ours, state.meter.history_s)
     return _short(state, reading, current, ours, settings) or _not_following(
         state, reading, current, settings
     )
-
-
-def _remember_ours(agreement: Agreement, at: datetime, ours: PhaseTriple, keep_s: float) -> None:
-    agreement.ours.append((at, ours))
-    while agreement.ours and (at - agreement.ours[0][0]).total_seconds() > keep_s:
-        agreement.ours.popleft()
 
 
 def _has_behind_meter(state: SiteState) -> bool:
@@ -119,7 +130,8 @@ def _short(
     settings: ControlSettings,
 ) -> str | None:
     tolerance = settings.meter_agree_tolerance_a
-    short = [p for p in Phase if current[p] < ours[p] - tolerance]
+    pv = state.site.pv_peak_a
+    short = [p for p in Phase if current[p] < ours[p] - tolerance - pv[p]]
     if not short:
         state.meter.agreement.short_streak = 0
         return None
@@ -130,7 +142,8 @@ def _short(
     state.meter.agreement.disagreed_at = reading.at
     state.meter.agreement.unfollowed = (
         f"site meter {reading.meter_id} reads {current[p]:.1f} A on {p.name}, less than the "
-        f"{ours[p]:.1f} A our chargers behind it report there (tolerance {tolerance:g} A): "
+        f"{ours[p]:.1f} A our chargers behind it report there (tolerance {tolerance:g} A"
+        f"{f', PV up to {pv[p]:g} A' if pv[p] else ''}): "
         "it does not see them (wiring, CT) or its sign is wrong"
     )
     return state.meter.agreement.unfollowed
@@ -151,7 +164,10 @@ def _not_following(
         verdict, reason = _judge(state, step, reading, current, settings)
         if verdict is Verdict.PENDING:
             kept.append(step)
-        elif verdict is Verdict.SHOWN:
+            continue
+        if verdict is not Verdict.UNSHOWN:
+            agreement.past.append(step)
+        if verdict is Verdict.SHOWN:
             agreement.unshown = [s for s in agreement.unshown if s.after > step.before]
             agreement.unfollowed = _followed(
                 agreement.unfollowed, step, state, reading, current, settings
@@ -180,8 +196,8 @@ def _shown_late(
     base = state.meter.reading_at_or_before(step.before)
     if base is None:
         return False
-    expected = _our_change(state.meter.agreement, step, base[0], at)
-    if expected is None or abs(expected) < settings.meter_follow_step_a:
+    expected = _our_change(state.meter.agreement, step, at)
+    if abs(expected) < settings.meter_follow_step_a:
         return True
     return _shows(current[step.phase] - base[1][step.phase], expected, settings)
 
@@ -238,8 +254,8 @@ def _judge(
     steps = state.meter.agreement.steps
     if _straddled(steps, step):
         return Verdict.MOOT, None
-    expected = _our_change(state.meter.agreement, step, base[0], reading.at)
-    if expected is None or abs(expected) < settings.meter_follow_step_a:
+    expected = _our_change(state.meter.agreement, step, reading.at)
+    if abs(expected) < settings.meter_follow_step_a:
         return Verdict.MOOT, None
     if reading.at < step.after:
         return Verdict.PENDING, None
@@ -292,23 +308,16 @@ def _straddled(steps: list[Step], step: Step) -> bool:
     )
 
 
-def _our_change(
-    agreement: Agreement, step: Step, base_at: datetime, until: datetime
-) -> float | None:
-    """How much all our chargers behind the meter together changed their reported draw on
-    the step's phase from the meter's reading before the step (at `base_at`) until the
-    reading at `until`: the step itself and every other change, however small (three EVs
-    raised by 3 A each make up for a fourth paused from 9 A). None when either is no
-    longer remembered."""
-    then = _ours_at(agreement, base_at)
-    now = _ours_at(agreement, until)
-    if then is None or now is None:
-        return None
-    return now[step.phase] - then[step.phase]
-
-
-def _ours_at(agreement: Agreement, at: datetime) -> PhaseTriple | None:
-    for moment, ours in reversed(agreement.ours):
-        if moment <= at:
-            return ours
-    return None
+def _our_change(agreement: Agreement, step: Step, until: datetime) -> float:
+    """How much our chargers' draw on the step's phase changed from its baseline until
+    `until`: its own change and every other one known to have happened in between,
+    however small (three EVs raised by 3 A each make up for a fourth paused from 9 A)."""
+    known = {id(s): s for s in (*agreement.steps, *agreement.past, *agreement.unshown)}
+    return step.change_a + sum(
+        other.change_a
+        for other in known.values()
+        if other is not step
+        and other.phase is step.phase
+        and other.before >= step.before
+        and other.after <= until
+    )

@@ -56,9 +56,9 @@ class Agreement:
     """Why the meter is distrusted until it shows a change of ours again; None if not."""
     disagreed_at: datetime | None = None
     """The reading it last disagreed on."""
-    ours: deque[tuple[datetime, PhaseTriple]] = field(default_factory=deque)
-    """What our chargers behind the meter reported drawing, counted at each good reading
-    (oldest first, as long as the meter's history)."""
+    past: list[Step] = field(default_factory=list)
+    """Changes of ours no longer judged — settled, or too small to judge alone — kept
+    `STEP_WINDOWS` follow windows long to count beside the ones still judged."""
     unshown: list[Step] = field(default_factory=list)
     """Changes of ours the meter did not show in time but that prove no fault (an
     arrival, a change among others, the follow check off): no raise rests on the meter

@@ -13,17 +13,24 @@ from datetime import datetime
 
 from ems.capacity import Capacity
 from ems.energy_need import remaining_need_wh
+from ems.modes import SOLAR_MODES, apply_modes
 from ems.phases import non_negative
-from ems.site import ControlSettings
+from ems.site import ChargingMode, ControlSettings
 from ems.state import ConnectorRuntime, SiteState
 from ems.urgency import urgency_weight
-from optimizer.problem import Circuit, Connector, Horizon, Lookahead, Problem
+from optimizer.problem import Circuit, Connector, Horizon, Lookahead, PowerPeriod, Problem
 
 
 def build_problem(
     state: SiteState, capacity: Capacity, settings: ControlSettings, now: datetime
 ) -> Problem:
     connectors = tuple(_connector(state, c, settings, now) for c in state.connectors.values())
+    connectors = apply_modes(
+        connectors,
+        _modes(state),
+        _surplus_w(state, settings, now),
+        state.site.limits.voltage_v,
+    )
     base = non_negative(capacity.fixed_load_a)
     return Problem(
         site=state.site.limits,
@@ -31,8 +38,103 @@ def build_problem(
         base_load_a=base,
         circuits=_circuits(state, capacity),
         horizon=_horizon(connectors, base, settings, now),
-        lookahead=Lookahead(now, settings.period_s) if settings.lookahead else None,
+        lookahead=_lookahead(state, connectors, settings, now) if settings.lookahead else None,
     )
+
+
+def _lookahead(
+    state: SiteState,
+    connectors: tuple[Connector, ...],
+    settings: ControlSettings,
+    now: datetime,
+) -> Lookahead:
+    """The look-ahead to the last stated departure, with the tariff's prices over it and
+    its demand charge against the billing period's peak so far."""
+    tariff = state.site.tariff
+    departures = [c.departure for c in connectors if c.departure is not None and c.departure > now]
+    if tariff.is_empty or not departures:
+        return Lookahead(now, settings.period_s)
+    return Lookahead(
+        now,
+        settings.period_s,
+        prices=tariff.periods(now, max(departures)),
+        peak_price_per_kw=tariff.demand_price_per_kw,
+        peak_so_far_w=max(state.demand.peak_w, 0.0),
+        base_import=_base_import(state, settings, now),
+        export_price_per_kwh=tariff.export_price_per_kwh,
+    )
+
+
+def _modes(state: SiteState) -> dict[str, ChargingMode]:
+    return {
+        key: state.chargers[runtime.config.charger_id].config.mode
+        for key, runtime in state.connectors.items()
+    }
+
+
+def _surplus_w(state: SiteState, settings: ControlSettings, now: datetime) -> float:
+    """What the site would export now without our chargers that charge from the sun: the
+    net import besides all of them, plus what the others last drew (0 while it imports,
+    or without a fresh reading)."""
+    net_w = _net_import_w(state, settings, now)
+    if net_w is None:
+        return 0.0
+    voltage_v = state.site.limits.voltage_v
+    modes = _modes(state)
+    others_w = 0.0
+    for key, runtime in state.connectors.items():
+        draw = runtime.drawn
+        if modes[key] not in SOLAR_MODES and draw is not None:
+            others_w += sum(draw.current_a) * voltage_v
+    return max(-(net_w + others_w), 0.0)
+
+
+def _net_import_w(state: SiteState, settings: ControlSettings, now: datetime) -> float | None:
+    """The site's import besides our chargers behind the meter, off the last fresh site
+    reading (negative while PV exports); None without one."""
+    reading = state.meter.last_good
+    if reading is None or reading.total_power_w is None:
+        return None
+    if (now - reading.at).total_seconds() > settings.meter_stale_s:
+        return None
+    voltage_v = state.site.limits.voltage_v
+    ours_w = 0.0
+    for connector in state.connectors.values():
+        if not state.charger_of(connector).config.behind_meter:
+            continue
+        draw = connector.draw_as_of(reading.at)
+        if draw is not None:
+            ours_w += sum(draw.current_a) * voltage_v
+    return reading.total_power_w - ours_w
+
+
+def _base_import(
+    state: SiteState, settings: ControlSettings, now: datetime
+) -> tuple[PowerPeriod, ...]:
+    """What the site imports besides our chargers (W, negative while PV exports): the
+    last fresh site reading less our chargers behind the meter, held on, and moved along
+    the PV forecast where there is one. Only money is planned with it, never a limit, so
+    it is read even off a meter not trusted for the limits (one that reads less than our
+    chargers draw is what PV behind the meter looks like); empty without a fresh reading."""
+    net_w = _net_import_w(state, settings, now)
+    if net_w is None:
+        return ()
+    forecast = state.site.pv_forecast
+    if not forecast:
+        return (PowerPeriod(now, net_w),)
+    pv_now = _value_at(forecast, now)
+    periods = [PowerPeriod(now, net_w)]
+    periods += [PowerPeriod(p.start, net_w + pv_now - p.power_w) for p in forecast if p.start > now]
+    return tuple(periods)
+
+
+def _value_at(forecast: tuple[PowerPeriod, ...], moment: datetime) -> float:
+    value = forecast[0].power_w
+    for period in forecast:
+        if period.start > moment:
+            break
+        value = period.power_w
+    return value
 
 
 def _circuits(state: SiteState, capacity: Capacity) -> tuple[Circuit, ...]:

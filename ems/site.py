@@ -7,9 +7,34 @@ used by the optimizer and in logs, is `"<charger_id>/<connector_id>"`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import Enum
 
-from optimizer.problem import DEFAULT_MIN_CURRENT_A, Circuit, Phase, PhaseTriple, SiteLimits
+from ems.tariff import Tariff
+from optimizer.problem import (
+    DEFAULT_MIN_CURRENT_A,
+    Circuit,
+    Phase,
+    PhaseTriple,
+    PowerPeriod,
+    SiteLimits,
+)
+
+
+class ChargingMode(Enum):
+    """How a charger's sessions charge, below every limit:
+
+    - `fast`: as much as the limits allow, now;
+    - `planned`: the session's need by its departure at least cost (with a `[tariff]`
+      and the look-ahead; otherwise as `fast`);
+    - `solar`: only from the site's surplus (what it would export), else paused;
+    - `min+solar`: its minimum current always, the surplus on top.
+    """
+
+    FAST = "fast"
+    PLANNED = "planned"
+    SOLAR = "solar"
+    MIN_SOLAR = "min+solar"
 
 
 def connector_key(charger_id: str, connector_id: int) -> str:
@@ -50,18 +75,28 @@ class ChargerConfig:
     connectors: tuple[ConnectorConfig, ...]
     behind_meter: bool = True
     fallback_a: float | None = None
+    mode: ChargingMode = ChargingMode.PLANNED
+    """How its sessions charge by default (`ChargingMode`)."""
 
 
 @dataclass(frozen=True)
 class SiteConfig:
-    """The site: its limits, circuit tree, chargers, and the worst base load to assume
-    when the meter cannot be trusted."""
+    """The site: its limits, circuit tree, chargers, the worst base load to assume
+    when the meter cannot be trusted, and what its power costs."""
 
     name: str
     limits: SiteLimits
     chargers: tuple[ChargerConfig, ...]
     circuits: tuple[Circuit, ...] = ()
     worst_base_load_a: PhaseTriple = (0.0, 0.0, 0.0)
+    pv_peak_a: PhaseTriple = (0.0, 0.0, 0.0)
+    """The most a PV system behind the site meter feeds in per phase: the meter may read
+    that much less than our chargers behind it draw (`ems.meter_agreement`)."""
+    tariff: Tariff = field(default_factory=Tariff)
+    pv_forecast: tuple[PowerPeriod, ...] = ()
+    """The PV production expected behind the site meter (W, a step function); the
+    planner moves the present surplus along it. The replay gives the scenario's PV (a
+    perfect forecast); a live site gives none yet and plans with the present surplus."""
 
     def connectors(self) -> tuple[ConnectorConfig, ...]:
         return tuple(c for ch in self.chargers for c in ch.connectors)

@@ -21,6 +21,7 @@ from ems.bounds import (
 )
 from ems.circuit_meters import CircuitMeter
 from ems.commands import SetLimit
+from ems.demand import DemandPeak
 from ems.events import ConnectorStatus
 from ems.meter_watch import MeterWatch
 from ems.phases import ZERO, spread
@@ -254,6 +255,8 @@ class SiteState:
     """The circuit meters by circuit id (`ems.circuit_meters`)."""
     reported: dict[str, str] = field(default_factory=dict)
     """Faults logged and not yet cleared, by kind: a fault of every step is logged once."""
+    demand: DemandPeak = field(default_factory=DemandPeak)
+    """The billing period's peak import so far, from the site meter (`ems.demand`)."""
     configured: SiteConfig = field(init=False)
     """The site as configured: its limits are the main fuse."""
 
@@ -272,7 +275,8 @@ class SiteState:
             max_current_a=settings.meter_max_factor * site.limits.phase_limit_a,
             history_s=settings.meter_follow_s + settings.sample_stale_s,
         )
-        return cls(site, chargers, connectors, meter)
+        demand = DemandPeak(window_s=site.tariff.demand_window_s)
+        return cls(site, chargers, connectors, meter, demand=demand)
 
     def connector(self, charger_id: str, connector_id: int) -> ConnectorRuntime | None:
         return self.connectors.get(connector_key(charger_id, connector_id))

@@ -82,6 +82,10 @@ class ControllerView:
     untrusted_circuit_meters: tuple[str, ...] = ()
     """Why each circuit meter not trusted now is not (its circuit then counts the highest
     base load it measured lately: `ems.circuit_meters`)."""
+    demand_peak_w: float = 0.0
+    """The billing period's highest completed window average import so far (`ems.demand`)."""
+    price_per_kwh: float | None = None
+    """The import price now by the site's tariff; None without one."""
 
     @property
     def unproven(self) -> tuple[str, ...]:
@@ -134,6 +138,8 @@ def build_view(
             for meter in state.circuit_meters.values()
             if (reason := meter.why_untrusted(moment, settings)) is not None
         ),
+        demand_peak_w=state.demand.peak_w,
+        price_per_kwh=None if at is None else state.site.tariff.price_at(at),
     )
 
 

@@ -17,6 +17,8 @@ from optimizer.problem import (
     Lookahead,
     Phase,
     PhaseTriple,
+    PowerPeriod,
+    PricePeriod,
     Problem,
     SiteLimits,
 )
@@ -36,6 +38,8 @@ __all__ = [
     "PauseReason",
     "Phase",
     "PhaseTriple",
+    "PowerPeriod",
+    "PricePeriod",
     "Problem",
     "ProblemError",
     "SiteLimits",

@@ -36,6 +36,24 @@ first block's currents are the plan for now. Its shape changes at every step (se
 come and go, blocks shrink), so it is built directly as a HiGHS model rather than through
 a persistent model.
 
+Money ranks below the energy and above the fairness terms (`Lookahead.has_money`): each
+block's energy is priced at the block's mean import price, and a demand charge prices the
+highest site import over the blocks above what the billing period already paid for
+(`peak_so_far_w`), the site besides the planned sessions importing `base_import` (else
+the base load of now) plus the others' shares of now. Energy taken from what the site
+would export is priced at the import it saves less the feed-in it forgoes (a column per
+block, at most the surplus). Only money reads `base_import`; the rows keep the measured
+base load. Money is weighed in one currency, so a kW of peak and a kWh of energy trade at their
+prices, and scaled so that neither outweighs the energy: the dearest phase-ampere-second
+costs at most `MONEY_WEIGHT` of its energy, and a phase-ampere of peak at most that of
+one step of it (one more phase-ampere of peak lets at least one step take one more). The
+fairness terms (deviation, earliness) are scaled below the money
+(`PRICE_RESOLUTION`), so a session waits for a cheaper hour rather than take its fair
+share now; a plan with money is followed exactly now (`PlanNow.priced`), not topped up.
+Waiting must not cost energy the plan counted on: with money a session is planned to be
+done `DEADLINE_MARGIN_S` before it leaves, and an EV not yet seen drawing charges at its
+minimum now (`PROBE_A`), so that its phases are known before it waits.
+
 In the replays of the shipped scenarios this brings the controller within 1 % of the
 hindsight bound's energy on every one, at a 6 A minimum and at none (the table in
 `scenarios/README.md`); on `small` it was 2.0 % (6 A) and 1.1 % (none) below before the
@@ -54,7 +72,7 @@ from optimizer.admission import candidates
 from optimizer.fairness import IntArray
 from optimizer.parameters import SECONDS_PER_HOUR, BoolArray, FloatArray, Parameters
 from optimizer.persistent import HIGHS, SOLVER_OPTIONS
-from optimizer.problem import Lookahead
+from optimizer.problem import Lookahead, PowerPeriod, PricePeriod
 
 FINE_BLOCKS = 12
 """Blocks of one step after the first: the next hour at the replay's 5-minute step."""
@@ -83,6 +101,22 @@ eight rounds changed the replays of `small` and the garage by at most 0.01 kWh."
 TAIL_TOLERANCE_A = 1e-6
 """A plan over its battery tail by less than this (solver noise) breaks no tail row."""
 NOW_SLACK_A = 1e-4
+DEADLINE_MARGIN_S = 1800.0
+"""With money, each session is planned to be done this long before it leaves: a plan
+that waits for a cheap hour must not count on the last minutes, which the EV's real
+taper and newcomers' shares take from it."""
+PROBE_A = 1.0
+"""Nor on phases it has not seen the EV draw on: with money, an EV charges at its minimum
+(at least this) until it has been seen drawing, before it may wait (one that waited on
+the plan of a 3-phase EV and turned out 1-phase could not finish)."""
+MONEY_WEIGHT = 0.25
+"""The most money (the dearest energy, or a phase-ampere of peak over one step) may weigh
+against the energy it buys: below 1, no plan gives up energy to save money."""
+PRICE_RESOLUTION = 0.05
+"""With prices, a difference of this share of the dearest price outweighs the fairness
+terms (deviation from the fair shares, earliness)."""
+WH_PER_PHASE_AMP_SECOND_PER_V = 1.0 / SECONDS_PER_HOUR
+KW_PER_W = 1e-3
 """Room the plan leaves on every row now, so that its currents raised to their exact
 minimums (they hold them only to the solver's tolerance) still fit."""
 
@@ -90,18 +124,22 @@ minimums (they hold them only to the solver's tolerance) still fit."""
 @dataclass(frozen=True)
 class PlanNow:
     """`current_a` (N,): each connector's current for now, 0 or at least its minimum for
-    the sessions `in_plan` (see `planned`), the fair share for the others."""
+    the sessions `in_plan` (see `planned`), the fair share for the others. `priced`: the
+    plan weighed money, so the sessions in it get no more than planned now (more now
+    would be energy bought at a dearer hour than the plan chose)."""
 
     in_plan: BoolArray
     current_a: FloatArray
+    priced: bool = False
 
 
 def plan_now(
     params: Parameters, rows: FloatArray, fair_a: FloatArray, lookahead: Lookahead
 ) -> PlanNow | None:
     """The plan for now; None when no session is planned, when every planned session fits
-    at its maximum now (there is nothing to choose), or when the LP has no optimal
-    solution (the caller keeps the fair shares)."""
+    at its maximum now and money does not make one hour better than another (there is
+    nothing to choose), or when the LP has no optimal solution (the caller keeps the fair
+    shares)."""
     now_s = lookahead.start.timestamp()
     in_plan = planned(params, now_s)
     sessions = np.flatnonzero(in_plan)
@@ -112,17 +150,19 @@ def plan_now(
     # einsum, not `@`: see the note on BLAS threads in `assemble`
     free = params.row_rhs[0] - np.einsum("kn,n->k", rows[:, others], fair_a[others])
     at_most = np.einsum("kn,n->k", rows[:, sessions], params.cap_a[sessions])
-    if np.all(at_most <= free - NOW_SLACK_A):
-        return None
     edges = _block_edges(now_s, lookahead.step_s, float(params.departure_s[sessions].max()))
+    others_phase_amps = float(np.dot(params.phase_count[others], fair_a[others]))
+    money = _Money.of(params, lookahead, edges, others_phase_amps)
+    if money is None and np.all(at_most <= free - NOW_SLACK_A):
+        return None
     solution = _solve(
-        params, rows[:, sessions], free, fair_a[sessions], sessions, edges, lookahead.step_s
+        params, rows[:, sessions], free, fair_a[sessions], sessions, edges, lookahead.step_s, money
     )
     if solution is None:
         return None
     current = fair_a.copy()
     current[sessions] = solution
-    return PlanNow(in_plan, current)
+    return PlanNow(in_plan, current, priced=money is not None)
 
 
 def planned(params: Parameters, now_s: float) -> BoolArray:
@@ -148,6 +188,92 @@ def _block_edges(now_s: float, step_s: float, last_departure_s: float) -> FloatA
     return np.asarray(edges)
 
 
+def block_means(edges: FloatArray, starts: FloatArray, values: FloatArray) -> FloatArray:
+    """(B,) the mean over each block between `edges` (POSIX seconds) of the step function
+    that is `values[i]` from `starts[i]` on (the first value holds before its start too)."""
+    # integral(t) = area before the period t falls in + its value × the time into it
+    areas = np.concatenate([[0.0], np.cumsum(values[:-1] * np.diff(starts))])
+    index = np.clip(np.searchsorted(starts, edges, side="right") - 1, 0, len(starts) - 1)
+    integral = areas[index] + values[index] * (edges - starts[index])
+    return np.asarray(np.diff(integral) / np.diff(edges), dtype=np.float64)
+
+
+def _block_prices(edges: FloatArray, prices: tuple[PricePeriod, ...]) -> FloatArray:
+    starts = np.asarray([p.start.timestamp() for p in prices], dtype=np.float64)
+    return block_means(edges, starts, np.asarray([p.price_per_kwh for p in prices]))
+
+
+def _block_base(edges: FloatArray, base: tuple[PowerPeriod, ...]) -> FloatArray:
+    starts = np.asarray([p.start.timestamp() for p in base], dtype=np.float64)
+    return block_means(edges, starts, np.asarray([p.power_w for p in base]))
+
+
+@dataclass(frozen=True)
+class _Money:
+    """The money terms of a plan, in objective units per its unit (see the module notes).
+
+    `energy` (B,) per phase-ampere-second in each block; `peak` per phase-ampere of the
+    highest site import; `peak_floor` the phase-amperes already paid for, `base` (B,)
+    those the site imports besides the planned sessions (negative while it exports);
+    `surplus_value` (B,) per phase-ampere-second taken from an export instead of the grid;
+    `fairness` the factor on the fairness terms.
+    """
+
+    energy: FloatArray
+    peak: float
+    peak_floor: float
+    base: FloatArray
+    surplus_value: FloatArray
+    fairness: float
+
+    @property
+    def surplus(self) -> FloatArray:
+        """(B,) phase-amperes the site would export without the planned sessions."""
+        return np.maximum(-self.base, 0.0)
+
+    @staticmethod
+    def of(
+        params: Parameters, lookahead: Lookahead, edges: FloatArray, others_phase_amps: float
+    ) -> _Money | None:
+        """The money terms, None without any; `others_phase_amps` what the sessions
+        outside the plan draw now."""
+        if not lookahead.has_money:
+            return None
+        voltage = params.voltage_v
+        price = np.zeros(len(edges) - 1)
+        if lookahead.prices:
+            price = _block_prices(edges, lookahead.prices)
+        euro_per_phase_amp_s = price * voltage * WH_PER_PHASE_AMP_SECOND_PER_V / 1000.0
+        base = np.full(len(edges) - 1, others_phase_amps)
+        if lookahead.base_import:
+            base += _block_base(edges, lookahead.base_import) / voltage
+        else:
+            base += float(params.base_a[0].sum())
+        export = lookahead.export_price_per_kwh * voltage * WH_PER_PHASE_AMP_SECOND_PER_V / 1000.0
+        forgone = np.maximum(euro_per_phase_amp_s - export, 0.0)
+        euro_per_peak_phase_amp = lookahead.peak_price_per_kw * voltage * KW_PER_W
+        dearest = float(np.abs(euro_per_phase_amp_s).max(initial=0.0))
+        scales = []
+        if dearest > 0.0:
+            scales.append(MONEY_WEIGHT / dearest)
+        if euro_per_peak_phase_amp > 0.0:
+            scales.append(MONEY_WEIGHT * lookahead.step_s / euro_per_peak_phase_amp)
+        if not scales:
+            return None
+        per_euro = min(scales)
+        fairness = 1.0
+        if dearest > 0.0:
+            fairness = min(1.0, PRICE_RESOLUTION * per_euro * dearest / DEVIATION_WEIGHT)
+        return _Money(
+            energy=per_euro * euro_per_phase_amp_s,
+            peak=per_euro * euro_per_peak_phase_amp,
+            peak_floor=lookahead.peak_so_far_w / voltage,
+            base=base,
+            surplus_value=per_euro * forgone if lookahead.prices else np.zeros_like(base),
+            fairness=fairness,
+        )
+
+
 @dataclass(frozen=True)
 class _Blocks:
     """The planned sessions over the blocks: M sessions, B blocks."""
@@ -161,6 +287,12 @@ class _Blocks:
     minimum: FloatArray
     need: FloatArray
     """(M,) phase-ampere-seconds."""
+    draw_phases: FloatArray
+    """(M,) the phases each session is counted on in the site's peak (the connector's
+    until the EV's are seen)."""
+    probe_a: FloatArray
+    """(M,) the least each session charges now: with money, an EV not yet seen drawing
+    charges at its minimum (at least `PROBE_A`) before it may wait, else 0."""
     finishing: FloatArray
     """(M,) the value of energy to each session, 1 plus up to `FINISH_WEIGHT` for one with
     little left."""
@@ -173,9 +305,14 @@ class _Blocks:
     as energy."""
 
     @staticmethod
-    def of(params: Parameters, sessions: IntArray, edges: FloatArray) -> _Blocks:
+    def of(
+        params: Parameters, sessions: IntArray, edges: FloatArray, margin_s: float = 0.0
+    ) -> _Blocks:
+        """`margin_s`: plan each session to be done this long before it leaves (but never
+        before the end of the first block)."""
         length = np.diff(edges)
-        departure = params.departure_s[sessions]
+        departure = np.maximum(params.departure_s[sessions] - margin_s, edges[1])
+        unseen = ~params.phases_seen[sessions] & (margin_s > 0.0)
         cap = params.cap_a[sessions]
         tail = TAIL_WH * SECONDS_PER_HOUR / params.voltage_v
         need = params.need_wh[sessions] * SECONDS_PER_HOUR / params.voltage_v
@@ -183,6 +320,8 @@ class _Blocks:
         minimum = params.min_a[sessions]
         finishing_a = need / (length[0] * phases)
         present = np.clip((departure[None, :] - edges[:-1, None]) / length[:, None], 0.0, 1.0)
+        now_cap = np.minimum(present[0] * cap, np.maximum(finishing_a, minimum))
+        probe_a = np.where(unseen, np.minimum(np.maximum(minimum, PROBE_A), now_cap), 0.0)
         return _Blocks(
             length=length,
             present=present,
@@ -190,9 +329,11 @@ class _Blocks:
             cap=cap,
             minimum=minimum,
             need=need,
+            draw_phases=params.phase_count[sessions],
+            probe_a=probe_a,
             finishing=1.0 + FINISH_WEIGHT * tail / (tail + need),
             tail_slope=cap * (1.0 - TAIL_END) / tail,
-            now_cap=np.minimum(present[0] * cap, np.maximum(finishing_a, minimum)),
+            now_cap=now_cap,
         )
 
     @property
@@ -209,15 +350,16 @@ def _solve(
     sessions: IntArray,
     edges: FloatArray,
     step_s: float,
+    money: _Money | None = None,
 ) -> FloatArray | None:
     """The first block's currents of the planned `sessions`, or None. `members` (K, M) are
     their columns of the rows, `free` (K,) what the others leave of each row now, `fair_a`
     (M,) their fair shares now."""
-    blocks = _Blocks.of(params, sessions, edges)
+    blocks = _Blocks.of(params, sessions, edges, 0.0 if money is None else DEADLINE_MARGIN_S)
     highs = HIGHS()
     for name, option in SOLVER_OPTIONS.items():
         highs.setOptionValue(name, option)
-    _build(highs, blocks, members, free, fair_a, step_s)
+    _build(highs, blocks, members, free, fair_a, step_s, money)
     if not _run(highs, blocks):
         return None
     relaxed = _now(highs, blocks)
@@ -292,25 +434,31 @@ def _build(
     free: FloatArray,
     fair_a: FloatArray,
     step_s: float,
+    money: _Money | None = None,
 ) -> None:
     """The relaxed plan without its tail rows: columns are the currents (block-major),
-    then the deviations above and below the fair shares now."""
+    then the deviations above and below the fair shares now, then with money the peak
+    site import and the surplus taken per block (`_money_columns`), all in phase-amperes."""
     count, m = blocks.shape
     length, phases = blocks.length, blocks.phases
-    earliness = 1.0 + EARLY_WEIGHT * (count - np.arange(count)) / count
-    deviation = DEVIATION_WEIGHT * step_s * phases
-    cost = np.concatenate(
-        [
-            (-(length * earliness)[:, None] * (phases * blocks.finishing)[None, :]).ravel(),
-            deviation,
-            deviation,
-        ]
-    )
+    fairness = 1.0 if money is None else money.fairness
+    earliness = 1.0 + fairness * EARLY_WEIGHT * (count - np.arange(count)) / count
+    deviation = fairness * DEVIATION_WEIGHT * step_s * phases
+    value = (length * earliness)[:, None] * (phases * blocks.finishing)[None, :]
+    if money is not None:
+        value -= (length * money.energy)[:, None] * phases[None, :]
     at_most = blocks.present * blocks.cap[None, :]
     at_most[0] = blocks.now_cap
+    cost = np.concatenate([-value.ravel(), deviation, deviation])
+    lower = np.zeros(len(cost))
+    lower[:m] = blocks.probe_a
     upper = np.concatenate([at_most.ravel(), np.full(2 * m, highspy.kHighsInf)])
+    extra = _money_columns(blocks, money, len(cost))
+    cost = np.concatenate([cost, extra.cost])
+    lower = np.concatenate([lower, extra.lower])
+    upper = np.concatenate([upper, extra.upper])
     n_cols = len(cost)
-    highs.addVars(n_cols, np.zeros(n_cols), upper)
+    highs.addVars(n_cols, lower, upper)
     highs.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
 
     builder = _Rows()
@@ -332,7 +480,69 @@ def _build(
     now = np.arange(m)
     deviations = np.column_stack([now, count * m + now, count * m + m + now])
     builder.add_many(deviations, np.tile([1.0, -1.0, 1.0], (m, 1)), fair_a, fair_a)
+    extra.add_rows(builder, blocks)
     builder.pass_to(highs)
+
+
+@dataclass(frozen=True)
+class _MoneyColumns:
+    """The peak column (`peak`, its index or None) and one surplus column per block
+    (`surplus`, the first index or None), with their costs and bounds."""
+
+    cost: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+    peak: int | None
+    surplus: int | None
+    base: FloatArray
+
+    def add_rows(self, builder: _Rows, blocks: _Blocks) -> None:
+        count, m = blocks.shape
+        currents = np.arange(count)[:, None] * m + np.arange(m)[None, :]
+        draws = np.tile(blocks.draw_phases, (count, 1))
+        if self.peak is not None:
+            # site-peak-b:  sum_j phases_j x_bj - peak <= -base_b
+            index = np.concatenate([currents, np.full((count, 1), self.peak)], axis=1)
+            coef = np.concatenate([draws, -np.ones((count, 1))], axis=1)
+            builder.add_many(index, coef, -self.base)
+        if self.surplus is not None:
+            # surplus-b:  taken_b - sum_j phases_j x_bj <= 0
+            taken = self.surplus + np.arange(count)[:, None]
+            index = np.concatenate([taken, currents], axis=1)
+            coef = np.concatenate([np.ones((count, 1)), -draws], axis=1)
+            builder.add_many(index, coef, np.zeros(count))
+
+
+def _money_columns(blocks: _Blocks, money: _Money | None, first: int) -> _MoneyColumns:
+    """The columns money adds after column `first - 1`: the peak import, priced per
+    phase-ampere above what is paid for; the surplus each block takes (at most what the
+    site would export), each phase-ampere-second of it worth the import it saves less the
+    feed-in it forgoes."""
+    empty = np.zeros(0)
+    if money is None:
+        return _MoneyColumns(empty, empty, empty, None, None, empty)
+    cost, lower, upper = [], [], []
+    peak = surplus = None
+    if money.peak > 0.0:
+        peak = first
+        cost.append(np.asarray([money.peak]))
+        lower.append(np.asarray([max(money.peak_floor, 0.0)]))
+        upper.append(np.asarray([highspy.kHighsInf]))
+    if (money.surplus_value > 0.0).any() and (money.surplus > 0.0).any():
+        surplus = first + len(cost)
+        cost.append(-money.surplus_value * blocks.length)
+        lower.append(np.zeros(len(blocks.length)))
+        upper.append(money.surplus)
+    if not cost:
+        return _MoneyColumns(empty, empty, empty, None, None, money.base)
+    return _MoneyColumns(
+        np.concatenate(cost),
+        np.concatenate(lower),
+        np.concatenate(upper),
+        peak,
+        surplus,
+        money.base,
+    )
 
 
 def _broken_tail(highs: Any, blocks: _Blocks) -> _Rows | None:

@@ -110,13 +110,17 @@ def lp_data_of(
     rows: FloatArray,
     admission: Admission,
     floor_a: FloatArray | None = None,
+    ceiling_a: FloatArray | None = None,
 ) -> LpData:
     """LP numbers for a problem whose base load fits (see `infeasible_steps`).
 
     `floor_a` (T, N), when given, replaces the fair shares as the lower bounds (the
-    look-ahead's plan, see `optimizer.lookahead`).
+    look-ahead's plan, see `optimizer.lookahead`); `ceiling_a` (N,) lowers the upper
+    bounds of the first step (a plan that weighed money is not topped up).
     """
     lower, upper = current_bounds(params, admission)
+    if ceiling_a is not None:
+        upper[0] = np.minimum(upper[0], np.maximum(ceiling_a, lower[0]))
     n = params.phase_count
     need = params.need_phase_amp_steps
     has_need = np.isfinite(need)

@@ -36,6 +36,8 @@ class Parameters:
     """(N, 3) 1.0 on the site phases the connector draws on (the EV's, else the wiring)."""
     phase_count: FloatArray
     """(N,) number of phases drawn on."""
+    phases_seen: BoolArray
+    """(N,) the EV's phases were observed (else `phase_count` is the connector's)."""
     cap_a: FloatArray
     """(N,) the lower of connector and EV maximum."""
     min_a: FloatArray
@@ -154,6 +156,7 @@ def parameters_of(problem: Problem, layout: Layout, columns: ConnectorColumns) -
         present=present,
         draws=draws,
         phase_count=phase_count,
+        phases_seen=np.asarray([p is not None for p in columns.ev_phases], dtype=bool),
         cap_a=cap,
         min_a=np.asarray(columns.min_current_a, dtype=np.float64),
         weight=np.asarray(columns.priority, dtype=np.float64),

@@ -93,12 +93,48 @@ class Horizon:
 
 
 @dataclass(frozen=True)
+class PricePeriod:
+    """The import price per kWh from `start` on (until the next period starts)."""
+
+    start: datetime
+    price_per_kwh: float
+
+
+@dataclass(frozen=True)
+class PowerPeriod:
+    """A power in W from `start` on (until the next period starts)."""
+
+    start: datetime
+    power_w: float
+
+
+@dataclass(frozen=True)
 class Lookahead:
     """Plan the step applied now against the departures of the sessions that stated
-    them (see `optimizer.lookahead`): the step starts at `start` and lasts `step_s`."""
+    them (see `optimizer.lookahead`): the step starts at `start` and lasts `step_s`.
+
+    Money, ranked below the energy by the departures (see `optimizer.lookahead`):
+    `prices` is the import price as a step function (the first price also holds before
+    its start, the last after it); `peak_price_per_kw` a demand charge on the highest site
+    import, of which `peak_so_far_w` is already paid for in the billing period.
+    `base_import` is what the site is expected to import besides the steered sessions (W,
+    negative while PV exports, a step function); energy taken from an export is priced at
+    `export_price_per_kwh`, the feed-in it forgoes. Money only: the limits are planned
+    with the measured base load, never with this.
+    """
 
     start: datetime
     step_s: float
+    prices: tuple[PricePeriod, ...] = ()
+    peak_price_per_kw: float = 0.0
+    peak_so_far_w: float = 0.0
+    base_import: tuple[PowerPeriod, ...] = ()
+    export_price_per_kwh: float = 0.0
+
+    @property
+    def has_money(self) -> bool:
+        """Whether anything here can make one plan cheaper than another."""
+        return bool(self.prices) or self.peak_price_per_kw > 0.0
 
 
 @dataclass(frozen=True)

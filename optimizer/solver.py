@@ -134,7 +134,8 @@ def _follow_plan(
     lookahead: Lookahead,
 ) -> tuple[Admission, LpData]:
     """Admission and LP numbers that give each session at least the look-ahead's plan for
-    now (which already chose who charges); unchanged when there is nothing to plan."""
+    now (which already chose who charges), and with money no more than it either;
+    unchanged when there is nothing to plan."""
     fair = data.current_lb[0]
     plan = plan_now(params, rows, fair, lookahead)
     if plan is None:
@@ -144,7 +145,8 @@ def _follow_plan(
     admitted = np.where(in_plan, charging, admission.admitted)
     following = admission_of(params, admitted)
     floor = np.where(in_plan, np.where(charging, np.maximum(current, params.min_a), 0.0), fair)
-    return following, lp_data_of(layout, params, rows, following, floor[None, :])
+    ceiling = np.where(in_plan, floor, np.inf) if plan.priced else None
+    return following, lp_data_of(layout, params, rows, following, floor[None, :], ceiling)
 
 
 def solve(problem: Problem) -> Allocation:

@@ -265,6 +265,22 @@ def _check_start_and_step(subject: str, start: datetime, step_s: float) -> None:
 
 def _check_lookahead(lookahead: Lookahead) -> None:
     _check_start_and_step("lookahead", lookahead.start, lookahead.step_s)
+    previous: datetime | None = None
+    for period in lookahead.prices:
+        _check_aware("lookahead", "prices", period.start)
+        if not math.isfinite(period.price_per_kwh):
+            raise ProblemError("lookahead", "prices", f"not finite: {period.price_per_kwh!r}")
+        if previous is not None and period.start <= previous:
+            raise ProblemError("lookahead", "prices", f"start {period.start} does not increase")
+        previous = period.start
+    for base in lookahead.base_import:
+        _check_aware("lookahead", "base_import", base.start)
+        if not math.isfinite(base.power_w):
+            raise ProblemError("lookahead", "base_import", f"not finite: {base.power_w!r}")
+    if not math.isfinite(lookahead.export_price_per_kwh):
+        raise ProblemError("lookahead", "export_price_per_kwh", "must be finite")
+    _finite_non_negative(lookahead.peak_price_per_kw, "lookahead", "peak_price_per_kw")
+    _finite_non_negative(lookahead.peak_so_far_w, "lookahead", "peak_so_far_w")
 
 
 def _check_horizon(horizon: Horizon) -> None:

@@ -4,6 +4,7 @@ is sent, no network is opened."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from adapters.planning.scenario_state import scenario_state
 from adapters.planning.snapshot import Snapshot, load_snapshot
 from adapters.planning.tables import print_dry_run
 from ems.replay import replay
+from ems.replay.controller_strategy import REPLAY_POLICY
 from ems.site import ControlSettings, SiteConfig
 
 
@@ -131,7 +133,9 @@ def plan_command(
         with progress_bar(Console(stderr=True), "replaying up to --at") as progress:
             replayed = replay(loaded.scenario, "optimal", control=loaded.control, progress=progress)
         site, snapshot = scenario_state(loaded.scenario, at, replayed.delivered_before(at))
-        settings, default_protocol = loaded.control, protocol or OCPP201
+        # Plan as the replay up to --at did: with its policy (look-ahead, so money too).
+        settings = replace(loaded.control, **dict(REPLAY_POLICY))  # type: ignore[arg-type]
+        default_protocol = protocol or OCPP201
     elif config_path is None:
         raise click.UsageError("give --config site.toml (or --scenario DIR --at TIME)")
     else:

@@ -19,11 +19,12 @@ from typing import Any
 
 from adapters.files.errors import InputFileError, Problems, read_text
 from adapters.files.site_config import SITE_SECTIONS, FieldReader, parse_site
+from adapters.files.tariff_config import parse_tariff
 from ems.site import ControlSettings, SiteConfig
 
 OTHER_SECTIONS = ("ocpp", "meters", "http", "store")
 """Top-level keys parsed by other adapters; accepted here without validation."""
-CONFIG_SECTIONS = (*SITE_SECTIONS, "control", *OTHER_SECTIONS)
+CONFIG_SECTIONS = (*SITE_SECTIONS, "control", "tariff", *OTHER_SECTIONS)
 """Every top-level key of a config file."""
 
 _TOML_POSITION = re.compile(r"at line (\d+)")
@@ -269,13 +270,18 @@ def parse_config(text: str, path: Path | str) -> LoadedConfig:
 
 
 def controller_part(data: Mapping[str, Any], path: Path | str, text: str) -> LoadedConfig:
-    """Validate the site and `[control]` of a parsed config, reporting every mistake."""
+    """Validate the site, `[tariff]` and `[control]` of a parsed config, reporting every
+    mistake."""
     problems = Problems()
     site = problems.attempt(lambda: parse_site(data, path, text), None)
+    reader = FieldReader(path, text)
+    tariff = problems.attempt(lambda: parse_tariff(reader, data.get("tariff")), None)
     control = problems.attempt(lambda: parse_control(data.get("control", {}), path, text), None)
     problems.raise_any()
     assert site is not None, "raise_any raised otherwise"
+    assert tariff is not None, "raise_any raised otherwise"
     assert control is not None, "raise_any raised otherwise"
+    site = dataclasses.replace(site, tariff=tariff)
     return LoadedConfig(Path(path), text, data, site, control)
 
 

@@ -23,8 +23,16 @@ from adapters.clock import iso_utc
 from adapters.files.config import controller_part, parse_toml
 from adapters.files.errors import InputFileError, read_text
 from adapters.files.site_config import SITE_SECTIONS, FieldReader
-from ems.replay.scenario import BaseLoadPoint, LimitPoint, PricePoint, Scenario, SessionSpec
-from ems.site import ControlSettings, SiteConfig
+from adapters.files.tariff_config import tariff_toml
+from ems.replay.scenario import (
+    BaseLoadPoint,
+    LimitPoint,
+    PricePoint,
+    PvPoint,
+    Scenario,
+    SessionSpec,
+)
+from ems.site import ChargingMode, ControlSettings, SiteConfig
 from optimizer.problem import SiteLimits
 
 SITE_FILE = "site.toml"
@@ -32,6 +40,7 @@ SESSIONS_FILE = "sessions.csv"
 BASELOAD_FILE = "baseload.csv"
 LIMITS_FILE = "limits.csv"
 PRICES_FILE = "prices.csv"
+PV_FILE = "pv.csv"
 
 _SESSION_REQUIRED = (
     "session_id",
@@ -204,7 +213,7 @@ def load_scenario(folder: Path | str) -> LoadedScenario:
         raise InputFileError(site_path, "missing: a scenario needs the site description")
     text = read_text(site_path)
     data = parse_toml(text, site_path)
-    FieldReader(site_path, text).check_keys(data, (*SITE_SECTIONS, "control"), "")
+    FieldReader(site_path, text).check_keys(data, (*SITE_SECTIONS, "control", "tariff"), "")
     loaded = controller_part(data, site_path, text)
     site, control = loaded.site, loaded.control
 
@@ -221,6 +230,7 @@ def load_scenario(folder: Path | str) -> LoadedScenario:
         ),
         limits=_optional(folder / LIMITS_FILE, lambda p: _load_limits(p, site.limits)),
         prices=_optional(folder / PRICES_FILE, _load_prices),
+        pv=_optional(folder / PV_FILE, _load_pv),
     )
     return LoadedScenario(folder, scenario, control)
 
@@ -294,7 +304,8 @@ def _check_order(row: _Row, at: datetime, previous: datetime | None) -> None:
 
 
 def _load_base_load(path: Path, voltage_v: float) -> tuple[BaseLoadPoint, ...]:
-    """Per-phase amperes, or a total in kW spread evenly over three phases."""
+    """Per-phase amperes, or a total in kW spread evenly over three phases; negative
+    while a PV behind the site meter exports (base load net of PV)."""
     points: list[BaseLoadPoint] = []
     previous: datetime | None = None
     for row in _rows(path, ("timestamp",), (*_PHASE_COLUMNS, "total_kw")):
@@ -302,10 +313,10 @@ def _load_base_load(path: Path, voltage_v: float) -> tuple[BaseLoadPoint, ...]:
         _check_order(row, at, previous)
         previous = at
         if all(c in row.cells for c in _PHASE_COLUMNS):
-            l1, l2, l3 = (row.number(c) for c in _PHASE_COLUMNS)
+            l1, l2, l3 = (row.number(c, minimum=-math.inf) for c in _PHASE_COLUMNS)
             points.append(BaseLoadPoint(at, (l1, l2, l3)))
         elif "total_kw" in row.cells:
-            per_phase_a = row.number("total_kw") * 1000.0 / (3 * voltage_v)
+            per_phase_a = row.number("total_kw", minimum=-math.inf) * 1000.0 / (3 * voltage_v)
             points.append(BaseLoadPoint(at, (per_phase_a, per_phase_a, per_phase_a)))
         else:
             raise InputFileError(
@@ -351,6 +362,17 @@ def _load_prices(path: Path) -> tuple[PricePoint, ...]:
         _check_order(row, at, previous)
         previous = at
         points.append(PricePoint(at, row.number("price_per_kwh", minimum=-math.inf)))
+    return tuple(points)
+
+
+def _load_pv(path: Path) -> tuple[PvPoint, ...]:
+    points: list[PvPoint] = []
+    previous: datetime | None = None
+    for row in _rows(path, ("timestamp", "pv_kw")):
+        at = row.moment("timestamp")
+        _check_order(row, at, previous)
+        previous = at
+        points.append(PvPoint(at, row.number("pv_kw") * 1000.0))
     return tuple(points)
 
 
@@ -403,6 +425,12 @@ def write_scenario(scenario: Scenario, folder: Path | str) -> None:
             ("timestamp", "price_per_kwh"),
             ((iso_utc(p.at), _num(p.price_per_kwh)) for p in scenario.prices),
         )
+    if scenario.pv:
+        _write_csv(
+            folder / PV_FILE,
+            ("timestamp", "pv_kw"),
+            ((iso_utc(p.at), _num(p.power_w / 1000.0)) for p in scenario.pv),
+        )
 
 
 def site_toml(site: SiteConfig) -> str:
@@ -413,6 +441,8 @@ def site_toml(site: SiteConfig) -> str:
         lines.append(f"power_limit_kw = {_num(limits.power_limit_w / 1000.0)}")
     lines.append(f"voltage_v = {_num(limits.voltage_v)}")
     lines.append(f"worst_base_load_a = [{', '.join(_num(a) for a in site.worst_base_load_a)}]")
+    if any(site.pv_peak_a):
+        lines.append(f"pv_peak_a = [{', '.join(_num(a) for a in site.pv_peak_a)}]")
     for circuit in site.circuits:
         lines += ["", "[[circuits]]", f'id = "{circuit.id}"', f"limit_a = {_num(circuit.limit_a)}"]
         if circuit.parent is not None:
@@ -423,6 +453,8 @@ def site_toml(site: SiteConfig) -> str:
             lines.append("behind_meter = false")
         if charger.fallback_a is not None:
             lines.append(f"fallback_a = {_num(charger.fallback_a)}")
+        if charger.mode is not ChargingMode.PLANNED:
+            lines.append(f'mode = "{charger.mode.value}"')
         for c in charger.connectors:
             lines += [
                 "[[chargers.connectors]]",
@@ -435,7 +467,7 @@ def site_toml(site: SiteConfig) -> str:
                 lines.append(f'circuit = "{c.circuit}"')
             if c.priority != 1.0:
                 lines.append(f"priority = {_num(c.priority)}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + tariff_toml(site.tariff)) + "\n"
 
 
 def _battery_kwh(battery_wh: float | None) -> str:

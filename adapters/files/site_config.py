@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from adapters.files.errors import InputFileError, Problems, toml_line_of
-from ems.site import ChargerConfig, ConnectorConfig, SiteConfig
+from ems.site import ChargerConfig, ChargingMode, ConnectorConfig, SiteConfig
 from optimizer.problem import DEFAULT_MIN_CURRENT_A, DEFAULT_VOLTAGE_V, Circuit, Phase, SiteLimits
 
 SITE_SECTIONS = ("site", "circuits", "chargers")
 """The top-level keys `parse_site` reads."""
 
-_SITE_KEYS = ("name", "limit_a", "power_limit_kw", "voltage_v", "worst_base_load_a")
+_SITE_KEYS = ("name", "limit_a", "power_limit_kw", "voltage_v", "worst_base_load_a", "pv_peak_a")
 _CIRCUIT_KEYS = ("id", "limit_a", "parent")
-_CHARGER_KEYS = ("id", "behind_meter", "fallback_a", "connectors")
+_CHARGER_KEYS = ("id", "behind_meter", "fallback_a", "mode", "connectors")
 _CONNECTOR_KEYS = (
     "connector_id",
     "phases",
@@ -219,13 +219,21 @@ def _parse_site_table(reader: FieldReader, data: Mapping[str, Any]) -> SiteConfi
     worst_a = problems.attempt(
         lambda: _parse_worst_base_load(reader, site, limit_a), (0.0, 0.0, 0.0)
     )
+    pv_a = problems.attempt(lambda: _parse_triple(reader, site, "pv_peak_a"), (0.0, 0.0, 0.0))
     problems.raise_any()
     limits = SiteLimits(
         phase_limit_a=limit_a,
         power_limit_w=None if power_kw is None else power_kw * 1000.0,
         voltage_v=voltage_v,
     )
-    return SiteConfig(name=name, limits=limits, chargers=(), circuits=(), worst_base_load_a=worst_a)
+    return SiteConfig(
+        name=name,
+        limits=limits,
+        chargers=(),
+        circuits=(),
+        worst_base_load_a=worst_a,
+        pv_peak_a=pv_a,
+    )
 
 
 def _parse_worst_base_load(
@@ -233,19 +241,28 @@ def _parse_worst_base_load(
 ) -> tuple[float, float, float]:
     """One number for every phase, or a list of three (L1, L2, L3)."""
     field = "site.worst_base_load_a"
-    value = site.get("worst_base_load_a", 0.0)
-    if isinstance(value, list):
-        if len(value) != 3:
-            raise reader.error(field, f"expected 3 values (L1, L2, L3), got {len(value)}")
-        triple = tuple(reader.number_value(v, field) for v in value)
-    else:
-        one = reader.number_value(value, field)
-        triple = (one, one, one)
+    triple = _parse_triple(reader, site, "worst_base_load_a")
     for phase, amps in zip(Phase, triple, strict=True):
         if amps > limit_a:
             raise reader.error(
                 field, f"{phase.name} {amps:g} A exceeds the site limit_a of {limit_a:g} A"
             )
+    return triple
+
+
+def _parse_triple(
+    reader: FieldReader, site: Mapping[str, Any], key: str
+) -> tuple[float, float, float]:
+    """`[site] key`: amperes, one number for every phase, or a list of three (L1, L2, L3);
+    0 when absent."""
+    field = f"site.{key}"
+    value = site.get(key, 0.0)
+    if isinstance(value, list):
+        if len(value) != 3:
+            raise reader.error(field, f"expected 3 values (L1, L2, L3), got {len(value)}")
+        triple = [reader.number_value(v, field) for v in value]
+    else:
+        triple = [reader.number_value(value, field)] * 3
     return (triple[0], triple[1], triple[2])
 
 
@@ -338,10 +355,26 @@ def _parse_charger(
         lambda: reader.boolean(table, "behind_meter", prefix, default=True), True
     )
     fallback_a = problems.attempt(lambda: reader.optional_number(table, "fallback_a", prefix), None)
+    mode = problems.attempt(lambda: _mode(reader, table, prefix), ChargingMode.PLANNED)
     problems.raise_any()
     return ChargerConfig(
-        id=charger_id, connectors=connectors, behind_meter=behind_meter, fallback_a=fallback_a
+        id=charger_id,
+        connectors=connectors,
+        behind_meter=behind_meter,
+        fallback_a=fallback_a,
+        mode=mode,
     )
+
+
+def _mode(reader: FieldReader, table: Mapping[str, Any], prefix: str) -> ChargingMode:
+    name = reader.optional_string(table, "mode", prefix)
+    if name is None:
+        return ChargingMode.PLANNED
+    try:
+        return ChargingMode(name)
+    except ValueError:
+        known = ", ".join(f'"{m.value}"' for m in ChargingMode)
+        raise reader.error(_join(prefix, "mode"), f"unknown mode {name!r}; use {known}") from None
 
 
 def _parse_connectors(

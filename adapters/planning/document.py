@@ -8,6 +8,7 @@ from typing import Any
 from adapters.clock import iso_utc
 from adapters.planning.dry_run import DryRun
 from adapters.planning.horizon import HorizonPlan
+from adapters.planning.money import money_document
 from adapters.planning.payloads import Payload
 from adapters.planning.site_summary import SiteSummary, site_summary
 from ems.fallback import LimitShare
@@ -34,6 +35,7 @@ def document(run: DryRun) -> dict[str, Any]:
         ],
         "payloads": [_payload(p) for p in run.payloads],
         "horizon": None if run.horizon is None else _horizon(run.horizon),
+        "money": money_document(run.money),
     }
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from adapters.planning.horizon import HorizonPlan, horizon_plan
+from adapters.planning.money import MoneyPlan, money_plan
 from adapters.planning.payloads import ChargerTarget, Payload, render
 from adapters.planning.snapshot import ChargerSnapshot, ConnectorSnapshot, Snapshot
 from ems.commands import Command, SetLimit
@@ -53,6 +54,7 @@ class DryRun:
     targets: Mapping[str, ChargerTarget]
     payloads: tuple[Payload, ...]
     horizon: HorizonPlan | None
+    money: MoneyPlan | None = None
 
 
 class _RecordingSolver:
@@ -94,9 +96,11 @@ def dry_run(
     commands.extend(_accept(controller, commands, now))
     to_send = tuple(c for c in commands if targets[c.charger_id].online)
     horizon = None
+    money = None
     if recorder.last is not None:
         problem, allocation = recorder.last
         horizon = horizon_plan(site, settings, problem, allocation, to_send, targets)
+        money = money_plan(problem.lookahead)
     return DryRun(
         site=site,
         settings=settings,
@@ -106,6 +110,7 @@ def dry_run(
         targets=targets,
         payloads=tuple(render(site, targets[c.charger_id], c) for c in to_send),
         horizon=horizon,
+        money=money,
     )
 
 

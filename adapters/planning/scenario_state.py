@@ -81,17 +81,19 @@ def _base_load_at(scenario: Scenario, at: datetime) -> tuple[float, float, float
 
 
 def _site_at(scenario: Scenario, at: datetime) -> SiteConfig:
-    """The site with a time-varying limit applied; never above its configured main fuse."""
+    """The site with a time-varying limit applied (never above its configured main fuse),
+    its tariff with the scenario's prices and its PV forecast."""
     index = bisect_right([p.at for p in scenario.limits], at) - 1
+    site = scenario.priced_site
     if index < 0:
-        return scenario.site
+        return site
     point = scenario.limits[index]
-    limits = scenario.site.limits
+    limits = site.limits
     power = limits.power_limit_w
     if point.power_limit_w is not None:
         power = point.power_limit_w if power is None else min(power, point.power_limit_w)
     return replace(
-        scenario.site,
+        site,
         limits=replace(
             limits,
             phase_limit_a=min(limits.phase_limit_a, point.phase_limit_a),

@@ -12,6 +12,7 @@ from rich.table import Table
 from adapters.clock import iso_utc
 from adapters.planning.dry_run import DryRun
 from adapters.planning.horizon import HorizonPlan
+from adapters.planning.money import money_lines
 from adapters.planning.payloads import Payload
 from adapters.planning.site_summary import site_summary
 from optimizer.problem import Phase, PhaseTriple
@@ -32,6 +33,9 @@ def print_dry_run(console: Console, run: DryRun) -> None:
         console.print(horizon_table(run.horizon))
         for note in run.horizon.notes:
             console.print(f"  {note}", highlight=False, markup=False)
+    if run.money is not None:
+        for line in money_lines(run.money):
+            console.print(line, highlight=False, markup=False)
     _print_payloads(console, run, run.payloads, "OCPP requests")
     for charger_id, target in run.targets.items():
         if not target.online:

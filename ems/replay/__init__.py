@@ -5,7 +5,14 @@ from ems.replay.engine import ReplayOptions
 from ems.replay.kpis import Kpis, compute_kpis
 from ems.replay.result import ReplayResult, SessionOutcome
 from ems.replay.runner import STRATEGIES, replay
-from ems.replay.scenario import BaseLoadPoint, LimitPoint, PricePoint, Scenario, SessionSpec
+from ems.replay.scenario import (
+    BaseLoadPoint,
+    LimitPoint,
+    PricePoint,
+    PvPoint,
+    Scenario,
+    SessionSpec,
+)
 
 __all__ = [
     "STRATEGIES",
@@ -13,6 +20,7 @@ __all__ = [
     "Kpis",
     "LimitPoint",
     "PricePoint",
+    "PvPoint",
     "ReplayOptions",
     "ReplayResult",
     "Scenario",

@@ -202,6 +202,7 @@ def run_replay(
         decide_ms=tuple(decide_ms),
         profile_changes=profile_changes,
         wall_seconds=time.perf_counter() - wall_start,
+        tariff=scenario.tariff,
     )
 
 

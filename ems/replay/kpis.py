@@ -7,6 +7,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ems.replay.result import ReplayResult
+from ems.tariff import Tariff
+from ems.tariff import energy_cost as energy_cost_of
+
+SECONDS_PER_HOUR = 3600.0
 
 VIOLATION_TOLERANCE_A = 0.01
 
@@ -23,6 +27,13 @@ class Kpis:
     `optimizer_fallback_steps` counts the controller's steps on the optimizer's safe
     fallback instead of its optimum (always 0 for the other strategies; above 0 is worth a
     look: a base load above the limit, or a solver failure).
+
+    The site's bill (None without a tariff): `energy_cost` is the whole site's import at
+    its price less its export at the feed-in price; `peak_import_kw` the highest average
+    import over a demand window (15 minutes unless the tariff says otherwise; the scenario
+    is one billing period), `demand_charge` its price; `total_cost` the two together.
+    `export_kwh` is what the site fed in; `pv_self_consumption_pct` the share of the PV's
+    production used on site (None without PV).
     """
 
     energy_requested_kwh: float
@@ -43,12 +54,68 @@ class Kpis:
     steps: int
     step_s: float
     optimizer_fallback_steps: int
+    energy_cost: float | None = None
+    peak_import_kw: float = 0.0
+    demand_charge: float | None = None
+    total_cost: float | None = None
+    export_kwh: float = 0.0
+    pv_self_consumption_pct: float | None = None
 
     def as_dict(self) -> dict[str, float | int | None]:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class _Bill:
+    energy_cost: float | None
+    peak_import_kw: float
+    demand_charge: float | None
+    total_cost: float | None
+    export_kwh: float
+    pv_self_consumption_pct: float | None
+
+
+def _bill(result: ReplayResult, tariff: Tariff) -> _Bill:
+    timeline = result.timeline
+    hours = timeline.step_s / SECONDS_PER_HOUR
+    net_w = result.site_current_a.sum(axis=1) * result.voltage_v
+    import_kwh = np.clip(net_w, 0.0, None) * hours / 1000.0
+    export_kwh = np.clip(-net_w, 0.0, None) * hours / 1000.0
+    window_s = tariff.demand_window_s
+    windows = np.floor(
+        (timeline.start.timestamp() + timeline.step_s * np.arange(timeline.steps)) / window_s
+    )
+    _, group = np.unique(windows, return_inverse=True)
+    window_kwh = np.bincount(group, weights=import_kwh)
+    window_h = np.bincount(group) * hours
+    peak_kw = float((window_kwh / window_h).max(initial=0.0))
+    energy_cost: float | None = None
+    if timeline.has_prices:
+        price = np.nan_to_num(timeline.price_per_kwh)
+        per_step = energy_cost_of(import_kwh, export_kwh, price, tariff.export_price_per_kwh)
+        energy_cost = float(per_step.sum())
+    demand: float | None = None
+    if tariff.demand_price_per_kw > 0.0:
+        demand = peak_kw * tariff.demand_price_per_kw
+    total = (
+        None if energy_cost is None and demand is None else (energy_cost or 0.0) + (demand or 0.0)
+    )
+    pv_kwh = float(timeline.pv_w.sum()) * hours / 1000.0
+    self_pct = None
+    if pv_kwh > 0.0:
+        self_pct = round(100.0 * max(0.0, 1.0 - float(export_kwh.sum()) / pv_kwh), 3)
+    return _Bill(
+        energy_cost=None if energy_cost is None else round(energy_cost, 3),
+        peak_import_kw=round(peak_kw, 3),
+        demand_charge=None if demand is None else round(demand, 3),
+        total_cost=None if total is None else round(total, 3),
+        export_kwh=round(float(export_kwh.sum()), 3),
+        pv_self_consumption_pct=self_pct,
+    )
+
+
 def compute_kpis(result: ReplayResult) -> Kpis:
+    """The KPIs of a replay; the scenario's tariff prices the site's bill."""
     timeline = result.timeline
     hours = timeline.step_s / 3600.0
     voltage_v = result.voltage_v
@@ -80,6 +147,7 @@ def compute_kpis(result: ReplayResult) -> Kpis:
         else 1.0
     )
     decide = np.array(result.decide_ms) if result.decide_ms else np.zeros(1)
+    bill = _bill(result, result.tariff)
     return Kpis(
         energy_requested_kwh=round(requested_wh / 1000.0, 3),
         energy_delivered_kwh=round(delivered_wh / 1000.0, 3),
@@ -101,4 +169,10 @@ def compute_kpis(result: ReplayResult) -> Kpis:
         steps=timeline.steps,
         optimizer_fallback_steps=result.fallback_steps,
         step_s=timeline.step_s,
+        energy_cost=bill.energy_cost,
+        peak_import_kw=bill.peak_import_kw,
+        demand_charge=bill.demand_charge,
+        total_cost=bill.total_cost,
+        export_kwh=bill.export_kwh,
+        pv_self_consumption_pct=bill.pv_self_consumption_pct,
     )

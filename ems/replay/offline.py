@@ -10,6 +10,11 @@ with the energy it has taken, and a request never ends above `TARGET_SOC`, where
 taper's floor is not reached. Long scenarios are solved in chunks of one day with one
 more day of look-ahead; each chunk commits its first day and carries the energy
 delivered so far into the next.
+
+Money is the second rank (`_money`): with a tariff, a second solve holds the energy of the
+first (to `ENERGY_TOLERANCE`) and minimises what the site pays: the import at its price
+less the export at the feed-in price (the base load net of PV may export), plus the demand
+charge on the highest `demand_window_s` average import (within each solved window).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import itertools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
@@ -29,14 +35,19 @@ from ems.replay.ev import TAPER_END_FACTOR, TAPER_START_SOC, arrival_soc, batter
 from ems.replay.scenario import Scenario, SessionSpec
 from ems.replay.timeline import FloatArray, Timeline
 from ems.replay.view import StepView
+from ems.tariff import Tariff
 from optimizer.persistent import HIGHS_THREADS
 from optimizer.problem import Phase
 
 DAY_S = 86_400.0
+SECONDS_PER_HOUR = 3600.0
 EARLIER_WEIGHT = 1e-5
 """Per-step discount that prefers delivering earlier; far below the energy term."""
-PRICE_WEIGHT = 1e-4
-"""Weight of cost relative to energy: cheaper only among (nearly) equal energies."""
+ENERGY_TOLERANCE = 1e-6
+"""The money solve keeps the first solve's energy to this share (the interior-point
+solution is that exact)."""
+MONEY_EARLIER_WEIGHT = 1e-9
+"""Per step and Wh, the money solve's preference for earlier among equal costs."""
 _TAPER_SLOPE = (1.0 - TAPER_END_FACTOR) / (1.0 - TAPER_START_SOC)
 
 
@@ -140,22 +151,16 @@ def _solve_window(
         for k in range(max(begin, s.first), min(end, s.last + 1))
     ]
     wh_per_a = {(i, k): _wh_per_a(sessions[i], timeline, k, voltage_v) for i, k in pairs}
-    prices = timeline.price_per_kwh
-    price_scale = float(np.nanmax(prices)) if timeline.has_prices else 0.0
-
     m = pyo.ConcreteModel()
     m.x = pyo.Var(
         pairs, domain=pyo.NonNegativeReals, bounds=lambda _m, i, _k: (0, sessions[i].max_a)
     )
-
-    def weight(k: int) -> float:
-        w = 1.0 - EARLIER_WEIGHT * (k - begin)
-        if price_scale > 0 and np.isfinite(prices[k]):
-            w -= PRICE_WEIGHT * prices[k] / price_scale
-        return w
-
+    energy = sum(wh_per_a[i, k] * m.x[i, k] for i, k in pairs)
     m.objective = pyo.Objective(
-        expr=sum(weight(k) * wh_per_a[i, k] * m.x[i, k] for i, k in pairs), sense=pyo.maximize
+        expr=sum(
+            (1.0 - EARLIER_WEIGHT * (k - begin)) * wh_per_a[i, k] * m.x[i, k] for i, k in pairs
+        ),
+        sense=pyo.maximize,
     )
 
     by_session: dict[int, list[int]] = {}
@@ -217,7 +222,67 @@ def _solve_window(
     # only needs the currents, not a vertex.
     solver.highs_options = {"solver": "ipm", "run_crossover": "off", "threads": HIGHS_THREADS}
     solver.solve(m)
+    tariff = scenario.tariff
+    if not tariff.is_empty:
+        delivered_wh = float(pyo.value(energy))
+        m.objective.deactivate()
+        m.keep_energy = pyo.Constraint(expr=energy >= delivered_wh * (1.0 - ENERGY_TOLERANCE))
+        cost = _money(m, timeline, tariff, pairs, wh_per_a, voltage_v, begin, end)
+        earlier = sum(
+            MONEY_EARLIER_WEIGHT * (k - begin) * wh_per_a[i, k] * m.x[i, k] for i, k in pairs
+        )
+        m.money = pyo.Objective(expr=cost + earlier, sense=pyo.minimize)
+        solver.solve(m)
     return {(i, k): max(0.0, float(m.x[i, k].value or 0.0)) for i, k in pairs}
+
+
+def _money(
+    m: pyo.ConcreteModel,
+    timeline: Timeline,
+    tariff: Tariff,
+    pairs: list[tuple[int, int]],
+    wh_per_a: Mapping[tuple[int, int], float],
+    voltage_v: float,
+    begin: int,
+    end: int,
+) -> Any:
+    """What the site pays over steps [begin, end): import at its price less export at the
+    feed-in price, plus the demand charge on the highest window average import."""
+    step_h = timeline.step_s / SECONDS_PER_HOUR
+    ev_wh: dict[int, Any] = {}
+    for i, k in pairs:
+        ev_wh[k] = ev_wh.get(k, 0.0) + wh_per_a[i, k] * m.x[i, k]
+    steps = range(begin, end)
+    m.import_wh = pyo.Var(steps, domain=pyo.NonNegativeReals)
+    m.net = pyo.ConstraintList()
+    for k in steps:
+        base_wh = float(timeline.base_load_a[k].sum()) * voltage_v * step_h
+        m.net.add(m.import_wh[k] >= base_wh + ev_wh.get(k, 0.0))
+    cost: Any = 0.0
+    export_price = tariff.export_price_per_kwh
+    for k in steps:
+        price = timeline.price_per_kwh[k]
+        price = 0.0 if np.isnan(price) else float(price)
+        base_wh = float(timeline.base_load_a[k].sum()) * voltage_v * step_h
+        net_wh = base_wh + ev_wh.get(k, 0.0)
+        # export = import - net; the price of the export is earned
+        cost += (price * m.import_wh[k] - export_price * (m.import_wh[k] - net_wh)) / 1000.0
+    if tariff.demand_price_per_kw > 0.0:
+        m.peak_w = pyo.Var(domain=pyo.NonNegativeReals)
+        m.peak = pyo.ConstraintList()
+        for window in _windows(timeline, begin, end, tariff.demand_window_s):
+            hours = len(window) * step_h
+            m.peak.add(m.peak_w * hours >= sum(m.import_wh[k] for k in window))
+        cost += tariff.demand_price_per_kw * m.peak_w / 1000.0
+    return cost
+
+
+def _windows(timeline: Timeline, begin: int, end: int, window_s: float) -> list[list[int]]:
+    """The steps [begin, end) grouped by the clock-aligned demand window they start in."""
+    groups: dict[int, list[int]] = {}
+    for k in range(begin, end):
+        groups.setdefault(int(timeline.at(k).timestamp() // window_s), []).append(k)
+    return list(groups.values())
 
 
 class ScheduleStrategy:

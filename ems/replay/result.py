@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ems.replay.timeline import FloatArray, Timeline
+from ems.tariff import Tariff
 
 FULLY_SERVED_TOLERANCE_WH = 100.0
 
@@ -50,6 +51,8 @@ class ReplayResult:
     profile_changes: int
     wall_seconds: float
     fallback_steps: int = 0
+    tariff: Tariff = field(default_factory=Tariff)
+    """The scenario's tariff, its prices as the dynamic series (`Scenario.tariff`)."""
 
     def delivered_before(self, moment: datetime) -> dict[str, float]:
         """Each session's energy (Wh) delivered before `moment`; a step that `moment`

@@ -84,5 +84,5 @@ def _online(
         return SortedGreedy(scenario.site, name)
     if name == "optimal":
         settings = replay_settings(control, options.step_s)
-        return ControllerStrategy(scenario.site, settings, Solver())
+        return ControllerStrategy(scenario.priced_site, settings, Solver())
     raise ValueError(f"unknown strategy {name!r}; choose from {', '.join(STRATEGIES)}")

@@ -1,16 +1,17 @@
 """A load scenario as plain data: the site, the charging sessions, and the time series
-around them (base load, site limit, prices). Loaded by `adapters.files.scenario`.
+around them (base load, PV, site limit, prices). Loaded by `adapters.files.scenario`.
 
 Time series are step functions: a value holds from its timestamp until the next one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ems.site import ConnectorConfig, SiteConfig
-from optimizer.problem import PhaseTriple
+from ems.tariff import Tariff
+from optimizer.problem import PhaseTriple, PowerPeriod, PricePeriod
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,15 @@ class PricePoint:
 
 
 @dataclass(frozen=True)
+class PvPoint:
+    """The rooftop PV's production in W from `at` on; the site meter sees the base load
+    less it (negative while the site exports)."""
+
+    at: datetime
+    power_w: float
+
+
+@dataclass(frozen=True)
 class Scenario:
     """Everything a replay needs."""
 
@@ -69,14 +79,31 @@ class Scenario:
     base_load: tuple[BaseLoadPoint, ...] = ()
     limits: tuple[LimitPoint, ...] = ()
     prices: tuple[PricePoint, ...] = ()
+    pv: tuple[PvPoint, ...] = ()
 
     @property
     def start(self) -> datetime:
         """The earliest moment any input speaks of."""
         moments = [s.arrival for s in self.sessions]
         moments += [p.at for p in self.base_load] + [p.at for p in self.limits]
-        moments += [p.at for p in self.prices]
+        moments += [p.at for p in self.prices] + [p.at for p in self.pv]
         return min(moments)
+
+    @property
+    def tariff(self) -> Tariff:
+        """The site's tariff (`[tariff]` of its site.toml), with `prices` as its dynamic
+        import prices."""
+        if not self.prices:
+            return self.site.tariff
+        series = tuple(PricePeriod(p.at, p.price_per_kwh) for p in self.prices)
+        return replace(self.site.tariff, series=series)
+
+    @property
+    def priced_site(self) -> SiteConfig:
+        """The site as its controller sees it: with the scenario's prices in its tariff
+        and its PV as the forecast."""
+        forecast = tuple(PowerPeriod(p.at, p.power_w) for p in self.pv)
+        return replace(self.site, tariff=self.tariff, pv_forecast=forecast)
 
     def connectors_by_key(self) -> dict[str, ConnectorConfig]:
         return {c.key: c for c in self.site.connectors()}

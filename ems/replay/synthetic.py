@@ -33,7 +33,7 @@ class Visits:
     one_phase_share: float = 0.25
 
 
-def _chargers(
+def chargers(
     count: int,
     connectors_each: int,
     max_current_a: float,
@@ -62,7 +62,7 @@ def _chargers(
     return tuple(chargers)
 
 
-def _sessions(
+def visit_sessions(
     rng: random.Random,
     site: SiteConfig,
     day: datetime,
@@ -101,7 +101,7 @@ def _sessions(
     return sessions
 
 
-def _daily_load(
+def daily_load(
     day: datetime, step: timedelta, shape: list[tuple[float, float]], jitter: list[float]
 ) -> list[BaseLoadPoint]:
     """Base load over one day from a piecewise-linear shape of (hour, A per phase), with
@@ -142,16 +142,16 @@ def small(seed: int = 1) -> Scenario:
     site = SiteConfig(
         name="small",
         limits=SiteLimits(phase_limit_a=40.0),
-        chargers=_chargers(3, 2, 16.0, one_phase_every=3, circuits=(None, "deck")),
+        chargers=chargers(3, 2, 16.0, one_phase_every=3, circuits=(None, "deck")),
         circuits=(Circuit("deck", 20.0),),
         worst_base_load_a=(10.0, 10.0, 10.0),
     )
     visits = Visits(arrival_h=(0.0, 2.0), stay_h=(2.0, 4.0), energy_kwh=(4.0, 14.0))
-    sessions = _sessions(rng, site, day, visits, occupancy=1.0, prefix="s")
+    sessions = visit_sessions(rng, site, day, visits, occupancy=1.0, prefix="s")
     shape = [(0.0, 4.0), (3.0, 8.0), (6.0, 5.0)]
     base = [
         p
-        for p in _daily_load(day, timedelta(minutes=15), shape, [0.0])
+        for p in daily_load(day, timedelta(minutes=15), shape, [0.0])
         if p.at < day + timedelta(hours=6)
     ]
     return Scenario("small", site, tuple(sessions), base_load=tuple(base))
@@ -167,14 +167,14 @@ def workplace_day(seed: int = 2) -> Scenario:
         name="workplace-day",
         limits=SiteLimits(phase_limit_a=250.0),
         chargers=(
-            *_chargers(27, 2, 16.0, one_phase_every=9, circuits=decks),
-            *_chargers(1, 1, 16.0, prefix="visitor"),
+            *chargers(27, 2, 16.0, one_phase_every=9, circuits=decks),
+            *chargers(1, 1, 16.0, prefix="visitor"),
         ),
         circuits=(Circuit("deck-a", 125.0), Circuit("deck-b", 125.0)),
         worst_base_load_a=(100.0, 100.0, 100.0),
     )
     visits = Visits(arrival_h=(7.0, 10.0), stay_h=(6.0, 10.0), energy_kwh=(5.0, 30.0))
-    sessions = _sessions(rng, site, day, visits, occupancy=0.85, prefix="w")
+    sessions = visit_sessions(rng, site, day, visits, occupancy=0.85, prefix="w")
     office = [
         (0.0, 30.0),
         (7.0, 40.0),
@@ -189,7 +189,7 @@ def workplace_day(seed: int = 2) -> Scenario:
         "workplace-day",
         site,
         tuple(sessions),
-        base_load=tuple(_daily_load(day, timedelta(minutes=5), office, jitter)),
+        base_load=tuple(daily_load(day, timedelta(minutes=5), office, jitter)),
         prices=tuple(_day_ahead_prices(day, 24)),
     )
 
@@ -202,13 +202,13 @@ def depot_overnight(seed: int = 3) -> Scenario:
     site = SiteConfig(
         name="depot-overnight",
         limits=SiteLimits(phase_limit_a=400.0),
-        chargers=_chargers(15, 2, 32.0, prefix="van"),
+        chargers=chargers(15, 2, 32.0, prefix="van"),
         worst_base_load_a=(250.0, 250.0, 250.0),
     )
     visits = Visits(
         arrival_h=(4.0, 8.0), stay_h=(9.0, 13.0), energy_kwh=(30.0, 70.0), one_phase_share=0.1
     )
-    sessions = _sessions(rng, site, noon, visits, occupancy=1.0, prefix="d")
+    sessions = visit_sessions(rng, site, noon, visits, occupancy=1.0, prefix="d")
     warehouse = [
         (0.0, 150.0),
         (5.0, 220.0),
@@ -222,7 +222,7 @@ def depot_overnight(seed: int = 3) -> Scenario:
         "depot-overnight",
         site,
         tuple(sessions),
-        base_load=tuple(_daily_load(noon, timedelta(minutes=15), warehouse, jitter)),
+        base_load=tuple(daily_load(noon, timedelta(minutes=15), warehouse, jitter)),
         prices=tuple(_day_ahead_prices(noon, 24)),
     )
 
@@ -237,19 +237,19 @@ def residential_garage(seed: int = 4) -> Scenario:
     site = SiteConfig(
         name="residential-garage",
         limits=SiteLimits(phase_limit_a=250.0),
-        chargers=_chargers(110, 2, 16.0, one_phase_every=2, circuits=floors, prefix="g"),
+        chargers=chargers(110, 2, 16.0, one_phase_every=2, circuits=floors, prefix="g"),
         circuits=tuple(Circuit(f, 80.0) for f in floors),
         worst_base_load_a=(150.0, 150.0, 150.0),
     )
     visits = Visits(arrival_h=(4.0, 9.0), stay_h=(10.0, 15.0), energy_kwh=(5.0, 25.0))
-    sessions = _sessions(rng, site, noon, visits, occupancy=0.6, prefix="r")
+    sessions = visit_sessions(rng, site, noon, visits, occupancy=0.6, prefix="r")
     homes = [(0.0, 50.0), (6.0, 110.0), (10.0, 90.0), (14.0, 40.0), (19.0, 70.0), (24.0, 50.0)]
     jitter = [rng.uniform(-8.0, 8.0) for _ in range(48)]
     return Scenario(
         "residential-garage",
         site,
         tuple(sessions),
-        base_load=tuple(_daily_load(noon, timedelta(minutes=15), homes, jitter)),
+        base_load=tuple(daily_load(noon, timedelta(minutes=15), homes, jitter)),
     )
 
 
@@ -261,7 +261,7 @@ def synthetic_year(connectors: int = 50, seed: int = 5) -> Scenario:
     site = SiteConfig(
         name="synthetic-year",
         limits=SiteLimits(phase_limit_a=5.0 * connectors),
-        chargers=_chargers(connectors, 1, 16.0, one_phase_every=9),
+        chargers=chargers(connectors, 1, 16.0, one_phase_every=9),
         worst_base_load_a=(100.0, 100.0, 100.0),
     )
     visits = Visits(arrival_h=(7.0, 10.0), stay_h=(6.0, 10.0), energy_kwh=(5.0, 30.0))
@@ -280,8 +280,8 @@ def synthetic_year(connectors: int = 50, seed: int = 5) -> Scenario:
     for d in range(365):
         day = first + d * DAY
         occupancy = 0.8 if day.weekday() < 5 else 0.2
-        sessions += _sessions(rng, site, day, visits, occupancy, prefix=f"y{d:03d}")
-        base += _daily_load(day, timedelta(hours=1), office, jitter)
+        sessions += visit_sessions(rng, site, day, visits, occupancy, prefix=f"y{d:03d}")
+        base += daily_load(day, timedelta(hours=1), office, jitter)
     return Scenario("synthetic-year", site, tuple(sessions), base_load=tuple(base))
 
 

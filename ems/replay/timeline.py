@@ -21,8 +21,8 @@ T = TypeVar("T")
 @dataclass(frozen=True, eq=False)
 class Timeline:
     """`steps` steps of `step_s` seconds from `start`, with per-step base load (A, shape
-    steps×3), site phase limit (A), total power cap (W, NaN for none) and price (per kWh,
-    NaN for none)."""
+    steps×3, net of PV: negative while the PV exports), site phase limit (A), total power
+    cap (W, NaN for none), import price (per kWh, NaN for none) and PV production (W)."""
 
     start: datetime
     step_s: float
@@ -31,6 +31,7 @@ class Timeline:
     phase_limit_a: FloatArray
     power_limit_w: FloatArray
     price_per_kwh: FloatArray
+    pv_w: FloatArray
 
     def at(self, index: int) -> datetime:
         return self.start + timedelta(seconds=index * self.step_s)
@@ -64,6 +65,7 @@ def build_timeline(scenario: Scenario, step_s: float) -> Timeline:
         *(p.at for p in scenario.base_load[-1:]),
         *(p.at for p in scenario.limits[-1:]),
         *(p.at for p in scenario.prices[-1:]),
+        *(p.at for p in scenario.pv[-1:]),
     ):
         steps = max(steps, int((series_end - start).total_seconds() // step_s) + 1)
     steps = max(steps, 1)
@@ -75,7 +77,9 @@ def build_timeline(scenario: Scenario, step_s: float) -> Timeline:
     price = np.full(steps, np.nan)
     base_times = [p.at for p in scenario.base_load]
     limit_times = [p.at for p in scenario.limits]
-    price_times = [p.at for p in scenario.prices]
+    tariff = scenario.tariff
+    pv = np.zeros(steps)
+    pv_times = [p.at for p in scenario.pv]
     for k in range(steps):
         moment = start + timedelta(seconds=k * step_s)
         load = _sample(base_times, scenario.base_load, moment)
@@ -86,7 +90,11 @@ def build_timeline(scenario: Scenario, step_s: float) -> Timeline:
             limit[k] = min(cap.phase_limit_a, site.phase_limit_a)
             if cap.power_limit_w is not None:
                 power[k] = np.fmin(cap.power_limit_w, power[k])
-        tariff = _sample(price_times, scenario.prices, moment)
-        if tariff is not None:
-            price[k] = tariff.price_per_kwh
-    return Timeline(start, step_s, steps, base, limit, power, price)
+        sun = _sample(pv_times, scenario.pv, moment)
+        if sun is not None:
+            pv[k] = sun.power_w
+            base[k] -= sun.power_w / (3 * scenario.site.limits.voltage_v)
+        price_now = tariff.price_at(moment)
+        if price_now is not None:
+            price[k] = price_now
+    return Timeline(start, step_s, steps, base, limit, power, price, pv)

@@ -318,3 +318,34 @@ def test_small_changes_of_many_chargers_that_make_up_for_a_clear_one_need_no_mov
     for _ in range(3 * int(SETTINGS.meter_follow_s)):
         second({"a": 9.0, "b": 9.0, "c": 9.0, "d": 0.0})
         assert h.controller.view().mode is Mode.NORMAL
+
+
+@pytest.mark.parametrize(
+    ("pv_peak_a", "meter_a", "trusted"),
+    [(0.0, 9.0, False), (5.0, 9.0, True), (5.0, 7.0, False)],
+)
+def test_a_pv_site_meter_may_read_less_than_our_chargers_by_the_pv_peak(
+    pv_peak_a: float, meter_a: float, trusted: bool
+) -> None:
+    """PV behind the meter covers part of our chargers' 16 A: a net reading short of it by
+    up to the tolerance (3 A) plus `pv_peak_a` is no blind meter; further short, it is."""
+    s = replace(
+        site(connector("a"), connector("b"), limit_a=63, worst_a=(30, 30, 30)),
+        pv_peak_a=(pv_peak_a,) * 3,
+    )
+    h = Harness(s, SETTINGS, FairShareSolver())
+    h.meter((BASE_A,) * 3)
+    h.start("a", "T1")
+    h.start("b", "T2")
+    h.tick()
+    for _ in range(3):
+        h.advance(1)
+        h.sample("a", (8.0,) * 3)
+        h.sample("b", (8.0,) * 3)
+        h.meter((meter_a,) * 3)
+        h.tick()
+    view = h.controller.view()
+    assert (view.mode is Mode.NORMAL) is trusted
+    if not trusted:
+        pv = f", PV up to {pv_peak_a:g} A" if pv_peak_a else ""
+        assert f"(tolerance 3 A{pv})" in view.mode_reason

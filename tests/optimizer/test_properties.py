@@ -18,6 +18,8 @@ from optimizer import (
     Lookahead,
     PauseReason,
     Phase,
+    PowerPeriod,
+    PricePeriod,
     Problem,
     SiteLimits,
     SolveStatus,
@@ -128,7 +130,32 @@ def problems(
         base_load_a=draw(st.tuples(base, base, base)),
         circuits=tree,
         horizon=horizon,
-        lookahead=Lookahead(START, 300.0) if lookahead else None,
+        lookahead=draw(lookaheads()) if lookahead else None,
+    )
+
+
+@st.composite
+def lookaheads(draw: st.DrawFn) -> Lookahead:
+    """A look-ahead with or without money: prices (some negative), a demand charge with a
+    peak already paid, and a base load that may export."""
+    if not draw(st.booleans()):
+        return Lookahead(START, 300.0)
+    hours = draw(st.integers(1, 12))
+    prices = tuple(
+        PricePeriod(START + timedelta(hours=h), draw(st.floats(-0.1, 0.6))) for h in range(hours)
+    )
+    base = tuple(
+        PowerPeriod(START + timedelta(hours=h), draw(st.floats(-50_000.0, 50_000.0)))
+        for h in range(draw(st.integers(0, 6)))
+    )
+    return Lookahead(
+        START,
+        300.0,
+        prices=prices if draw(st.booleans()) else (),
+        peak_price_per_kw=draw(st.sampled_from((0.0, 0.5, 15.0))),
+        peak_so_far_w=draw(st.floats(0.0, 60_000.0)),
+        base_import=base,
+        export_price_per_kwh=draw(st.floats(0.0, 0.2)),
     )
 
 

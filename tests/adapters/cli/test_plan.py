@@ -174,7 +174,9 @@ def test_json_document_has_stable_keys(tmp_path: Path, config: Path) -> None:
         "chargers",
         "payloads",
         "horizon",
+        "money",
     ]
+    assert document["money"] is None  # no [tariff]
     assert document["dry_run"] is True
     assert document["sent"] is False
     assert document["at"] == AT
@@ -366,6 +368,28 @@ def test_scenario_plans_what_each_session_still_needs_at_the_moment() -> None:
         still_needed_wh = requests[session_id] - delivered[session_id]
         assert connector["need_kwh"] == pytest.approx(still_needed_wh / 1000.0, abs=1e-3)
     assert by_session["s-0003"]["departure"] == "2025-03-03T10:53:00Z"
+
+
+def test_scenario_with_a_tariff_shows_the_prices_and_the_peak_it_plans_against() -> None:
+    result = _plan(
+        "--scenario",
+        str(ROOT / "scenarios" / "office-day-ahead"),
+        "--at",
+        "2025-10-07T09:00:00Z",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    money = json.loads(result.stdout)["money"]
+    prices = {p["from"]: p["price_per_kwh"] for p in money["prices"]}
+    assert prices["2025-10-07T09:00:00Z"] == 0.2135
+    assert prices["2025-10-07T13:00:00Z"] == 0.1624
+    assert money["demand_charge_per_kw"] == 0.4
+    assert money["peak_cap_kw"] >= 0.0
+    text = _plan(
+        "--scenario", str(ROOT / "scenarios" / "office-day-ahead"), "--at", "2025-10-07T09:00:00Z"
+    )
+    assert "Money the plan weighed" in text.stdout
+    assert "demand charge 0.4 per kW" in text.stdout
 
 
 def test_scenario_needs_a_moment() -> None:

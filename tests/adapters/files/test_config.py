@@ -144,6 +144,12 @@ def test_other_edges_sections_are_kept_not_rejected() -> None:
             "3 values",
         ),
         ("worst_base_load_a = 20", "worst_base_load_a = 70", "site.worst_base_load_a", "exceeds"),
+        (
+            "worst_base_load_a = 20",
+            "pv_peak_a = [10, -1, 10]",
+            "site.pv_peak_a",
+            "must be >= 0 (got -1)",
+        ),
     ],
 )
 def test_bad_value_names_file_line_and_field(old: str, new: str, field: str, message: str) -> None:

@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from adapters.cli.main import cli
 from adapters.files.errors import InputFileError
 from adapters.files.scenario import load_scenario, write_scenario
+from ems.replay.cost_scenarios import COST_REFERENCE
 from ems.replay.synthetic import REFERENCE, small
 
 SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
@@ -20,14 +21,18 @@ HEADER = "session_id,connector_id,arrival,departure,energy_kwh,max_power_kw,phas
 GOOD = "s1,cp001/1,2025-03-03T08:00:00Z,2025-03-03T10:00:00Z,10,11,3"
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCE))
+SHIPPED = {**REFERENCE, **COST_REFERENCE}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_shipped_scenarios_load_and_match_their_generator(name: str) -> None:
     loaded = load_scenario(SCENARIOS / name)
-    generated = REFERENCE[name]()
+    generated = SHIPPED[name]()
     assert loaded.scenario.site == generated.site
     assert loaded.scenario.sessions == generated.sessions
     assert loaded.scenario.base_load == generated.base_load
     assert loaded.scenario.prices == generated.prices
+    assert loaded.scenario.pv == generated.pv
 
 
 def test_written_scenario_reads_back(tmp_path: Path) -> None:
@@ -142,6 +147,14 @@ def test_short_row_is_reported(folder: Path) -> None:
         ("limits.csv", "timestamp\n2025-03-03T08:00:00Z\n", 1, "limit_a"),
         ("limits.csv", "timestamp,limit_a\n2025-03-03T08:00:00Z,41\n", 2, "limit_a"),
         ("prices.csv", "timestamp,price_per_kwh\n2025-03-03 08:00,0.2\n", 2, "timestamp"),
+        (
+            "pv.csv",
+            "timestamp,pv_kw\n2025-03-03T08:00:00Z,5\n2025-03-03T09:00:00Z,-1\n",
+            3,
+            "pv_kw",
+        ),
+        ("pv.csv", "timestamp,pv_kw\n2025-03-03T08:00:00Z,sunny\n", 2, "pv_kw"),
+        ("pv.csv", "timestamp\n2025-03-03T08:00:00Z\n", 1, "pv_kw"),
     ],
 )
 def test_bad_series_file_names_file_line_and_column(
@@ -163,6 +176,24 @@ def test_times_with_offsets_become_utc(folder: Path) -> None:
     _sessions(folder, "s1,cp001/1,2025-03-03T09:00:00+01:00,2025-03-03T11:00:00+01:00,10,11,3")
     session = load_scenario(folder).scenario.sessions[0]
     assert session.arrival.isoformat() == "2025-03-03T08:00:00+00:00"
+
+
+def test_base_load_net_of_pv_may_be_negative(folder: Path) -> None:
+    (folder / "baseload.csv").write_text("timestamp,l1_a,l2_a,l3_a\n2025-03-03T08:00:00Z,-5,2,3\n")
+    assert load_scenario(folder).scenario.base_load[0].current_a == (-5.0, 2.0, 3.0)
+
+
+def test_a_tariff_in_site_toml_is_read_and_a_bad_one_named(folder: Path) -> None:
+    site = folder / "site.toml"
+    site.write_text(
+        site.read_text() + "\n[tariff]\nprice_per_kwh = 0.3\ndemand_charge_per_kw = 9\n"
+    )
+    tariff = load_scenario(folder).scenario.site.tariff
+    assert (tariff.fixed_price_per_kwh, tariff.demand_price_per_kw) == (0.3, 9.0)
+    site.write_text(site.read_text().replace("demand_charge_per_kw = 9", "demand_charge_kw = 9"))
+    error = _error(folder)
+    assert error.field == "tariff.demand_charge_kw"
+    assert "did you mean 'demand_charge_per_kw'" in error.message
 
 
 def test_bad_site_file_names_its_line_and_field(folder: Path) -> None:

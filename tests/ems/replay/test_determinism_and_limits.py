@@ -8,8 +8,19 @@ from datetime import timedelta
 
 import pytest
 
-from ems.replay import STRATEGIES, LimitPoint, ReplayOptions, Scenario, compute_kpis, replay
+from ems.replay import (
+    STRATEGIES,
+    LimitPoint,
+    ReplayOptions,
+    Scenario,
+    compute_kpis,
+    replay,
+    runner,
+)
 from ems.replay.synthetic import small
+from optimizer.allocation import Allocation, SolveStatus
+from optimizer.fallback import equal_share
+from optimizer.problem import Problem
 
 TIMING_KEYS = {"wall_seconds", "solve_ms_p50", "solve_ms_p95"}
 
@@ -118,12 +129,11 @@ def test_a_site_limit_override_sets_the_fuse_and_caps_a_limit_series(strategy: s
     assert 27.0 < result.site_current_a.max() <= 28.0 + 0.01
 
 
-def test_steps_on_the_optimizer_fallback_are_counted() -> None:
-    """An hour whose limit is below the base load alone cannot be optimised: the controller
-    runs on its safe fallback there, and the KPIs say at how many steps."""
+def test_an_hour_the_base_load_alone_fills_pauses_every_session_without_solving() -> None:
+    """An hour whose limit is below the base load alone leaves nothing to optimise: the
+    controller pauses every session there without a solve (no fallback step)."""
     scenario = small()
     start = scenario.start
-    assert compute_kpis(replay(scenario, "optimal")).optimizer_fallback_steps == 0
     squeezed = replace(
         scenario,
         limits=(
@@ -131,6 +141,26 @@ def test_steps_on_the_optimizer_fallback_are_counted() -> None:
             LimitPoint(start + timedelta(hours=3), 40.0),
         ),
     )
-    kpis = compute_kpis(replay(squeezed, "optimal"))
-    assert kpis.optimizer_fallback_steps == 12  # the hour of 5-minute steps
-    assert compute_kpis(replay(squeezed, "equal")).optimizer_fallback_steps == 0
+    result = replay(squeezed, "optimal")
+    assert compute_kpis(result).optimizer_fallback_steps == 0
+    hour = [k for k in range(result.timeline.steps) if result.timeline.phase_limit_a[k] == 1.0]
+    assert len(hour) == 12
+    # a profile sent at a step is in force from the next one on
+    assert result.connector_current_a[hour[1:]].max() == 0.0
+    assert result.connector_current_a.max() > 0.0
+
+
+def test_steps_on_the_optimizer_fallback_are_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A solver answering with its safe fallback at every step: the KPIs say how many."""
+
+    class FallbackSolver:
+        def solve(self, problem: Problem) -> Allocation:
+            return equal_share(problem, SolveStatus.FALLBACK_INFEASIBLE)
+
+    scenario = small()
+    assert compute_kpis(replay(scenario, "optimal")).optimizer_fallback_steps == 0
+    monkeypatch.setattr(runner, "Solver", FallbackSolver)
+    result = replay(scenario, "optimal")
+    solved_steps = len(result.decide_ms)
+    assert 0 < compute_kpis(result).optimizer_fallback_steps <= solved_steps
+    assert compute_kpis(replay(scenario, "equal")).optimizer_fallback_steps == 0

@@ -1,0 +1,84 @@
+"""The billing period's peak so far: the highest average import over fixed windows.
+
+Capacity tariffs bill the highest 15-minute average import of a month. The windows are
+aligned to the clock (a quarter hour starts at :00, :15, …, as meters count them); a
+reading's power holds until the next reading. A window counts once it is over; a new
+billing period starts from nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ems.events import MeterReading
+    from ems.state import SiteState
+
+MAX_HOLD_S = 900.0
+"""A reading's power is held for at most this long: across a longer gap nothing is known,
+and nothing is counted."""
+
+
+@dataclass
+class DemandPeak:
+    """`peak_w`: the highest completed window's average import in the billing period
+    that starts at `period_start`."""
+
+    window_s: float = 900.0
+    period_start: datetime | None = None
+    peak_w: float = 0.0
+    _window: int | None = None
+    _energy_ws: float = 0.0
+    _last: tuple[datetime, float] | None = None
+
+    def observe(self, at: datetime, import_w: float, period_start: datetime) -> None:
+        """A reading of the site's import (W, negative while exporting) at `at`, in the
+        billing period starting at `period_start`."""
+        if not math.isfinite(import_w):
+            return
+        if self._last is not None and at <= self._last[0]:
+            return
+        if period_start != self.period_start:
+            self.period_start = period_start
+            self.peak_w = 0.0
+            self._window, self._energy_ws, self._last = None, 0.0, None
+        if self._last is not None:
+            self._hold(self._last[0], at, self._last[1])
+        self._last = (at, import_w)
+        if self._window is None:
+            self._window = self._window_of(at)
+
+    def _window_of(self, moment: datetime) -> int:
+        return math.floor(moment.timestamp() / self.window_s)
+
+    def _hold(self, since: datetime, until: datetime, power_w: float) -> None:
+        """Count `power_w` from `since` to `until` into the windows they span."""
+        start_s, end_s = since.timestamp(), until.timestamp()
+        end_s = min(end_s, start_s + MAX_HOLD_S)
+        while start_s < end_s:
+            window = math.floor(start_s / self.window_s)
+            if self._window is not None and window != self._window:
+                self._close()
+                self._window = window
+            window_end_s = (window + 1) * self.window_s
+            part_s = min(end_s, window_end_s) - start_s
+            self._energy_ws += power_w * part_s
+            start_s += part_s
+        if self._window is not None and self._window_of(until) != self._window:
+            self._close()
+            self._window = self._window_of(until)
+
+    def _close(self) -> None:
+        self.peak_w = max(self.peak_w, self._energy_ws / self.window_s)
+        self._energy_ws = 0.0
+
+
+def observe_demand(state: SiteState, reading: MeterReading) -> None:
+    """Count a trusted site meter reading into the billing period's peak."""
+    if reading.total_power_w is None:
+        return
+    tariff = state.site.tariff
+    state.demand.observe(reading.at, reading.total_power_w, tariff.billing_period_start(reading.at))

@@ -1,0 +1,50 @@
+"""The cost benchmark on its first two family scenarios, an office day with day-ahead
+prices and a capacity tariff and a rooftop-PV site (the full run is
+`python -m benchmarks.cost`)."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+
+from benchmarks.cost import BASELINES, CostRow, measure, table, targets
+from ems.replay.cost_scenarios import cost_family
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[CostRow]:
+    return [measure(s.name, s) for s in cost_family(2)]
+
+
+def test_the_controller_pays_no_more_than_any_baseline_delivering_as_much(
+    rows: list[CostRow],
+) -> None:
+    for row in rows:
+        assert set(row.kpis) == {*BASELINES, "optimal", "offline"}
+        assert row.optimal.limit_violation_steps == 0
+        baseline = row.cheapest_baseline()
+        assert baseline is not None
+        assert row.optimal.total_cost is not None
+        assert row.optimal.total_cost <= baseline[1].total_cost  # type: ignore[operator]
+
+
+def test_the_pv_site_uses_more_of_its_surplus_than_every_baseline(rows: list[CostRow]) -> None:
+    pv = rows[1]
+    assert pv.name.startswith("pv-")
+    used = pv.optimal.pv_self_consumption_pct
+    assert used is not None
+    for name in BASELINES:
+        baseline = pv.kpis[name].pv_self_consumption_pct
+        assert baseline is not None
+        assert used > baseline
+
+
+def test_the_table_and_the_targets_print(rows: list[CostRow]) -> None:
+    console = Console(width=170, record=True)
+    console.print(table(rows))
+    for line in targets(rows):
+        console.print(line)
+    text = console.export_text()
+    assert "office-00" in text
+    assert "pv-01" in text
+    assert "within 3 % of offline's cost" in text
