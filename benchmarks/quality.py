@@ -9,6 +9,11 @@ shape and minimum current, the distribution (min / median / max) over the scenar
 
     .venv/bin/python -m benchmarks.quality --count 200
     .venv/bin/python -m benchmarks.quality --count 8 --max-connectors 40   # a few minutes
+    .venv/bin/python -m benchmarks.quality --count 40 --battery ideal      # ACN-Sim's battery
+    .venv/bin/python -m benchmarks.quality --count 40 --set optimizer.lookahead.FINISH_WEIGHT=0.1
+
+`--set MODULE.NAME=VALUE` replaces one of the policy's constants for the run (a module
+of `TUNABLE_MODULES`, a float constant it has), to show a constant's sensitivity.
 
 Scenarios are drawn in turn from the shapes with seeds `--seed`, `--seed + 1`, ...; the
 same arguments always give the same scenarios. Issue 15's targets at 0 A: on every
@@ -20,6 +25,7 @@ shadow the `optimizer` package.)
 from __future__ import annotations
 
 import argparse
+import importlib
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,10 +35,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ems.replay import ReplayOptions, compute_kpis, replay
+from ems.replay.ev import BATTERIES
 from ems.replay.family import Generated, family
 
 STRATEGIES = ("edf", "llf", "optimal", "offline")
 DAY_S = 86_400.0
+TUNABLE_MODULES = ("optimizer.lookahead", "ems.urgency")
+"""Where `--set` may replace a constant: the policy's look-ahead and its urgency weights."""
 
 
 @dataclass(frozen=True)
@@ -66,15 +75,16 @@ class QualityRow:
         return self.fully_served["optimal"] - self.fully_served["edf"]
 
 
-def measure(generated: Generated, step_s: float = 300.0) -> QualityRow:
-    """Replay one generated scenario under every strategy the table needs."""
+def measure(generated: Generated, step_s: float = 300.0, battery: str | None = None) -> QualityRow:
+    """Replay one generated scenario under every strategy the table needs; `battery`
+    overrides the scenario's battery model (`ems.replay.ev.BATTERIES`)."""
     scenario = generated.scenario
     delivered: dict[str, float] = {}
     served: dict[str, int] = {}
     violations: dict[str, int] = {}
     per_day = 0.0
     for strategy in STRATEGIES:
-        result = replay(scenario, strategy, ReplayOptions(step_s=step_s))
+        result = replay(scenario, strategy, ReplayOptions(step_s=step_s, battery=battery))
         kpis = compute_kpis(result)
         delivered[strategy] = kpis.energy_delivered_pct
         served[strategy] = kpis.sessions_fully_served
@@ -160,6 +170,21 @@ def targets(rows: Sequence[QualityRow]) -> list[str]:
     ]
 
 
+def set_constant(assignment: str) -> tuple[str, float]:
+    """Apply `MODULE.NAME=VALUE` (see `TUNABLE_MODULES`); returns the name and the value it
+    replaced. Raises ValueError for anything else."""
+    target, _, text = assignment.partition("=")
+    module_name, _, name = target.rpartition(".")
+    if module_name not in TUNABLE_MODULES or not name.isupper():
+        raise ValueError(f"{target!r}: not a constant of {', '.join(TUNABLE_MODULES)}")
+    module = importlib.import_module(module_name)
+    old = getattr(module, name, None)
+    if not isinstance(old, int | float) or isinstance(old, bool):
+        raise ValueError(f"{target!r}: not a number constant of {module_name}")
+    setattr(module, name, float(text))
+    return target, float(old)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200, help="scenarios to generate")
@@ -167,11 +192,21 @@ def main() -> None:
     parser.add_argument("--min-connectors", type=int, default=10)
     parser.add_argument("--max-connectors", type=int, default=300)
     parser.add_argument("--step", type=float, default=300.0, help="simulated seconds per step")
+    parser.add_argument("--battery", choices=BATTERIES, default=None, help="battery model")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="MODULE.NAME=VALUE", help="a constant"
+    )
     args = parser.parse_args()
     if args.count < 1:
         parser.error("--count must be at least 1")
-
     console = Console(width=160)
+    for assignment in args.set:
+        try:
+            target, old = set_constant(assignment)
+        except ValueError as error:
+            parser.error(str(error))
+        console.print(f"{target}: {old:g} -> {assignment.partition('=')[2]}")
+
     scenarios = family(
         args.count,
         args.seed,
@@ -191,7 +226,7 @@ def main() -> None:
         task = progress.add_task("replaying", total=len(scenarios))
         for generated in scenarios:
             progress.update(task, description=f"{generated.scenario.name}")
-            rows.append(measure(generated, args.step))
+            rows.append(measure(generated, args.step, args.battery))
             progress.advance(task)
     console.print(summary_table(rows))
     for line in targets(rows):

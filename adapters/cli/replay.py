@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from rich.table import Table
 
 from adapters.cli.progress import progress_bar
 from adapters.files.plots import plot_comparison, plot_sessions, plot_site_load, plot_sweep
-from adapters.files.scenario import LoadedScenario, load_scenario
+from adapters.files.scenario import SITE_FILE, LoadedScenario, load_scenario
 from ems.replay import (
     STRATEGIES,
     Kpis,
@@ -27,6 +28,7 @@ from ems.replay import (
     replay,
 )
 from ems.replay.engine import apply_options
+from ems.replay.ev import BATTERIES
 from ems.replay.tables import sessions_table, sweep_table, timeseries_table
 
 KPIS_FILE = "kpis.json"
@@ -66,6 +68,13 @@ _limit_option = click.option(
     default=None,
     help="Override the site's main fuse (A per phase); also caps a limits.csv series.",
 )
+_battery_option = click.option(
+    "--battery",
+    type=click.Choice(BATTERIES),
+    default=None,
+    help="The simulated batteries: 'tapering' (less above 80 % charge) or 'ideal' (the EV's "
+    "maximum until its request is met, as in ACN-Sim). Default: the scenario's (tapering).",
+)
 _out_option = click.option(
     "--out",
     "out_dir",
@@ -73,6 +82,14 @@ _out_option = click.option(
     required=True,
     help="Folder for kpis.json, sessions.csv, timeseries.csv and the plots.",
 )
+
+
+def stated_control(loaded: LoadedScenario) -> frozenset[str]:
+    """The `[control]` keys the scenario's site.toml states (already validated by
+    `load_scenario`): a replay honours them over its own policy (`REPLAY_POLICY`)."""
+    text = (loaded.path / SITE_FILE).read_text(encoding="utf-8-sig")
+    table = tomllib.loads(text).get("control", {})
+    return frozenset(table) if isinstance(table, dict) else frozenset()
 
 
 @click.command("replay")
@@ -86,6 +103,7 @@ _out_option = click.option(
 )
 @_step_option
 @_min_current_option
+@_battery_option
 @_limit_option
 @_out_option
 def replay_command(
@@ -93,13 +111,16 @@ def replay_command(
     strategy: str,
     step_s: float,
     min_current_a: float | None,
+    battery: str | None,
     site_limit_a: float | None,
     out_dir: Path,
 ) -> None:
     """Replay a scenario folder under one strategy and write its KPIs, tables and plots."""
     console = Console()
     loaded = load_scenario(scenario_dir)
-    options = ReplayOptions(step_s=step_s, min_current_a=min_current_a, site_limit_a=site_limit_a)
+    options = ReplayOptions(
+        step_s=step_s, min_current_a=min_current_a, site_limit_a=site_limit_a, battery=battery
+    )
     result, kpis = _run(loaded, strategy, options, console)
     _write(result, kpis, out_dir, loaded.scenario)
     console.print(_table({strategy: kpis}, f"{loaded.scenario.name}: {strategy}"))
@@ -111,6 +132,7 @@ def replay_command(
 @_scenario_argument
 @_step_option
 @_min_current_option
+@_battery_option
 @_limit_option
 @_out_option
 @click.option(
@@ -123,6 +145,7 @@ def compare_command(
     scenario_dir: Path,
     step_s: float,
     min_current_a: float | None,
+    battery: str | None,
     site_limit_a: float | None,
     out_dir: Path,
     strategies: str,
@@ -132,7 +155,9 @@ def compare_command(
     names = _strategies(strategies)
     console = Console()
     loaded = load_scenario(scenario_dir)
-    options = ReplayOptions(step_s=step_s, min_current_a=min_current_a, site_limit_a=site_limit_a)
+    options = ReplayOptions(
+        step_s=step_s, min_current_a=min_current_a, site_limit_a=site_limit_a, battery=battery
+    )
     all_kpis: dict[str, Kpis] = {}
     for name in names:
         result, kpis = _run(loaded, name, options, console)
@@ -178,6 +203,7 @@ Example:
 )
 @_step_option
 @_min_current_option
+@_battery_option
 @_out_option
 def sweep_command(
     scenario_dir: Path,
@@ -185,6 +211,7 @@ def sweep_command(
     strategies: str,
     step_s: float,
     min_current_a: float | None,
+    battery: str | None,
     out_dir: Path,
 ) -> None:
     """Size a grid connection: replay a scenario at several main fuse sizes and show how
@@ -204,8 +231,12 @@ def sweep_command(
     for limit, name in track(
         runs, description="sweep", console=console, transient=True, disable=not console.is_terminal
     ):
-        options = ReplayOptions(step_s=step_s, min_current_a=min_current_a, site_limit_a=limit)
-        result = replay(loaded.scenario, name, options, loaded.control)
+        options = ReplayOptions(
+            step_s=step_s, min_current_a=min_current_a, site_limit_a=limit, battery=battery
+        )
+        result = replay(
+            loaded.scenario, name, options, loaded.control, stated=stated_control(loaded)
+        )
         results[(limit, name)] = compute_kpis(result)
     out_dir.mkdir(parents=True, exist_ok=True)
     sweep_table(results).to_csv(out_dir / SWEEP_FILE, index=False)
@@ -254,7 +285,14 @@ def _run(
     loaded: LoadedScenario, strategy: str, options: ReplayOptions, console: Console
 ) -> tuple[ReplayResult, Kpis]:
     with progress_bar(console, strategy) as progress:
-        result = replay(loaded.scenario, strategy, options, loaded.control, progress)
+        result = replay(
+            loaded.scenario,
+            strategy,
+            options,
+            loaded.control,
+            progress,
+            stated=stated_control(loaded),
+        )
     return result, compute_kpis(result)
 
 

@@ -54,8 +54,11 @@ They differ from the live defaults (`ControlSettings`) because, measured on the 
 scenarios, each live default alone fails the replay quality tests (within 1 % of the
 hindsight bound): e.g. `reserve_for_arrivals` on at a 0 A minimum delivers 1480 kWh of
 the garage's 1766 kWh bound, `lookahead` off 1727 kWh at 6 A, `priority_from_laxity` off
-1740 kWh at 0 A (see issue 15). Making live and replay share one set of defaults is the
-issue's "one configuration" work, not a replay setting."""
+1740 kWh at 0 A (see issue 15). A scenario's `[control]` that states a switch wins
+(`replay_settings`; `ems replay`, `compare` and `sweep` pass the keys it states). The live
+defaults stay as they are: these were measured on replays, where every session states its
+need and departure and no EV draws before it is planned; a live site has neither
+guarantee, and no measurement of live sites supports changing them."""
 
 
 def replay_settings(

@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ems.replay.ev import SimulatedEv, battery_size_wh
+from ems.limit_check import circuit_path
+from ems.replay.ev import BATTERIES, SimulatedEv, battery_size_wh
 from ems.replay.result import ReplayResult, SessionOutcome
 from ems.replay.scenario import Scenario, SessionSpec
 from ems.replay.strategy import Strategy
@@ -34,15 +35,24 @@ class ReplayOptions:
     """`step_s`: simulated seconds per step. `min_current_a`: overrides every connector's
     minimum current (0 allows any rate, as in continuous-rate studies). `site_limit_a`:
     overrides the site's main fuse (A per phase) and caps a time-varying site limit, so
-    one scenario answers "what if the connection were this size?"."""
+    one scenario answers "what if the connection were this size?". `battery`: overrides
+    the scenario's battery model (`ems.replay.ev.BATTERIES`)."""
 
     step_s: float = 300.0
     min_current_a: float | None = None
     site_limit_a: float | None = None
+    battery: str | None = None
 
 
 def apply_options(scenario: Scenario, options: ReplayOptions) -> Scenario:
-    """The scenario as replayed: with the minimum-current and site-limit overrides."""
+    """The scenario as replayed: with the minimum-current, site-limit and battery
+    overrides."""
+    if options.battery is not None:
+        if options.battery not in BATTERIES:
+            raise ValueError(
+                f"unknown battery {options.battery!r}; choose from {', '.join(BATTERIES)}"
+            )
+        scenario = replace(scenario, battery=options.battery)
     if options.min_current_a is not None:
         minimum = options.min_current_a
         chargers = tuple(
@@ -80,7 +90,12 @@ class _Plug:
     __slots__ = ("column", "connector", "ev", "measured_a", "phases", "session")
 
     def __init__(
-        self, session: SessionSpec, connector: ConnectorConfig, column: int, voltage_v: float
+        self,
+        session: SessionSpec,
+        connector: ConnectorConfig,
+        column: int,
+        voltage_v: float,
+        tapering: bool = True,
     ) -> None:
         self.session = session
         self.connector = connector
@@ -92,6 +107,7 @@ class _Plug:
             voltage_v=voltage_v,
             energy_wh=session.energy_wh,
             battery_wh=battery_size_wh(session.energy_wh, session.battery_wh),
+            tapering=tapering,
         )
         self.measured_a = 0.0
 
@@ -132,6 +148,8 @@ def run_replay(
     current = np.zeros((steps, len(keys)))
     power = np.zeros((steps, len(keys)))
     site_current = timeline.base_load_a.copy()
+    circuit_current = {c.id: np.zeros((steps, 3)) for c in site.circuits}
+    circuits_of = {key: circuit_path(site, c.circuit) for key, c in connectors.items()}
     last_limit = np.full(len(keys), np.nan)
     profile_changes = 0
     decide_ms: list[float] = []
@@ -150,7 +168,11 @@ def run_replay(
                 done.append(_outcome(_Plug(session, connectors[session.connector], 0, voltage_v)))
                 continue
             plugged[session.connector] = _Plug(
-                session, connectors[session.connector], column_of[session.connector], voltage_v
+                session,
+                connectors[session.connector],
+                column_of[session.connector],
+                voltage_v,
+                tapering=scenario.battery != "ideal",
             )
 
         base = timeline.base_load_a[k]
@@ -181,6 +203,8 @@ def run_replay(
             power[k, column] = drawn_a * len(plug.phases) * voltage_v
             for phase in plug.phases:
                 site_current[k, phase] += drawn_a
+                for circuit_id in circuits_of[key]:
+                    circuit_current[circuit_id][k, phase] += drawn_a
         if progress is not None and (k % report_every == 0 or k == steps - 1):
             progress(k + 1, steps)
 
@@ -203,6 +227,8 @@ def run_replay(
         profile_changes=profile_changes,
         wall_seconds=time.perf_counter() - wall_start,
         tariff=scenario.tariff,
+        circuit_current_a=circuit_current,
+        circuit_limit_a={c.id: c.limit_a for c in site.circuits},
     )
 
 

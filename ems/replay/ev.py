@@ -13,6 +13,9 @@ TAPER_END_FACTOR = 0.2
 """...down to this fraction of its maximum at 100 %."""
 TARGET_SOC = 0.9
 """The state of charge a request is taken to end at when the battery allows it."""
+BATTERIES = ("tapering", "ideal")
+"""The battery models a replay offers: `tapering` (the tail above `TAPER_START_SOC`) or
+`ideal` (the EV's maximum until its request is met, ACN-Sim's default battery)."""
 
 
 def taper_factor(soc: float) -> float:
@@ -49,6 +52,8 @@ class SimulatedEv:
     energy_wh: float
     battery_wh: float
     delivered_wh: float = 0.0
+    tapering: bool = True
+    """False: an ideal battery, no tail."""
 
     @property
     def soc(self) -> float:
@@ -62,6 +67,8 @@ class SimulatedEv:
         """The most it draws now: its maximum, tapered by the battery's state of charge."""
         if self.remaining_wh <= 0.0:
             return 0.0
+        if not self.tapering:
+            return self.max_current_a
         return self.max_current_a * taper_factor(self.soc)
 
     def charge(self, allowed_a: float, seconds: float) -> float:

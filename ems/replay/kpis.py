@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ems.replay.result import ReplayResult
+from ems.replay.timeline import FloatArray
 from ems.tariff import Tariff
 from ems.tariff import energy_cost as energy_cost_of
 
@@ -23,7 +24,9 @@ class Kpis:
     is Jain's index over the sessions' delivered/requested ratios (1 = perfectly even);
     `profile_changes` counts changes of a plugged-in connector's allowed current, each of
     which a charger receives as a profile; `limit_violation_kwh` is the energy drawn above
-    the site phase limits (summed over phases) and the power cap;
+    the site phase limits (summed over phases), the power cap and every circuit's phase
+    limits, `limit_violation_steps` the steps above any of them; `circuit_violation_steps`
+    and `circuit_violation_kwh` are the circuits' part of these;
     `optimizer_fallback_steps` counts the controller's steps on the optimizer's safe
     fallback instead of its optimum (always 0 for the other strategies; above 0 is worth a
     look: a base load above the limit, or a solver failure).
@@ -60,6 +63,8 @@ class Kpis:
     total_cost: float | None = None
     export_kwh: float = 0.0
     pv_self_consumption_pct: float | None = None
+    circuit_violation_steps: int = 0
+    circuit_violation_kwh: float = 0.0
 
     def as_dict(self) -> dict[str, float | int | None]:
         return asdict(self)
@@ -132,6 +137,11 @@ def compute_kpis(result: ReplayResult) -> Kpis:
     )
     over_wh = (over_phase_a.sum(axis=1) * voltage_v + over_power_w) * hours
     over_wh = np.where(violating, over_wh, 0.0)
+    over_circuit_a = _over_circuits(result)
+    circuit_violating = over_circuit_a.max(axis=1) > VIOLATION_TOLERANCE_A
+    circuit_wh = np.where(circuit_violating, over_circuit_a.sum(axis=1) * voltage_v * hours, 0.0)
+    violating = violating | circuit_violating
+    over_wh = over_wh + circuit_wh
 
     cost: float | None = None
     if timeline.has_prices:
@@ -175,4 +185,17 @@ def compute_kpis(result: ReplayResult) -> Kpis:
         total_cost=bill.total_cost,
         export_kwh=bill.export_kwh,
         pv_self_consumption_pct=bill.pv_self_consumption_pct,
+        circuit_violation_steps=int(circuit_violating.sum()),
+        circuit_violation_kwh=round(float(circuit_wh.sum()) / 1000.0, 3),
     )
+
+
+def _over_circuits(result: ReplayResult) -> FloatArray:
+    """(steps, circuits × 3) the current above each circuit's phase limit (0 where below);
+    (steps, 1) of zeros for a site without circuits."""
+    steps = result.site_current_a.shape[0]
+    over = [
+        np.clip(load - result.circuit_limit_a[circuit_id], 0.0, None)
+        for circuit_id, load in result.circuit_current_a.items()
+    ]
+    return np.concatenate(over, axis=1) if over else np.zeros((steps, 1))

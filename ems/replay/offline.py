@@ -5,7 +5,8 @@ Maximise delivered energy subject to, at every step, every site and circuit phas
 request. It is the linear relaxation: a connector's minimum current is not imposed, so
 the result bounds from above what any strategy can deliver, with or without minimums.
 
-The battery tail is exact in the LP: above `TAPER_START_SOC` an EV's maximum falls linearly
+With the scenario's `tapering` battery the tail is exact in the LP (an `ideal` battery has
+none): above `TAPER_START_SOC` an EV's maximum falls linearly
 with the energy it has taken, and a request never ends above `TARGET_SOC`, where the
 taper's floor is not reached. Long scenarios are solved in chunks of one day with one
 more day of look-ahead; each chunk commits its first day and carries the energy
@@ -176,7 +177,7 @@ def _solve_window(
         remaining_wh = max(0.0, s.spec.energy_wh - s.delivered_wh)
         m.energy.add(sum(wh_per_a[i, k] * m.x[i, k] for k in steps) <= remaining_wh)
         soc = arrival_soc(s.spec.energy_wh, s.battery_wh) + s.delivered_wh / s.battery_wh
-        if soc + remaining_wh / s.battery_wh <= TAPER_START_SOC:
+        if scenario.battery == "ideal" or soc + remaining_wh / s.battery_wh <= TAPER_START_SOC:
             continue
         # Above the taper start: x_k <= max_a * (1 - slope * (soc_k - start)), where soc_k
         # grows with the energy taken before step k.

@@ -53,6 +53,11 @@ class ReplayResult:
     fallback_steps: int = 0
     tariff: Tariff = field(default_factory=Tariff)
     """The scenario's tariff, its prices as the dynamic series (`Scenario.tariff`)."""
+    circuit_current_a: dict[str, FloatArray] = field(default_factory=dict)
+    """Per circuit, (steps × 3) the current on each site phase of what hangs on it or on
+    any circuit below it (the EVs' draw; the base load is the site's, not a circuit's)."""
+    circuit_limit_a: dict[str, float] = field(default_factory=dict)
+    """Per circuit, its per-phase limit."""
 
     def delivered_before(self, moment: datetime) -> dict[str, float]:
         """Each session's energy (Wh) delivered before `moment`; a step that `moment`

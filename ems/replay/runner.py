@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import replace
 
 from ems.replay.baselines import (
@@ -42,12 +43,14 @@ def replay(
     options: ReplayOptions | None = None,
     control: ControlSettings | None = None,
     progress: ProgressCallback | None = None,
+    stated: Collection[str] = (),
 ) -> ReplayResult:
     """Replay `scenario` under `strategy` (one of `STRATEGIES`).
 
     `control` tunes the controller of the `optimal` strategy (its time bounds are adapted
-    to the step, see `replay_settings`). For `offline`, `decide_ms` holds the LP solve
-    times and `wall_seconds` includes them.
+    to the step, see `replay_settings`); `stated` names the `[control]` keys the scenario
+    states, which win over the replay's policy (`REPLAY_POLICY`). For `offline`,
+    `decide_ms` holds the LP solve times and `wall_seconds` includes them.
     """
     options = options or ReplayOptions()
     scenario = apply_options(scenario, options)
@@ -62,7 +65,7 @@ def replay(
         return replace(
             result, decide_ms=plan.solve_ms, wall_seconds=result.wall_seconds + planned_s
         )
-    chosen = _online(strategy, scenario, options, control or ControlSettings())
+    chosen = _online(strategy, scenario, options, control or ControlSettings(), stated)
     result = run_replay(scenario, timeline, chosen, strategy, progress)
     if isinstance(chosen, ControllerStrategy):
         result = replace(result, fallback_steps=chosen.fallback_steps)
@@ -70,7 +73,11 @@ def replay(
 
 
 def _online(
-    name: str, scenario: Scenario, options: ReplayOptions, control: ControlSettings
+    name: str,
+    scenario: Scenario,
+    options: ReplayOptions,
+    control: ControlSettings,
+    stated: Collection[str] = (),
 ) -> Strategy:
     if name == "uncontrolled":
         return Uncontrolled()
@@ -83,6 +90,6 @@ def _online(
     if name in ("edf", "llf"):
         return SortedGreedy(scenario.site, name)
     if name == "optimal":
-        settings = replay_settings(control, options.step_s)
+        settings = replay_settings(control, options.step_s, stated)
         return ControllerStrategy(scenario.priced_site, settings, Solver())
     raise ValueError(f"unknown strategy {name!r}; choose from {', '.join(STRATEGIES)}")

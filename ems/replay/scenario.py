@@ -80,6 +80,10 @@ class Scenario:
     limits: tuple[LimitPoint, ...] = ()
     prices: tuple[PricePoint, ...] = ()
     pv: tuple[PvPoint, ...] = ()
+    battery: str = "tapering"
+    """The simulated batteries (`ems.replay.ev.BATTERIES`): `tapering` draws less above
+    80 % state of charge, `ideal` takes its maximum until its request is met, as the
+    research simulators (ACN-Sim) assume by default."""
 
     @property
     def start(self) -> datetime:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rich.console import Console
 
-from benchmarks.quality import QualityRow, measure, summary_table, targets
+from benchmarks.quality import QualityRow, measure, set_constant, summary_table, targets
 from ems.replay.family import generate
 
 
@@ -42,3 +42,26 @@ def test_the_table_has_a_row_per_group_and_one_for_all(row: QualityRow) -> None:
     six = QualityRow(**{**row.__dict__, "min_current_a": 6.0})
     assert len(targets([zero, six])) == 3
     assert targets([six]) == ["no scenario at 0 A minimum"]
+
+
+def test_set_replaces_a_policy_constant_and_refuses_anything_else(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import optimizer.lookahead as lookahead
+
+    monkeypatch.setattr(lookahead, "FINISH_WEIGHT", lookahead.FINISH_WEIGHT)
+    before = lookahead.FINISH_WEIGHT
+    assert set_constant("optimizer.lookahead.FINISH_WEIGHT=0.25") == (
+        "optimizer.lookahead.FINISH_WEIGHT",
+        before,
+    )
+    assert lookahead.FINISH_WEIGHT == 0.25
+    for wrong, why in (
+        ("os.SEP=1", "not a constant"),
+        ("optimizer.lookahead.plan_now=1", "not a constant"),
+        ("optimizer.lookahead.NO_SUCH=1", "not a number constant"),
+        ("optimizer.lookahead.TAIL_WH=many", "could not convert"),
+    ):
+        with pytest.raises(ValueError, match=why):
+            set_constant(wrong)
+    assert lookahead.TAIL_WH > 0.0

@@ -11,7 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from adapters.cli.main import cli
-from ems.replay import STRATEGIES, runner
+from adapters.cli.replay import stated_control
+from adapters.files.scenario import load_scenario
+from ems.replay import STRATEGIES, ReplayOptions, compute_kpis, replay, runner
+from ems.replay.controller_strategy import REPLAY_POLICY
+from ems.site import ControlSettings
 from optimizer.allocation import Allocation, SolveStatus
 from optimizer.fallback import equal_share
 from optimizer.problem import Problem
@@ -196,3 +200,68 @@ def test_replay_says_when_the_controller_ran_on_the_fallback(
     fallback = kpis["optimizer_fallback_steps"]
     assert fallback > 0
     assert f"optimal ran {fallback} of 70 steps on the optimizer's safe fallback" in result.output
+
+
+def test_the_battery_model_is_a_choice(tmp_path: Path) -> None:
+    delivered = {}
+    for battery in ("tapering", "ideal"):
+        out = tmp_path / battery
+        result = CliRunner().invoke(
+            cli,
+            [
+                "compare",
+                str(SMALL),
+                "--strategies",
+                "offline",
+                "--battery",
+                battery,
+                "--out",
+                str(out),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        comparison = json.loads((out / "comparison.json").read_text())
+        delivered[battery] = comparison["offline"]["energy_delivered_kwh"]
+    # Without a tail the hindsight bound can only deliver more.
+    assert delivered["ideal"] >= delivered["tapering"] - 1e-6
+    rejected = CliRunner().invoke(
+        cli, ["replay", str(SMALL), "--battery", "magic", "--out", str(tmp_path / "x")]
+    )
+    assert rejected.exit_code == 2
+
+
+def test_replay_honours_the_scenarios_control_keys(tmp_path: Path) -> None:
+    """A `[control]` key the scenario states wins over the replay's policy
+    (`REPLAY_POLICY`): here the look-ahead, which the replay turns on, is turned off."""
+
+    folder = tmp_path / "small"
+    shutil.copytree(SMALL, folder)
+    with (folder / "site.toml").open("a", encoding="utf-8") as site:
+        site.write("\n[control]\nlookahead = false\n")
+    loaded = load_scenario(folder)
+    assert stated_control(loaded) == {"lookahead"}
+    assert stated_control(load_scenario(SMALL)) == frozenset()
+    assert REPLAY_POLICY["lookahead"] is True
+
+    result = CliRunner().invoke(
+        cli, ["replay", str(folder), "--min-current", "0", "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 0, result.output
+    kpis = json.loads((tmp_path / "out" / "kpis.json").read_text())
+    options = ReplayOptions(min_current_a=0.0)
+    without = compute_kpis(
+        replay(
+            loaded.scenario,
+            "optimal",
+            options,
+            ControlSettings(lookahead=False),
+            stated={"lookahead"},
+        )
+    )
+    with_policy = compute_kpis(replay(loaded.scenario, "optimal", options, loaded.control))
+    assert kpis["energy_delivered_kwh"] == pytest.approx(without.energy_delivered_kwh)
+    assert kpis["profile_changes"] == without.profile_changes
+    assert (without.energy_delivered_kwh, without.profile_changes) != (
+        with_policy.energy_delivered_kwh,
+        with_policy.profile_changes,
+    )

@@ -43,3 +43,36 @@ def test_ev_tapers_near_full_and_stops_at_its_request() -> None:
     assert drawn < ev.max_current_a
     assert ev.charge(16.0, 600.0) == 0.0
     assert ev.acceptable_a() == 0.0
+
+
+def test_an_ideal_battery_takes_its_maximum_until_its_request_is_met() -> None:
+    ev = SimulatedEv(
+        max_current_a=16.0,
+        phases=3,
+        voltage_v=230.0,
+        energy_wh=30_000.0,
+        battery_wh=60_000.0,
+        delivered_wh=29_000.0,
+        tapering=False,
+    )
+    assert ev.soc > 0.85
+    assert ev.acceptable_a() == 16.0
+    assert ev.charge(16.0, 60.0) == 16.0
+    tapered = _ev()
+    tapered.delivered_wh = 29_000.0
+    assert tapered.acceptable_a() < 16.0
+
+
+def test_replay_options_choose_the_battery() -> None:
+    from ems.replay import ReplayOptions, compute_kpis, replay
+    from ems.replay.synthetic import small
+
+    kwh = {
+        battery: compute_kpis(
+            replay(small(), "offline", ReplayOptions(battery=battery))
+        ).energy_delivered_kwh
+        for battery in ("tapering", "ideal")
+    }
+    assert kwh["ideal"] >= kwh["tapering"] - 1e-6
+    with pytest.raises(ValueError, match="unknown battery"):
+        replay(small(), "edf", ReplayOptions(battery="lead-acid"))
