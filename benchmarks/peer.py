@@ -3,6 +3,8 @@ system of `ocpp-peer` (Node.js, `ocpp-rpc`, strict validation against the offici
 JSON schemas both ways), for OCPP 1.6 and 2.0.1, with `--strict-exit` and the site limit.
 
     python -m benchmarks.peer --peer ../shared/ocpp-peer --duration 60
+    python -m benchmarks.peer --peer ../shared/ocpp-peer --versions 1.6 --chargers 1000 \
+        --duration 120 --latency        # the scale run: latency table, CPU, RSS
 
 The peer folder is copied to a temporary folder and `npm ci` installs it there (the shared
 folder stays read-only). Exit 0 when every version ran clean; otherwise the exit code of
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.fault_rig.process import ControllerProcess
+from benchmarks.peer_latency import ServerUsage, latency_table, steady_table, tx_profile_delays
 
 VOLTAGE_V = 230.0
 LIMIT_A = 63.0
@@ -40,6 +43,11 @@ class Run:
     chargers: int
     connectors: int
     duration_s: int
+    limit_a: float = LIMIT_A
+    meter_interval_s: int = 5
+    latency: bool = False
+    """Also trace every frame (for the time to the first TxProfile) and measure the
+    controller's CPU and RSS."""
 
 
 def config_text(run: Run, port: int) -> str:
@@ -49,7 +57,7 @@ def config_text(run: Run, port: int) -> str:
     lines = [
         "[site]",
         f'name = "ocpp-peer {run.version}"',
-        f"limit_a = {LIMIT_A}",
+        f"limit_a = {run.limit_a}",
         "worst_base_load_a = [10.0, 10.0, 10.0]",
         "",
     ]
@@ -92,11 +100,14 @@ def install_peer(source: Path, into: Path) -> Path:
     return target
 
 
-async def run_peer(run: Run, peer: Path, config: Path, report: Path) -> int:
-    """Run the controller on `config` and the peer against it once; the peer's exit code."""
+async def run_peer(
+    run: Run, peer: Path, config: Path, report: Path, usage: ServerUsage | None = None
+) -> int:
+    """Run the controller on `config` and the peer against it once; the peer's exit code.
+    With `usage`, the controller's CPU and peak RSS over the run are put there."""
     controller = ControllerProcess(config, config.parent)
     await controller.start()
-    site_limit_w = (LIMIT_A - 10.0) * 3 * VOLTAGE_V
+    site_limit_w = (run.limit_a - 10.0) * 3 * VOLTAGE_V
     command = [
         "node",
         str(peer / "peer.mjs"),
@@ -105,13 +116,17 @@ async def run_peer(run: Run, peer: Path, config: Path, report: Path) -> int:
         f"--chargers={run.chargers}",
         f"--connectors={run.connectors}",
         f"--duration={run.duration_s}",
-        "--meter-interval=5",
+        f"--meter-interval={run.meter_interval_s}",
         "--seed=1",
         f"--site-limit-w={site_limit_w:.0f}",
         f"--report={report}",
         "--strict-exit",
         "--quiet",
     ]
+    if run.latency:
+        command.append(f"--trace={report.with_suffix('.trace.jsonl')}")
+    if usage is not None and controller.proc is not None:
+        usage.begin(controller.proc.pid)
     peer_proc = await asyncio.create_subprocess_exec(*command, cwd=peer)
     try:
         code = await asyncio.wait_for(peer_proc.wait(), run.duration_s + EXTRA_S)
@@ -120,6 +135,8 @@ async def run_peer(run: Run, peer: Path, config: Path, report: Path) -> int:
         await peer_proc.wait()
         code = HUNG
     finally:
+        if usage is not None:
+            usage.end()
         await controller.stop()
     if code != 0:
         print("\n".join(controller.log_excerpt(40)))
@@ -132,8 +149,14 @@ def run_one(run: Run, peer: Path, workdir: Path) -> tuple[int, dict[str, object]
     config = workdir / "site.toml"
     config.write_text(config_text(run, 0))
     report = workdir / "report.json"
-    code = asyncio.run(run_peer(run, peer, config, report))
+    usage = ServerUsage() if run.latency else None
+    code = asyncio.run(run_peer(run, peer, config, report, usage))
     document = json.loads(report.read_text()) if report.exists() else {}
+    if usage is not None:
+        trace = report.with_suffix(".trace.jsonl")
+        print(latency_table(document, tx_profile_delays(trace)))
+        print(steady_table(trace, run.duration_s))
+        print(usage.line())
     return code, document
 
 
@@ -151,6 +174,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chargers", type=int, default=10)
     parser.add_argument("--connectors", type=int, default=2)
     parser.add_argument("--duration", type=int, default=60, help="seconds per version")
+    parser.add_argument("--limit-a", type=float, default=LIMIT_A, help="site limit per phase")
+    parser.add_argument("--meter-interval", type=int, default=5, help="MeterValues cadence, s")
+    parser.add_argument(
+        "--latency",
+        action="store_true",
+        help="print the latency per action, the time to the first TxProfile, CPU and RSS",
+    )
     parser.add_argument("--keep", type=Path, help="keep configs, stores, logs, reports here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ems-peer-") as scratch:
@@ -158,7 +188,15 @@ def main(argv: list[str] | None = None) -> int:
         peer = install_peer(args.peer.resolve(), Path(scratch))
         failed = 0
         for version in args.versions.split(","):
-            run = Run(version, args.chargers, args.connectors, args.duration)
+            run = Run(
+                version,
+                args.chargers,
+                args.connectors,
+                args.duration,
+                args.limit_a,
+                args.meter_interval,
+                args.latency,
+            )
             code, document = run_one(run, peer, root / f"ocpp{version}")
             print(summary_line(run, code, document), flush=True)
             failed = failed or code

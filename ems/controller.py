@@ -25,7 +25,7 @@ from ems.circuit_meters import observe_circuit_reading
 from ems.closed_loop import observe_draw
 from ems.commands import Command, ProfilePurpose, SetLimit
 from ems.control_step import proven_loads, release_held, run_step
-from ems.demand import observe_demand
+from ems.demand import observe_demand, recall_demand
 from ems.energy_need import observe_register, state_need
 from ems.events import (
     ChargerAdmitted,
@@ -33,10 +33,13 @@ from ems.events import (
     ChargerConnected,
     ChargerDisconnected,
     ConnectorStatus,
+    DemandRecalled,
     EnergyNeed,
     Event,
     MeterReading,
     MeterSample,
+    ModeChosen,
+    PricesChanged,
     ProfileAnswer,
     ProfileRecalled,
     SessionEnded,
@@ -48,7 +51,9 @@ from ems.events import (
 from ems.fallback import FallbackPlan, compute_fallbacks
 from ems.meter_agreement import check_reading, observe_step, settling
 from ems.meter_watch import Mode
+from ems.mode_choice import choose_mode
 from ems.phases import spread, to_site_phases
+from ems.price_update import with_prices
 from ems.raise_gate import Loads, check_added
 from ems.site import ChargerConfig, ConnectorConfig, ControlSettings, SiteConfig, connector_key
 from ems.site_limit import is_tighter, limit_in_force
@@ -122,6 +127,12 @@ class Controller:
                 self._on_recalled(event)
             case SiteLimitChanged():
                 return self._on_site_limit(event, now)
+            case DemandRecalled():
+                recall_demand(self._state, event)
+            case PricesChanged():
+                self._site = with_prices(self._state, self._site, event)
+            case ModeChosen():
+                self._replan = choose_mode(self._state, event) or self._replan
         return []
 
     @property

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ems.events import MeterReading
+    from ems.events import DemandRecalled, MeterReading
     from ems.state import SiteState
 
 MAX_HOLD_S = 900.0
@@ -51,6 +51,14 @@ class DemandPeak:
         if self._window is None:
             self._window = self._window_of(at)
 
+    def recall(self, period_start: datetime, peak_w: float) -> None:
+        """A peak remembered from before a restart, in the billing period starting at
+        `period_start`: kept if that is the period counted now (or none is yet)."""
+        if self.period_start is None:
+            self.period_start = period_start
+        if period_start == self.period_start:
+            self.peak_w = max(self.peak_w, peak_w)
+
     def _window_of(self, moment: datetime) -> int:
         return math.floor(moment.timestamp() / self.window_s)
 
@@ -82,3 +90,13 @@ def observe_demand(state: SiteState, reading: MeterReading) -> None:
         return
     tariff = state.site.tariff
     state.demand.observe(reading.at, reading.total_power_w, tariff.billing_period_start(reading.at))
+
+
+def recall_demand(state: SiteState, event: DemandRecalled) -> None:
+    """The store's peak of the billing period `event.at` falls in; one of an earlier
+    period (the service was down over the turn of the month) is dropped."""
+    if not math.isfinite(event.peak_w) or event.peak_w < 0.0:
+        return
+    if event.period_start != state.site.tariff.billing_period_start(event.at):
+        return
+    state.demand.recall(event.period_start, event.peak_w)

@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from ems.commands import SetLimit
+from ems.site import ChargingMode
+from optimizer.problem import PricePeriod
 
 PhaseValues = tuple[float | None, float | None, float | None]
 
@@ -193,6 +195,36 @@ class SiteLimitChanged:
 
 
 @dataclass(frozen=True)
+class ModeChosen:
+    """An operator's charging mode for the session running on a connector now, until it
+    ends; `mode` None gives the session its charger's configured mode again."""
+
+    charger_id: str
+    connector_id: int
+    at: datetime
+    mode: ChargingMode | None
+
+
+@dataclass(frozen=True)
+class DemandRecalled:
+    """The billing period's peak import so far as the store remembers it from before a
+    restart (`ems.demand`): `peak_w` in the period starting at `period_start`."""
+
+    at: datetime
+    period_start: datetime
+    peak_w: float
+
+
+@dataclass(frozen=True)
+class PricesChanged:
+    """A new dynamic import price series (day-ahead prices) from the site's price source;
+    it replaces the tariff's series (`ems.tariff`)."""
+
+    at: datetime
+    series: tuple[PricePeriod, ...]
+
+
+@dataclass(frozen=True)
 class Tick:
     """Time passed; the controller may re-plan."""
 
@@ -213,5 +245,8 @@ Event = (
     | ProfileAnswer
     | ProfileRecalled
     | SiteLimitChanged
+    | ModeChosen
+    | DemandRecalled
+    | PricesChanged
     | Tick
 )

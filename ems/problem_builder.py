@@ -13,6 +13,7 @@ from datetime import datetime
 
 from ems.capacity import Capacity
 from ems.energy_need import remaining_need_wh
+from ems.mode_choice import mode_of
 from ems.modes import SOLAR_MODES, apply_modes
 from ems.phases import non_negative
 from ems.site import ChargingMode, ControlSettings
@@ -66,10 +67,7 @@ def _lookahead(
 
 
 def _modes(state: SiteState) -> dict[str, ChargingMode]:
-    return {
-        key: state.chargers[runtime.config.charger_id].config.mode
-        for key, runtime in state.connectors.items()
-    }
+    return {key: mode_of(state, runtime) for key, runtime in state.connectors.items()}
 
 
 def _surplus_w(state: SiteState, settings: ControlSettings, now: datetime) -> float:

@@ -25,7 +25,14 @@ from ems.demand import DemandPeak
 from ems.events import ConnectorStatus
 from ems.meter_watch import MeterWatch
 from ems.phases import ZERO, spread
-from ems.site import ChargerConfig, ConnectorConfig, ControlSettings, SiteConfig, connector_key
+from ems.site import (
+    ChargerConfig,
+    ChargingMode,
+    ConnectorConfig,
+    ControlSettings,
+    SiteConfig,
+    connector_key,
+)
 from optimizer.problem import Phase, PhaseTriple
 
 EV_PRESENT_STATUSES = frozenset(
@@ -61,6 +68,8 @@ class Session:
     ev_min_a: float | None = None
     ev_phases: tuple[Phase, ...] | None = None
     """Site phases the EV was seen drawing on; None until observed."""
+    mode: ChargingMode | None = None
+    """The operator's charging mode for this session; None: its charger's (`ems.mode_choice`)."""
 
 
 @dataclass

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ems.capacity import Capacity
 from ems.energy_need import remaining_need_wh
 from ems.events import ConnectorStatus
 from ems.fallback import FallbackPlan
 from ems.meter_watch import Mode
+from ems.mode_choice import mode_of
 from ems.phases import ZERO, add
 from ems.site import ControlSettings
 from ems.state import ChargerRuntime, ConnectorRuntime, SiteState
 from optimizer.allocation import Allocation
-from optimizer.problem import PhaseTriple
+from optimizer.problem import PhaseTriple, PricePeriod
+
+PRICES_AHEAD = timedelta(hours=24)
+"""How far ahead the view lists the import price."""
+MAX_PRICES_AHEAD = 96
+"""At most this many price periods in the view: a day of quarter hours."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,8 @@ class ConnectorView:
     """What that bound rests on (its session profile, its default, its maximum...)."""
     bound_proven: bool = True
     """False while nothing the charger confirmed bounds it (counted at its maximum)."""
+    charging_mode: str = "planned"
+    """How its sessions charge (`ems.site.ChargingMode`'s value)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,10 @@ class ControllerView:
     """The billing period's highest completed window average import so far (`ems.demand`)."""
     price_per_kwh: float | None = None
     """The import price now by the site's tariff; None without one."""
+    demand_period_start: datetime | None = None
+    """The start of the billing period `demand_peak_w` is counted in; None before any."""
+    prices_ahead: tuple[PricePeriod, ...] = ()
+    """The import price from now over the next `PRICES_AHEAD`, one period per change."""
 
     @property
     def unproven(self) -> tuple[str, ...]:
@@ -140,7 +152,13 @@ def build_view(
         ),
         demand_peak_w=state.demand.peak_w,
         price_per_kwh=None if at is None else state.site.tariff.price_at(at),
+        demand_period_start=state.demand.period_start,
+        prices_ahead=() if at is None else _prices_ahead(state, at),
     )
+
+
+def _prices_ahead(state: SiteState, at: datetime) -> tuple[PricePeriod, ...]:
+    return state.site.tariff.periods(at, at + PRICES_AHEAD)[:MAX_PRICES_AHEAD]
 
 
 def connector_state(state: SiteState, runtime: ConnectorRuntime) -> str:
@@ -197,4 +215,5 @@ def _connector_view(
         bound_a=bound.limit_a,
         bound_source=bound.source,
         bound_proven=bound.proven,
+        charging_mode=mode_of(state, runtime).value,
     )

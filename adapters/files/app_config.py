@@ -34,6 +34,7 @@ from typing import Any
 from adapters.files.config import CONFIG_SECTIONS, LoadedConfig, controller_part, parse_toml
 from adapters.files.errors import InputFileError, Problems, read_text, toml_line_of
 from adapters.files.site_config import FieldReader, declared_circuit_ids
+from adapters.files.tariff_config import PriceSource, parse_price_source
 from adapters.http.settings import HttpSettings, parse_http_section
 from adapters.modbus.config import VIRTUAL, MeterSettings, parse_meters_section
 from adapters.ocpp.config import OcppSettings, parse_ocpp_section
@@ -75,6 +76,8 @@ class AppConfig:
     store: StoreSettings
     path: Path | None = None
     """The config file it came from, if any."""
+    prices: PriceSource | None = None
+    """Where `[tariff]` has the price series refreshed from while running; None for nowhere."""
 
     @property
     def site_meter(self) -> MeterSettings | None:
@@ -127,7 +130,8 @@ def _validated(text: str, path: Path) -> tuple[LoadedConfig, AppConfig]:
     known = tuple(dict.fromkeys((*ocpp.known_chargers, *(c.id for c in loaded.site.chargers))))
     ocpp = dataclasses.replace(ocpp, known_chargers=known)
     site, control, meters = _resolve_site_meter(loaded.site, loaded.control, meters, path, text)
-    return loaded, AppConfig(site, control, ocpp, meters, http, store, path)
+    prices = parse_price_source(FieldReader(path, text), data.get("tariff"))
+    return loaded, AppConfig(site, control, ocpp, meters, http, store, path, prices)
 
 
 def _parse_meters(data: Mapping[str, Any], path: Path, text: str) -> tuple[MeterSettings, ...]:

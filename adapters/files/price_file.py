@@ -1,7 +1,9 @@
 """A dynamic import price series (day-ahead prices) from a file the operator's tooling
 writes: CSV with a header, or JSON (a list of objects, or an object holding one), with
 configurable names for the time and price fields and a scale (0.001 turns prices per MWh
-into prices per kWh). Every problem names the file, the line and the field.
+into prices per kWh). A price endpoint's JSON answer is read the same way
+(`adapters.runtime.price_feed`). Every problem names the file (or URL), the line and the
+field.
 
 ```csv
 timestamp,price_per_kwh
@@ -44,10 +46,15 @@ class PriceFields:
 
 def load_price_file(path: Path, fields: PriceFields) -> tuple[PricePeriod, ...]:
     """The series, in time order (times must increase)."""
-    text = read_text(path)
-    rows = (
-        _json_rows(path, text, fields) if path.suffix.lower() == ".json" else _csv_rows(path, text)
-    )
+    return parse_prices(path, read_text(path), fields, as_json=path.suffix.lower() == ".json")
+
+
+def parse_prices(
+    path: Path | str, text: str, fields: PriceFields, *, as_json: bool
+) -> tuple[PricePeriod, ...]:
+    """The series in `text` (JSON, else CSV), read from `path` (a file, or the URL a price
+    endpoint answered at): every problem names it, with the line and the field."""
+    rows = _json_rows(path, text, fields) if as_json else _csv_rows(path, text)
     periods: list[PricePeriod] = []
     for line, where, record in rows:
         at = _moment(path, line, where(fields.time), record.get(fields.time))
@@ -68,7 +75,7 @@ def load_price_file(path: Path, fields: PriceFields) -> tuple[PricePeriod, ...]:
 Row = tuple[int | None, Any, dict[str, Any]]
 
 
-def _csv_rows(path: Path, text: str) -> Iterator[Row]:
+def _csv_rows(path: Path | str, text: str) -> Iterator[Row]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [name.strip() for name in next(reader, [])]
@@ -81,7 +88,7 @@ def _csv_rows(path: Path, text: str) -> Iterator[Row]:
         raise InputFileError(path, f"not valid CSV ({error})", reader.line_num + 1) from None
 
 
-def _json_rows(path: Path, text: str, fields: PriceFields) -> Iterator[Row]:
+def _json_rows(path: Path | str, text: str, fields: PriceFields) -> Iterator[Row]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -105,7 +112,7 @@ def _name(path: JsonPath) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
-def _moment(path: Path, line: int | None, field: str, value: object) -> datetime:
+def _moment(path: Path | str, line: int | None, field: str, value: object) -> datetime:
     if not isinstance(value, str) or not value:
         raise InputFileError(path, f"expected an ISO 8601 time, got {value!r}", line, field)
     try:
@@ -119,7 +126,7 @@ def _moment(path: Path, line: int | None, field: str, value: object) -> datetime
     return moment.astimezone(UTC)
 
 
-def _number(path: Path, line: int | None, field: str, value: object) -> float:
+def _number(path: Path | str, line: int | None, field: str, value: object) -> float:
     if isinstance(value, str):
         with contextlib.suppress(ValueError):
             value = float(value)

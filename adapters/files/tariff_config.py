@@ -7,7 +7,11 @@ export_price_per_kwh = 0.08     # feed-in price (default 0)
 demand_charge_per_kw = 12.0     # per kW of the month's highest 15-min average import
 demand_window_min = 15
 timezone = "Europe/Amsterdam"   # the time-of-use rules and billing months (default UTC)
-prices_file = "day-ahead.json"  # a dynamic series, wins where it covers (see price_file)
+prices_file = "day-ahead.json"  # a dynamic series, wins where it covers (see price_file);
+                                # `ems run` reads it again when it changes
+prices_url = "https://prices.example/day-ahead"  # or: fetched as JSON (instead of a file)
+prices_refresh_s = 900          # how often the url is fetched / the file looked at
+                                # (default 900 for a url, 60 for a file)
 prices_time_field = "start"     # its field names (default "timestamp", "price_per_kwh")
 prices_price_field = "price"
 prices_list_field = "prices"    # JSON: the list's key in an object (default: the list)
@@ -27,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
@@ -52,10 +56,33 @@ TARIFF_KEYS = (
     "prices_price_field",
     "prices_list_field",
     "prices_scale",
+    "prices_url",
+    "prices_refresh_s",
 )
 _RULE_KEYS = ("price_per_kwh", "hours", "weekdays", "months")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SECONDS_PER_MINUTE = 60.0
+FILE_REFRESH_S = 60.0
+"""How often `ems run` looks whether the prices file changed, by default."""
+URL_REFRESH_S = 900.0
+"""How often `ems run` fetches the prices URL, by default."""
+URL_SCHEMES = ("http://", "https://")
+
+
+@dataclass(frozen=True)
+class PriceSource:
+    """Where the live controller refreshes the dynamic price series from, every
+    `refresh_s`: a file (read again when it changed) or a URL answering JSON."""
+
+    fields: PriceFields
+    refresh_s: float
+    path: Path | None = None
+    url: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The file or URL, as the status page and the log name it."""
+        return self.url if self.url is not None else str(self.path)
 
 
 def parse_tariff(reader: FieldReader, value: object) -> Tariff:
@@ -84,7 +111,8 @@ def parse_tariff(reader: FieldReader, value: object) -> Tariff:
     )
     zone = problems.attempt(lambda: _timezone(reader, table), UTC)
     rules = problems.attempt(lambda: _rules(reader, table.get("time_of_use", [])), ())
-    series = problems.attempt(lambda: _series(reader, table), ())
+    source = problems.attempt(lambda: parse_price_source(reader, table), None)
+    series = problems.attempt(lambda: _series(reader, source), ())
     problems.raise_any()
     return Tariff(
         fixed_price_per_kwh=fixed,
@@ -110,21 +138,46 @@ def _price(reader: FieldReader, table: Mapping[str, Any], key: str, prefix: str)
     return float(value)
 
 
-def _series(reader: FieldReader, table: Mapping[str, Any]) -> tuple[PricePeriod, ...]:
-    """The prices file read once now; the file is relative to the config's folder."""
-    name = reader.optional_string(table, "prices_file", "tariff")
-    if name is None:
+def _series(reader: FieldReader, source: PriceSource | None) -> tuple[PricePeriod, ...]:
+    """The prices file read now. (A URL is only fetched by the live controller,
+    `adapters.runtime.price_feed`.)"""
+    if source is None or source.path is None:
         return ()
-    path = Path(reader.path).parent / name
-    if not path.is_file():
-        raise reader.error("tariff.prices_file", f"no such file: {path}")
-    fields = PriceFields(
+    if not source.path.is_file():
+        raise reader.error("tariff.prices_file", f"no such file: {source.path}")
+    return load_price_file(source.path, source.fields)
+
+
+def _fields(reader: FieldReader, table: Mapping[str, Any]) -> PriceFields:
+    return PriceFields(
         time=reader.optional_string(table, "prices_time_field", "tariff") or "timestamp",
         price=reader.optional_string(table, "prices_price_field", "tariff") or "price_per_kwh",
         items=reader.optional_string(table, "prices_list_field", "tariff"),
         scale=reader.number(table, "prices_scale", "tariff", default=1.0, positive=True),
     )
-    return load_price_file(path, fields)
+
+
+def parse_price_source(reader: FieldReader, value: object) -> PriceSource | None:
+    """Where `[tariff]` has the live controller refresh the price series from (a file is
+    relative to the config's folder); None when it names neither a `prices_file` nor a
+    `prices_url`."""
+    if value is None:
+        return None
+    table = reader.table(value, "tariff")
+    name = reader.optional_string(table, "prices_file", "tariff")
+    url = reader.optional_string(table, "prices_url", "tariff")
+    if name is not None and url is not None:
+        raise reader.error("tariff.prices_url", "give either prices_file or prices_url, not both")
+    if name is None and url is None:
+        if "prices_refresh_s" in table:
+            raise reader.error("tariff.prices_refresh_s", "needs prices_file or prices_url")
+        return None
+    if url is not None and not url.startswith(URL_SCHEMES):
+        raise reader.error("tariff.prices_url", f"expected an http:// or https:// URL, got {url!r}")
+    default_s = URL_REFRESH_S if url is not None else FILE_REFRESH_S
+    refresh_s = reader.number(table, "prices_refresh_s", "tariff", default=default_s, positive=True)
+    path = None if name is None else Path(reader.path).parent / name
+    return PriceSource(_fields(reader, table), refresh_s, path=path, url=url)
 
 
 def _timezone(reader: FieldReader, table: Mapping[str, Any]) -> tzinfo:

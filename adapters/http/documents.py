@@ -18,9 +18,12 @@ from adapters.http.snapshot import (
     AllocationSnapshot,
     ChargerSnapshot,
     ConnectorSnapshot,
+    MoneySnapshot,
     SessionSnapshot,
     StatusSnapshot,
 )
+
+W_PER_KW = 1000.0
 
 Document = dict[str, Any]
 PHASES = ("L1", "L2", "L3")
@@ -51,6 +54,8 @@ def site_document(snapshot: StatusSnapshot) -> Document:
         "power_limit_w": number(site.power_limit_w),
         "current_a": phases(site.current_a),
         "base_load_a": phases(site.base_load_a),
+        "net_import_w": number(site.net_import_w),
+        "export_w": None if site.net_import_w is None else number(max(-site.net_import_w, 0.0)),
         "mode": site.mode,
         "meter": {
             "age_s": number(site.meter_age_s),
@@ -139,6 +144,7 @@ def connector_document(connector: ConnectorSnapshot) -> Document:
         "bound_a": number(connector.bound_a),
         "bound_source": connector.bound_source,
         "bound_proven": connector.bound_proven,
+        "charging_mode": connector.charging_mode,
     }
 
 
@@ -162,6 +168,32 @@ def allocation_document(allocation: AllocationSnapshot | None) -> Document | Non
         "binding": list(allocation.binding),
         "solve_ms": number(allocation.solve_ms),
         "at": iso_utc(allocation.at),
+    }
+
+
+def money_document(money: MoneySnapshot | None) -> Document | None:
+    """The price now and ahead, the demand charge and the billing period's peak so far
+    (kW) against the cap the planner draws up to freely; None without a tariff."""
+    if money is None:
+        return None
+    source = money.prices_source
+    return {
+        "price_per_kwh": number(money.price_per_kwh),
+        "prices_ahead": [
+            {"from": iso_utc(start), "price_per_kwh": number(price)}
+            for start, price in money.prices_ahead
+        ],
+        "export_price_per_kwh": number(money.export_price_per_kwh),
+        "demand": {
+            "charge_per_kw": number(money.demand_charge_per_kw),
+            "window_s": number(money.demand_window_s),
+            "period_start": optional_iso_utc(money.demand_period_start),
+            "peak_kw": number(money.demand_peak_w / W_PER_KW),
+            "planned_cap_kw": number(money.planned_cap_w / W_PER_KW),
+        },
+        "prices_source": None
+        if source is None
+        else {"name": source.name, "age_s": number(source.age_s), "error": source.error},
     }
 
 
@@ -205,6 +237,7 @@ def status_document(snapshot: StatusSnapshot) -> Document:
         "sessions": [session_document(s) for s in snapshot.sessions],
         "allocation": allocation_document(snapshot.allocation),
         "controller": controller_document(snapshot),
+        "money": money_document(snapshot.money),
         "counters": {
             "profiles_sent": counters.profiles_sent,
             "profiles_rejected": counters.profiles_rejected,

@@ -28,6 +28,7 @@ KNOWN_MODES = ("normal", "conservative")
 """Always exported (0 when not current), so an alert on a mode has a series to watch."""
 
 CONNECTOR_STATES = ("charging", "paused", "idle")
+CHARGING_MODES = ("fast", "planned", "solar", "min+solar")
 
 
 def _per_phase(
@@ -55,6 +56,7 @@ class SnapshotCollector(Collector):
         yield from _site_metrics(snapshot)
         yield from _connector_metrics(snapshot)
         yield from _controller_metrics(snapshot)
+        yield from _money_metrics(snapshot)
 
 
 def _site_metrics(snapshot: StatusSnapshot) -> Iterator[Metric]:
@@ -92,6 +94,12 @@ def _site_metrics(snapshot: StatusSnapshot) -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "ems_meter_valid", "1 if the last meter reading was valid.", value=float(site.meter_valid)
     )
+    if site.net_import_w is not None and math.isfinite(site.net_import_w):
+        yield GaugeMetricFamily(
+            "ems_site_net_import_watts",
+            "Site power the meter measures: import positive, negative while exporting (PV).",
+            value=site.net_import_w,
+        )
 
 
 def _connector_metrics(snapshot: StatusSnapshot) -> Iterator[Metric]:
@@ -123,6 +131,11 @@ def _connector_metrics(snapshot: StatusSnapshot) -> Iterator[Metric]:
         "0 while the connector is counted at its hardware maximum (no profile confirmed).",
         labels=["connector"],
     )
+    mode = GaugeMetricFamily(
+        "ems_connector_charging_mode",
+        "1 for how the connector's sessions charge (fast, planned, solar, min+solar).",
+        labels=["connector", "mode"],
+    )
     for connector in snapshot.connectors:
         _per_phase(allowed, connector.allowed_a, connector.key)
         _per_phase(drawn, connector.drawn_a, connector.key)
@@ -133,7 +146,9 @@ def _connector_metrics(snapshot: StatusSnapshot) -> Iterator[Metric]:
         if math.isfinite(connector.bound_a):
             bound.add_metric([connector.key], connector.bound_a)
         proven.add_metric([connector.key], float(connector.bound_proven))
-    yield from (allowed, drawn, power, state, bound, proven)
+        for name in _known_and(CHARGING_MODES, connector.charging_mode):
+            mode.add_metric([connector.key, name], float(name == connector.charging_mode))
+    yield from (allowed, drawn, power, state, bound, proven, mode)
     yield GaugeMetricFamily(
         "ems_chargers_connected",
         "Chargers connected to the central system.",
@@ -208,6 +223,53 @@ def _controller_metrics(snapshot: StatusSnapshot) -> Iterator[Metric]:
     yield CounterMetricFamily(
         "ems_meter_errors", "Failed or invalid site meter reads.", value=counters.meter_errors
     )
+
+
+def _money_metrics(snapshot: StatusSnapshot) -> Iterator[Metric]:
+    """The tariff as the controller plans with it, and the billing period's peak."""
+    money = snapshot.money
+    if money is None:
+        return
+    if money.price_per_kwh is not None and math.isfinite(money.price_per_kwh):
+        yield GaugeMetricFamily(
+            "ems_price_per_kwh", "Import price now, per kWh.", value=money.price_per_kwh
+        )
+    yield GaugeMetricFamily(
+        "ems_export_price_per_kwh", "Feed-in price, per kWh.", value=money.export_price_per_kwh
+    )
+    yield GaugeMetricFamily(
+        "ems_demand_charge_per_kw",
+        "Demand charge per kW of the billing period's highest window average import.",
+        value=money.demand_charge_per_kw,
+    )
+    yield GaugeMetricFamily(
+        "ems_demand_peak_watts",
+        "The billing period's highest window average import so far.",
+        value=money.demand_peak_w,
+    )
+    yield GaugeMetricFamily(
+        "ems_demand_planned_cap_watts",
+        "Site import the planner draws up to at no further demand charge.",
+        value=money.planned_cap_w,
+    )
+    source = money.prices_source
+    if source is None:
+        return
+    if source.age_s is not None:
+        age = GaugeMetricFamily(
+            "ems_prices_age_seconds",
+            "Time since the price series in force was read from its source.",
+            labels=["source"],
+        )
+        age.add_metric([source.name], source.age_s)
+        yield age
+    failing = GaugeMetricFamily(
+        "ems_prices_refresh_failing",
+        "1 while the last refresh of the price series failed (the last good one is kept).",
+        labels=["source"],
+    )
+    failing.add_metric([source.name], float(source.error is not None))
+    yield failing
 
 
 class Metrics:

@@ -1,11 +1,17 @@
-"""The endpoints that change something: a site limit override and a remote stop.
+"""The endpoints that change something: a site limit override, a remote stop and the
+charging mode of a running session.
 
 A remote stop names the charger with the transaction
 (`POST /api/chargers/{charger}/sessions/{id}/stop`): OCPP 2.0.1 transaction ids are the
 station's own, so two stations may run the same one. `POST /api/sessions/{id}/stop` finds
 the charger itself, and refuses an id that runs on more than one.
 
-Both need `Authorization: Bearer <token>`. Without a configured token they are disabled
+`POST /api/chargers/{charger}/connectors/{connector}/mode` with `{"mode": "solar"}` charges
+the session running there in that mode until it ends (`{"mode": null}`: its charger's
+configured mode again). A mode only bounds a session below every limit, so no choice
+relaxes one.
+
+All need `Authorization: Bearer <token>`. Without a configured token they are disabled
 (403), so a fresh install exposes nothing that acts on chargers. Every accepted action
 is logged, as an audit trail of who changed what on the site.
 """
@@ -21,6 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.http.source import OperatorActions, StatusSource
+from ems.site import ChargingMode
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +87,28 @@ def parse_limit_override(body: str, configured_limit_a: float) -> float | None:
     return float(limit_a)
 
 
+MODES = tuple(mode.value for mode in ChargingMode)
+
+
+def parse_mode_choice(body: str) -> str | None:
+    """`{"mode": "solar"}` chooses a mode, `{"mode": null}` clears the choice."""
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as error:
+        raise InvalidInput("body", f'not valid JSON ({error}); send {{"mode": "solar"}}') from None
+    if not isinstance(data, dict):
+        raise InvalidInput("body", 'must be a JSON object like {"mode": "solar"}')
+    unknown = sorted(set(data) - {"mode"})
+    if unknown:
+        raise InvalidInput(unknown[0], "unknown field (expected only mode)")
+    if "mode" not in data:
+        raise InvalidInput("mode", f"required (one of {', '.join(MODES)}, or null)")
+    mode = data["mode"]
+    if mode is not None and mode not in MODES:
+        raise InvalidInput("mode", f"must be one of {', '.join(MODES)} or null (got {mode!r})")
+    return None if mode is None else str(mode)
+
+
 class OperatorApi:
     """Token-guarded handlers that call the runtime's `OperatorActions`."""
 
@@ -93,6 +122,7 @@ class OperatorApi:
             web.post("/api/site/limit-override", self.limit_override),
             web.post("/api/chargers/{charger}/sessions/{id}/stop", self.stop_charger_session),
             web.post("/api/sessions/{id}/stop", self.stop_session),
+            web.post("/api/chargers/{charger}/connectors/{connector}/mode", self.choose_mode),
         ]
 
     def _refusal(self, request: web.Request) -> web.Response | None:
@@ -132,6 +162,45 @@ class OperatorApi:
                 "operator set a site limit override of %g A (from %s)", limit_a, request.remote
             )
         return web.json_response({"override_limit_a": limit_a})
+
+    async def choose_mode(self, request: web.Request) -> web.Response:
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
+        charger_id, connector = request.match_info["charger"], request.match_info["connector"]
+        found = next(
+            (
+                c
+                for c in self._source.snapshot().connectors
+                if c.charger_id == charger_id and str(c.connector_id) == connector
+            ),
+            None,
+        )
+        if found is None:
+            return error_response(
+                404, f"no connector {connector!r} on charger {charger_id!r}", "connector"
+            )
+        if found.session_id is None:
+            return error_response(
+                409, f"no session runs on {found.key}: a mode is chosen per session", "connector"
+            )
+        try:
+            mode = parse_mode_choice(await request.text())
+            self._actions.choose_mode(charger_id, found.connector_id, mode)
+        except InvalidInput as error:
+            return error_response(400, str(error), error.field)
+        except ValueError as error:
+            return error_response(400, f"mode: {error}", "mode")
+        log.warning(
+            "operator chose %s for session %s on %s (from %s)",
+            "the charger's mode" if mode is None else f"mode {mode}",
+            found.session_id,
+            found.key,
+            request.remote,
+        )
+        return web.json_response(
+            {"connector": found.key, "session_id": found.session_id, "charging_mode": mode}
+        )
 
     async def stop_charger_session(self, request: web.Request) -> web.Response:
         refusal = self._refusal(request)

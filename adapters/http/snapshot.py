@@ -48,6 +48,9 @@ class SiteSnapshot:
     meter_valid: bool
     meter_reason: str | None
     meter_stale_after_s: float
+    net_import_w: float | None = None
+    """The site meter's total power: import positive, negative while the site exports
+    (PV); None when not known."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class ConnectorSnapshot:
     bound_a: float
     bound_source: str
     bound_proven: bool
+    charging_mode: str = "planned"
+    """How its sessions charge: `fast`, `planned`, `solar` or `min+solar`."""
 
     @property
     def key(self) -> str:
@@ -186,6 +191,38 @@ class ControllerSnapshot:
 
 
 @dataclass(frozen=True)
+class PricesSource:
+    """Where the dynamic price series comes from (a file, a URL) and how fresh it is:
+    `age_s` since the series in force was last read or fetched (None: never), `error`
+    why the last refresh failed (None: it did not)."""
+
+    name: str
+    age_s: float | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class MoneySnapshot:
+    """What power costs now and what the site's peak is, as the controller plans with.
+
+    `price_per_kwh` is the import price now (None without one), `prices_ahead` the import
+    price (from, per kWh) over the next hours, one entry per change. `demand_peak_w` is
+    the billing period's highest `demand_window_s` average import so far: the planner
+    draws up to `planned_cap_w` at no further demand charge, and pays
+    `demand_charge_per_kw` for every kW above it."""
+
+    price_per_kwh: float | None
+    prices_ahead: tuple[tuple[datetime, float], ...]
+    export_price_per_kwh: float
+    demand_charge_per_kw: float
+    demand_window_s: float
+    demand_period_start: datetime | None
+    demand_peak_w: float
+    planned_cap_w: float
+    prices_source: PricesSource | None = None
+
+
+@dataclass(frozen=True)
 class StatusSnapshot:
     """Everything the status page, the JSON API and the metrics show, taken at `at`."""
 
@@ -197,3 +234,5 @@ class StatusSnapshot:
     allocation: AllocationSnapshot | None
     counters: Counters
     controller: ControllerSnapshot
+    money: MoneySnapshot | None = None
+    """None when the site has no tariff."""

@@ -35,6 +35,14 @@ class OperatorActions(Protocol):
         """
         ...
 
+    def choose_mode(self, charger_id: str, connector_id: int, mode: str | None) -> None:
+        """Charge the session running on the connector in `mode` (`fast`, `planned`,
+        `solar`, `min+solar`) until it ends; None gives it its charger's configured mode.
+
+        Raises ValueError with a message for the operator if the mode is refused.
+        """
+        ...
+
     async def remote_stop(self, charger_id: str, transaction_id: str) -> RemoteStopResult:
         """Ask `charger_id` to stop its transaction `transaction_id` (2.0.1 transaction ids
         are per station: the id alone may name sessions on two chargers)."""

@@ -238,9 +238,11 @@ class OcppConnection(ChargePoint):  # type: ignore[misc]
         await self._send_error(call.message_id, ErrorKind.RPC_FRAMEWORK, description)
 
     async def _outcome(self, call: IncomingCall) -> tuple[str, bool]:
-        """The answer frame to `call`, and whether it is a CALLRESULT."""
+        """The answer frame to `call`, and whether it is a CALLRESULT: only once what
+        handling it wrote is committed (a failed commit is an InternalError)."""
         try:
             payload = await self._handle(call)
+            self.keeper.durable()
         except CallRefused as refusal:
             return self._error_frame(call.message_id, refusal.kind, refusal.description), False
         except Exception:

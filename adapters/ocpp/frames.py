@@ -21,6 +21,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
 from ocpp.messages import get_validator
 
+from adapters.ocpp.schema_check import Check, compile_check, is_stored_int
 from adapters.ocpp.timestamps import parse_wire
 
 MAX_MESSAGE_ID_LENGTH = 36
@@ -233,8 +234,6 @@ _KIND_OF_SCHEMA_RULE = {
     "format": ErrorKind.TYPE,
 }
 
-_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
-
 
 def _is_int(instance: object) -> TypeGuard[int]:
     return isinstance(instance, int) and not isinstance(instance, bool)
@@ -246,7 +245,7 @@ def _is_stored_int(checker: TypeChecker, instance: object) -> bool:
     Both versions say 32 bits, but a charger's StopTransaction for an id above that (one
     we never issued) must still be answered and recorded, or the charger sends it again
     and again."""
-    return _is_int(instance) and _INT_MIN <= instance <= _INT_MAX
+    return is_stored_int(instance)
 
 
 def _is_date_time(value: object) -> bool:
@@ -282,13 +281,15 @@ def schema_violation(
     would refuse the charger.
     """
     decimals = (action, response) in _DECIMAL_SCHEMAS.get(version, ())
+    message_type = CALL_RESULT if response else CALL
+    check = _compiled_check(message_type, action, version, decimals)
+    if check is not None and check(payload):
+        return None
     if decimals:
         # These 1.6 schemas say `multipleOf: 0.1`, which binary floats fail (21.4 is
         # 21.399999…); check them with decimals, as the `ocpp` package does.
         payload = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
-    for error in _validator(
-        CALL_RESULT if response else CALL, action, version, decimals
-    ).iter_errors(payload):
+    for error in _validator(message_type, action, version, decimals).iter_errors(payload):
         if error.validator == "additionalProperties":
             continue
         return FrameError(
@@ -304,6 +305,14 @@ def _validator(message_type: int, action: str, version: str, decimals: bool) -> 
     parse_float = decimal.Decimal if decimals else float
     schema = get_validator(message_type, action, version, parse_float=parse_float).schema
     return _OcppValidator(schema, format_checker=_FORMATS)
+
+
+@cache
+def _compiled_check(message_type: int, action: str, version: str, decimals: bool) -> Check | None:
+    """The schema's compiled yes/no check (see `schema_check`), or None. The schema is
+    read as `_validator` reads it: the `ocpp` package keeps one per action, however its
+    numbers were parsed the first time."""
+    return compile_check(_validator(message_type, action, version, decimals).schema, _is_date_time)
 
 
 def _describe(error: SchemaError) -> str:

@@ -90,6 +90,7 @@ class CentralSystem:
     async def start(self) -> None:
         """Seed the store from the settings and start listening."""
         self._seed_store()
+        self.keeper.commits.start()
         self._server = await serve(
             self._serve_charger,
             self.settings.host,
@@ -117,6 +118,7 @@ class CentralSystem:
         self._passwords.close()
         for task in list(self._background):
             task.cancel()
+        self.keeper.commits.stop()
 
     def _seed_store(self) -> None:
         for charger_id in self.settings.known_chargers:
@@ -436,8 +438,10 @@ class CentralSystem:
             utc_now(),
             command,
         )
+        self.keeper.durable()  # a restarted controller knows what the charger may hold
         result = await connection.request(request)
         self.store.record_profile_answer(row, result.status, _detail(result), utc_now())
+        self.keeper.durable()
         return result
 
     # operator commands queued in the store by the CLI

@@ -1,8 +1,9 @@
 """The version-independent work behind the handlers: store writes, then domain events.
 
 Handlers of both versions turn their payloads into plain arguments and call this; it
-records to the store first (so an answer is only sent after the write is committed) and
-then hands typed `ems.events` to the runtime's callback.
+records to the store first and then hands typed `ems.events` to the runtime's callback.
+All the writes behind one message share one commit (`GroupCommit`); a charger's CALL is
+answered only after `durable()` committed them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from adapters.storage.group_commit import GroupCommit
 from adapters.storage.records import (
     Registration,
     TransactionEventRecord,
@@ -61,8 +63,13 @@ class Authorization:
 class SessionKeeper:
     def __init__(self, store: Store, on_event: EventSink, accept_unknown_tokens: bool) -> None:
         self.store = store
+        self.commits = GroupCommit(store)
         self._on_event = on_event
         self._accept_unknown_tokens = accept_unknown_tokens
+
+    def durable(self) -> None:
+        """Commit every write so far (raise if that failed)."""
+        self.commits.durable()
 
     def emit(self, event: Event) -> None:
         try:

@@ -11,6 +11,7 @@ from adapters.planning.horizon import HorizonPlan
 from adapters.planning.money import money_document
 from adapters.planning.payloads import Payload
 from adapters.planning.site_summary import SiteSummary, site_summary
+from adapters.planning.why import session_why
 from ems.fallback import LimitShare
 from ems.view import ConnectorView
 from optimizer.problem import Phase, PhaseTriple
@@ -22,7 +23,7 @@ def document(run: DryRun) -> dict[str, Any]:
         "sent": False,
         "at": iso_utc(run.now),
         "site": _site(site_summary(run)),
-        "connectors": [_connector(c, run.site.limits.voltage_v) for c in run.view.connectors],
+        "connectors": [_connector(c, run) for c in run.view.connectors],
         "fallbacks": _fallbacks(run),
         "chargers": [
             {
@@ -64,7 +65,8 @@ def _site(summary: SiteSummary) -> dict[str, Any]:
     }
 
 
-def _connector(view: ConnectorView, voltage_v: float) -> dict[str, Any]:
+def _connector(view: ConnectorView, run: DryRun) -> dict[str, Any]:
+    voltage_v = run.site.limits.voltage_v
     return {
         "key": view.key,
         "charger_id": view.charger_id,
@@ -81,6 +83,8 @@ def _connector(view: ConnectorView, voltage_v: float) -> dict[str, Any]:
         "fallback_a": view.fallback_a,
         "need_kwh": None if view.need_wh is None else round(view.need_wh / 1000.0, 3),
         "departure": None if view.departure is None else iso_utc(view.departure),
+        "charging_mode": view.charging_mode,
+        "why": session_why(view, run.money, run.now, voltage_v),
     }
 
 

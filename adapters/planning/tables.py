@@ -15,6 +15,7 @@ from adapters.planning.horizon import HorizonPlan
 from adapters.planning.money import money_lines
 from adapters.planning.payloads import Payload
 from adapters.planning.site_summary import site_summary
+from adapters.planning.why import session_why
 from optimizer.problem import Phase, PhaseTriple
 
 NOT_SENT = "not sent (dry-run)"
@@ -27,6 +28,7 @@ def print_dry_run(console: Console, run: DryRun) -> None:
     )
     console.print(connector_table(run))
     _print_reasons(console, run)
+    _print_whys(console, run)
     _print_site(console, run)
     _print_fallbacks(console, run)
     if run.horizon is not None:
@@ -74,6 +76,18 @@ def _print_reasons(console: Console, run: DryRun) -> None:
     for view in run.view.connectors:
         session = "" if view.transaction_id is None else f" (transaction {view.transaction_id})"
         console.print(f"  {view.key}{session}: {view.reason}", highlight=False, markup=False)
+
+
+def _print_whys(console: Console, run: DryRun) -> None:
+    """Why each session charges when it does (`adapters.planning.why`)."""
+    voltage_v = run.site.limits.voltage_v
+    whys = [(v.key, session_why(v, run.money, run.now, voltage_v)) for v in run.view.connectors]
+    if not any(why for _, why in whys):
+        return
+    console.print("When each session charges, and why:", highlight=False, markup=False)
+    for key, why in whys:
+        if why is not None:
+            console.print(f"  {key}: {why}", highlight=False, markup=False)
 
 
 def _print_site(console: Console, run: DryRun) -> None:

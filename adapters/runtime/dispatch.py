@@ -10,7 +10,9 @@ The controller hands out a charger's fallback profiles (station maximum and per-
 default) each time it hears the charger connected, and the central system says so twice
 for one connection: when the socket opens and when the boot is accepted. A fallback that
 is already installed (or on its way) over the present connection is therefore not sent
-again; after a disconnect everything is sent afresh.
+again, but answered as the one sent was (at once, or when that answer comes): the
+controller counts every profile it gave as unanswered until it hears back. After a
+disconnect everything is sent afresh.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Hashable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from adapters.ocpp.results import CallStatus
@@ -42,8 +45,12 @@ class Dispatcher:
         self._counters = counters
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._installed: dict[tuple[str, int, ProfilePurpose], Hashable] = {}
+        self._installed: dict[_Key, Hashable] = {}
         """Fallbacks installed or in flight over each charger's present connection."""
+        self._answered: dict[_Key, ProfileAnswer] = {}
+        """The answers to those installed: what a repeat of one is answered."""
+        self._repeats: dict[_Key, list[SetLimit]] = {}
+        """Repeats of those in flight, answered with them."""
 
     def dispatch(self, commands: Iterable[Command]) -> None:
         """Start sending `commands`; returns at once."""
@@ -58,6 +65,7 @@ class Dispatcher:
                     command.connector_id,
                     command.purpose.value,
                 )
+                self._answer_repeat(command)
                 continue
             task = asyncio.get_running_loop().create_task(
                 self._send_in_order(command), name=f"send {command.charger_id}"
@@ -69,6 +77,7 @@ class Dispatcher:
         """Forget what the charger's last connection holds: send it all again next time."""
         for key in [k for k in self._installed if k[0] == charger_id]:
             del self._installed[key]
+            self._answered.pop(key, None)
 
     async def stop(self) -> None:
         """Abandon the sends still in flight (the chargers keep their fallbacks)."""
@@ -91,12 +100,21 @@ class Dispatcher:
     def _already_installed(self, command: SetLimit) -> bool:
         if command.purpose not in _FALLBACKS:
             return False
-        key = (command.charger_id, command.connector_id, command.purpose)
+        key = _key(command)
         signature = _signature(command)
         if self._installed.get(key) == signature:
             return True
         self._installed[key] = signature
         return False
+
+    def _answer_repeat(self, command: SetLimit) -> None:
+        """Answer a repeat of an installed fallback as that one was answered, or with it."""
+        key = _key(command)
+        answered = self._answered.get(key)
+        if answered is None:
+            self._repeats.setdefault(key, []).append(command)
+            return
+        self._on_answer(replace(answered, command=command, at=utc_now()))
 
     async def _send_in_order(self, command: Command) -> None:
         lock = self._locks.setdefault(command.charger_id, asyncio.Lock())
@@ -133,7 +151,12 @@ class Dispatcher:
                 answer.status,
                 f" ({answer.detail})" if answer.detail else "",
             )
+        elif command.purpose in _FALLBACKS:
+            self._answered[_key(command)] = answer
         self._on_answer(answer)
+        if command.purpose in _FALLBACKS:
+            for repeat in self._repeats.pop(_key(command), []):
+                self._on_answer(replace(answer, command=repeat))
 
     async def _send_clear(self, command: ClearLimit) -> None:
         LOG.info(
@@ -154,9 +177,16 @@ class Dispatcher:
             )
 
     def _forget(self, command: SetLimit) -> None:
-        key = (command.charger_id, command.connector_id, command.purpose)
+        key = _key(command)
         if self._installed.get(key) == _signature(command):
             del self._installed[key]
+
+
+_Key = tuple[str, int, ProfilePurpose]
+
+
+def _key(command: SetLimit) -> _Key:
+    return (command.charger_id, command.connector_id, command.purpose)
 
 
 def _signature(command: SetLimit) -> Hashable:

@@ -14,9 +14,12 @@ from datetime import datetime
 from ems.events import (
     ChargerConnected,
     ConnectorStatus,
+    DemandRecalled,
     Event,
     MeterReading,
     MeterSample,
+    ModeChosen,
+    PricesChanged,
     ProfileAnswer,
     ProfileRecalled,
     SessionEnded,
@@ -64,7 +67,15 @@ class Observed:
 
     def see(self, event: Event) -> None:
         if isinstance(
-            event, MeterReading | ProfileAnswer | ProfileRecalled | SiteLimitChanged | Tick
+            event,
+            MeterReading
+            | ProfileAnswer
+            | ProfileRecalled
+            | SiteLimitChanged
+            | DemandRecalled
+            | PricesChanged
+            | ModeChosen
+            | Tick,
         ):
             return
         charger_id = event.charger_id

@@ -3,13 +3,14 @@ server wired together on asyncio.
 
 Every input — what the chargers say, meter readings, the chargers' answers to our
 profiles, and a tick every control period — goes into one queue. A single consumer takes
-what has accumulated and hands it to the controller in a worker thread
-(one thread of its own, `ems-control`): solving is CPU work, and the event loop must keep
-answering the chargers meanwhile. No other work shares that thread — password checks run
-on theirs (`adapters.ocpp.auth`), file work on the loop's default pool — so a storm of
-handshakes cannot delay the step that notices a silent meter. Only that consumer touches
-the controller, so there is one call at a time and no lock. The commands that come back go
-out through the dispatcher.
+what has accumulated and hands it to the controller in a worker process of its own
+(`adapters.runtime.control_worker`; a thread when a test injects the solver or the clock):
+solving is CPU work, and the event loop must keep answering the chargers meanwhile. No
+other work shares that worker — password checks run on their threads
+(`adapters.ocpp.auth`), file work on the loop's default pool — so a storm of handshakes
+cannot delay the step that notices a silent meter. Only that consumer hands the controller
+work, so there is one batch at a time and no lock. The commands that come back go out
+through the dispatcher.
 
     runtime = SiteRuntime(load_app_config("site.toml"))
     await runtime.start()
@@ -21,8 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import sys
+from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -32,6 +33,7 @@ from adapters.files.app_config import VIRTUAL_METER_ID, AppConfig
 from adapters.http.server import StatusServer
 from adapters.modbus.poller import poll_meters
 from adapters.ocpp.server import CentralSystem
+from adapters.runtime.control_worker import ControlProcess, ControlThread
 from adapters.runtime.counters import (
     ERRORS_QUIET_S,
     ControllerError,
@@ -39,15 +41,16 @@ from adapters.runtime.counters import (
     RuntimeCounters,
     WatchedSolver,
 )
+from adapters.runtime.demand_memory import DemandMemory
 from adapters.runtime.dispatch import Dispatcher
 from adapters.runtime.meter_intake import MeterIntake
 from adapters.runtime.observed import Observed
+from adapters.runtime.price_feed import price_feed
 from adapters.runtime.startup import remembered_events, remembered_override
 from adapters.runtime.status import RuntimeStatus
 from adapters.storage.sqlite import SqliteStore
-from ems.commands import Command
 from ems.controller import Controller
-from ems.events import ChargerDisconnected, Event, MeterReading, Tick
+from ems.events import ChargerDisconnected, Event, MeterReading, SessionStarted, Tick
 from ems.meter_watch import Mode
 from ems.solver_port import AllocationSolver
 from ems.view import ControllerView
@@ -60,7 +63,13 @@ MAX_TICK_S = 1.0
 """Ticks come at least this often, so that a re-plan the controller asks for (a session
 started, the meter went stale) waits at most this long, whatever the control period."""
 READING_TICK_SHARE = 0.5
-"""A site meter reading brings a tick along once this share of the tick interval passed."""
+"""A site meter reading, or a session start, brings a tick along once this share of the
+tick interval passed."""
+SWITCH_INTERVAL_S = 0.0005
+"""How long another thread may keep the GIL while the event loop asks for it (Python's
+default is 5 ms): the control thread when the controller runs in one, the worker process's
+feeder and result threads otherwise. The loop gives the GIL up each time it waits for its
+sockets, so with a busy thread every turn of the loop waited up to that long (issue 18)."""
 
 
 class SiteRuntime:
@@ -78,7 +87,10 @@ class SiteRuntime:
         self.config = config
         self._clock = clock
         self._solver = WatchedSolver(solver or Solver())
-        self.controller = Controller(config.site, config.control, self._solver)
+        self._controller = Controller(config.site, config.control, self._solver)
+        """The controller when it runs in a thread; else only the view before the start."""
+        self._in_process = solver is None and clock is utc_now
+        self._control: ControlThread | ControlProcess | None = None
         self.counters = RuntimeCounters()
         self.observed = Observed()
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
@@ -86,10 +98,18 @@ class SiteRuntime:
         self._last_tick_s = float("-inf")
         self._tick_interval_s = min(config.control.period_s, MAX_TICK_S)
         self.store = SqliteStore(config.store.path)
-        self.central = CentralSystem(config.ocpp, self.store, self._put, self._number_phases)
+        self._phases = {
+            (c.charger_id, c.connector_id): len(c.phases) for c in config.site.connectors()
+        }
+        self.central = CentralSystem(
+            config.ocpp, self.store, self._put_charger_event, self._number_phases
+        )
         self.meters = MeterIntake(self._put_reading, self.counters)
         self._dispatcher = Dispatcher(self.central, self._put, self.counters)
-        self._view = self.controller.view(clock())
+        self._view = self._controller.view(clock())
+        self._view_wanted = False
+        self.prices = price_feed(config.prices, config.site.tariff.series, self._put, clock)
+        self._demand = DemandMemory(self.store)
         self.status = RuntimeStatus(
             config,
             self.central,
@@ -99,10 +119,10 @@ class SiteRuntime:
             self.view,
             clock,
             self._put,
+            self.prices,
         )
         self._server = StatusServer(config.http, self.status, self.status) if http else None
         self._tasks: list[asyncio.Task[Any]] = []
-        self._control_thread = ThreadPoolExecutor(1, thread_name_prefix="ems-control")
         self._started = False
 
     # lifecycle
@@ -112,19 +132,36 @@ class SiteRuntime:
         if self._started:
             raise RuntimeError("the runtime is already started")
         self._started = True
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self._log_plan()
-        for event in remembered_events(self.store, self.config.site, self._clock()):
-            # Before anything else runs: cheap bookkeeping, no control step.
+        self._control = (
+            ControlProcess(self.config.site, self.config.control)
+            if self._in_process
+            else ControlThread(self._controller, self._solver, self._clock)
+        )
+        remembered = remembered_events(self.store, self.config.site, self._clock())
+        for event in remembered:
             self.observed.see(event)
-            self.controller.handle(event, self._clock())
+        try:
+            # Before anything else runs: cheap bookkeeping, no control step; its commands
+            # are the ones the controller gives again once the chargers connect.
+            _, view, errors = await self._control.handle(remembered, True)
+            if errors:
+                raise errors[0].error
+        except BaseException:
+            self._control.close()
+            self.store.close()
+            self._started = False
+            raise
         self.status.override_limit_a = remembered_override(self.store)
-        self._view = self.controller.view(self._clock())
+        self._view = self._view if view is None else view
         try:
             await self.central.start()
             if self._server is not None:
                 await self._server.start()
         except BaseException:
             await self.central.stop()
+            self._control.close()
             self.store.close()
             self._started = False
             raise
@@ -135,6 +172,7 @@ class SiteRuntime:
             loop.create_task(
                 poll_meters(self.config.meters, self.meters, clock=self._clock), name="meters"
             ),
+            *([] if self.prices is None else [loop.create_task(self.prices.run(), name="prices")]),
         ]
         LOG.info(
             "site %s: central system on port %d, status page %s",
@@ -156,8 +194,9 @@ class SiteRuntime:
             await self._server.stop()
         await self.central.stop()
         await self._dispatcher.stop()
-        self._control_thread.shutdown(wait=True)
-        self._control_thread = ThreadPoolExecutor(1, thread_name_prefix="ems-control")
+        if self._control is not None:
+            self._control.close()
+            self._control = None
         self.store.close()
         self._started = False
         LOG.info("site %s: stopped", self.config.site.name)
@@ -211,13 +250,30 @@ class SiteRuntime:
         return None if self._server is None else self._server.port
 
     def view(self) -> ControllerView:
-        """The controller's picture after the last batch of events it handled."""
+        """The controller's picture after its last tick, or after the last batch of events
+        it handled since the view was last asked for: asking has the next batch bring it
+        up to date (building it costs more than a step at a thousand chargers, issue 18)."""
+        self._view_wanted = True
         return self._view
 
     # the loop
 
     def _put(self, event: Event) -> None:
         self._queue.put_nowait(event)
+
+    def _put_charger_event(self, event: Event) -> None:
+        """What a charger said; a session start brings a tick along (as a site meter
+        reading does), so that its EV gets its first limit within about half a tick
+        interval rather than a whole one."""
+        self._put(event)
+        if isinstance(event, SessionStarted):
+            self._put_tick_after(READING_TICK_SHARE)
+
+    def _put_tick_after(self, share: float) -> None:
+        """A tick, once `share` of the tick interval passed since the last one."""
+        now_s = asyncio.get_running_loop().time()
+        if now_s - self._last_tick_s >= self._tick_interval_s * share:
+            self._put_tick()
 
     def _put_reading(self, reading: MeterReading) -> None:
         """A site meter reading, then a tick. A step right after a reading plans with the
@@ -229,9 +285,7 @@ class SiteRuntime:
         self._put(reading)
         wanted = self.config.control.site_meter_id
         if wanted is None or reading.meter_id == wanted:
-            now_s = asyncio.get_running_loop().time()
-            if now_s - self._last_tick_s >= self._tick_interval_s * READING_TICK_SHARE:
-                self._put_tick()
+            self._put_tick_after(READING_TICK_SHARE)
 
     def _put_tick(self) -> None:
         if not self._tick_pending:
@@ -256,10 +310,10 @@ class SiteRuntime:
             for event in batch:
                 self._before_controller(event)
             before = self._view
-            loop = asyncio.get_running_loop()
-            commands, self._view, errors = await loop.run_in_executor(
-                self._control_thread, self._handle, batch
-            )
+            wanted, self._view_wanted = self._view_wanted, False
+            assert self._control is not None, "started"
+            commands, view, errors = await self._control.handle(batch, wanted)
+            self._view = before if view is None else view
             self._after_controller(before, self._view, errors)
             self._dispatcher.dispatch(commands)
 
@@ -271,29 +325,6 @@ class SiteRuntime:
             self._dispatcher.charger_disconnected(event.charger_id)
         self.observed.see(event)
 
-    def _handle(
-        self, batch: Sequence[Event]
-    ) -> tuple[list[Command], ControllerView, list[ControllerError]]:
-        """Runs in the worker thread: the controller and nothing else. Its exceptions, and
-        those of the solver (which the controller catches), are collected for the event
-        loop to count and log: the controller carries on with the next event."""
-        commands: list[Command] = []
-        errors: list[ControllerError] = []
-        for event in batch:
-            raised: Exception | None = None
-            try:
-                commands.extend(self.controller.handle(event, self._clock()))
-            except Exception as error:
-                raised = error
-            errors.extend(
-                ControllerError(event, solver_error, by_solver=True)
-                for solver_error in self._solver.take()
-                if solver_error is not raised
-            )
-            if raised is not None:
-                errors.append(ControllerError(event, raised))
-        return commands, self.controller.view(self._clock()), errors
-
     def _after_controller(
         self, before: ControllerView, after: ControllerView, errors: list[ControllerError]
     ) -> None:
@@ -301,6 +332,7 @@ class SiteRuntime:
             self.counters.solves += 1
             self.counters.solve_seconds_total += (after.solve_ms or 0.0) / 1000.0
         run = self.counters.record(before, after, errors, self._clock())
+        self._demand.keep(after, self._clock())
         for error in errors:
             if error is errors[0] and run is ErrorRun.STARTED:
                 LOG.error(
@@ -325,8 +357,9 @@ class SiteRuntime:
     # wiring
 
     def _number_phases(self, charger_id: str, connector_id: int) -> int:
-        connector = self.config.site.connector(charger_id, connector_id)
-        return 3 if connector is None else len(connector.phases)
+        """The phases a connector is wired to (3 when not configured), for every profile
+        sent: looked up in a table (`SiteConfig.connector` walks every connector)."""
+        return self._phases.get((charger_id, connector_id), 3)
 
     def _log_plan(self) -> None:
         site = self.config.site
@@ -346,6 +379,6 @@ class SiteRuntime:
             )
         elif meter is not None and meter.is_virtual:
             LOG.info("site meter %s is virtual: its configured load is the base load", meter.id)
-        for line in self.controller.fallbacks.explanation:
+        for line in self._controller.fallbacks.explanation:
             LOG.info("fallback: %s", line)
         LOG.info("store: %s", self.config.store.path)

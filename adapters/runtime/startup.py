@@ -10,7 +10,8 @@ The profiles sent before the restart are recalled too, with the answers they got
 charger that has not reconnected yet keeps enforcing what it accepted (a session profile
 until it lapses, its default for good), and the controller counts it at that — not at
 nothing, and not at what it would like it to be. So are a paused session's 0 A (its
-pause dwell goes on) and the operator's site-limit override.
+pause dwell goes on), the operator's site-limit override and the billing period's peak
+import so far (`adapters.runtime.demand_memory`).
 
 Fallback profiles are not sent from here: the controller hands out a charger's station
 maximum and default profiles each time the charger connects (the same commands
@@ -22,6 +23,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from adapters.runtime.demand_memory import remembered_demand
 from adapters.storage.limits import command_from_json
 from adapters.storage.records import Registration
 from adapters.storage.repository import Store
@@ -72,7 +74,8 @@ def remembered_override(store: Store) -> float | None:
 
 def remembered_events(store: Store, site: SiteConfig, now: datetime) -> list[Event]:
     """Connector statuses, open transactions (the newest per connector), the profiles the
-    chargers may still enforce and the operator's override, as events."""
+    chargers may still enforce, the operator's override and the billing period's peak so
+    far, as events."""
     known = {c.key for c in site.connectors()}
     events: list[Event] = []
     for record in store.list_connectors():
@@ -120,6 +123,7 @@ def remembered_events(store: Store, site: SiteConfig, now: datetime) -> list[Eve
     if override is not None:
         LOG.warning("site limit %g A per phase (operator override, kept from before)", override)
         events.append(SiteLimitChanged(now, override, reason=OVERRIDE_REASON))
+    events.extend(remembered_demand(store, now))
     return events
 
 

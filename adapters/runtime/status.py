@@ -20,6 +20,7 @@ from adapters.http.snapshot import (
     ConnectorSnapshot,
     ControllerSnapshot,
     MeasuredPhaseCurrents,
+    MoneySnapshot,
     SessionSnapshot,
     SiteSnapshot,
     StatusSnapshot,
@@ -31,8 +32,10 @@ from adapters.ocpp.server import CentralSystem
 from adapters.runtime.counters import RuntimeCounters
 from adapters.runtime.meter_intake import MeterIntake
 from adapters.runtime.observed import ChargerFacts, Observed
+from adapters.runtime.price_feed import PriceFeed
 from adapters.runtime.startup import remember_override
-from ems.events import Event, SiteLimitChanged
+from ems.events import Event, ModeChosen, SiteLimitChanged
+from ems.site import ChargingMode
 from ems.view import ConnectorView, ControllerView
 
 LOG = logging.getLogger(__name__)
@@ -51,6 +54,7 @@ class RuntimeStatus:
         view: Callable[[], ControllerView],
         clock: Callable[[], datetime],
         put: Callable[[Event], None],
+        prices: PriceFeed | None = None,
     ) -> None:
         self._config = config
         self._central = central
@@ -60,6 +64,7 @@ class RuntimeStatus:
         self._view = view
         self._clock = clock
         self._put = put
+        self._prices = prices
         self.override_limit_a: float | None = None
         """The operator's cap on the site limit, per phase; None for the configured one."""
 
@@ -77,6 +82,23 @@ class RuntimeStatus:
             allocation=_allocation(view),
             counters=self._counters.snapshot(),
             controller=self._controller(view, now),
+            money=self._money(view, now),
+        )
+
+    def _money(self, view: ControllerView, now: datetime) -> MoneySnapshot | None:
+        tariff = self._config.site.tariff
+        if tariff.is_empty and not tariff.export_price_per_kwh and self._prices is None:
+            return None
+        return MoneySnapshot(
+            price_per_kwh=view.price_per_kwh,
+            prices_ahead=tuple((p.start, p.price_per_kwh) for p in view.prices_ahead),
+            export_price_per_kwh=tariff.export_price_per_kwh,
+            demand_charge_per_kw=tariff.demand_price_per_kw,
+            demand_window_s=tariff.demand_window_s,
+            demand_period_start=view.demand_period_start,
+            demand_peak_w=view.demand_peak_w,
+            planned_cap_w=max(view.demand_peak_w, 0.0),
+            prices_source=None if self._prices is None else self._prices.status(now),
         )
 
     def _controller(self, view: ControllerView, now: datetime) -> ControllerSnapshot:
@@ -123,6 +145,7 @@ class RuntimeStatus:
             meter_valid=reading is not None and reading.valid,
             meter_reason=None if reading is None else reading.reason,
             meter_stale_after_s=self._config.control.meter_stale_s,
+            net_import_w=reading.total_power_w if reading is not None and reading.valid else None,
         )
 
     def _charger(self, charger_id: str) -> ChargerSnapshot:
@@ -152,6 +175,7 @@ class RuntimeStatus:
             bound_a=connector.bound_a,
             bound_source=connector.bound_source,
             bound_proven=connector.bound_proven,
+            charging_mode=connector.charging_mode,
         )
 
     def _sessions(self) -> tuple[SessionSnapshot, ...]:
@@ -182,6 +206,12 @@ class RuntimeStatus:
         now = self._clock()
         remember_override(self._central.store, self.override_limit_a, now)
         self._put(SiteLimitChanged(now, in_force, reason=reason))
+
+    def choose_mode(self, charger_id: str, connector_id: int, mode: str | None) -> None:
+        """The operator's mode for the session on the connector, until it ends; the
+        controller re-plans at its next tick."""
+        chosen = None if mode is None else ChargingMode(mode)
+        self._put(ModeChosen(charger_id, connector_id, self._clock(), chosen))
 
     async def remote_stop(self, charger_id: str, transaction_id: str) -> RemoteStopResult:
         if not self._observed.is_running(charger_id, transaction_id):

@@ -4,9 +4,11 @@
     record = store.start_transaction("CP1", 1, now, "TAG1", 0.0)
 
 Records are plain frozen dataclasses (`adapters.storage.records`); times are aware UTC
-datetimes. Every write method returns only once the write is committed.
+datetimes. Every write method returns only once the write is committed, unless a
+`GroupCommit` groups them (all the writes behind one message in one commit).
 """
 
+from adapters.storage.group_commit import GroupCommit
 from adapters.storage.records import (
     ChargerRecord,
     ConnectorRecord,
@@ -26,6 +28,7 @@ __all__ = [
     "ChargerRecord",
     "ConnectorRecord",
     "EventRecord",
+    "GroupCommit",
     "OperatorCommand",
     "ProfileRecord",
     "Registration",

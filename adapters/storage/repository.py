@@ -1,12 +1,13 @@
 """The store as the OCPP central system and the operator CLI see it.
 
-Every write is durable when the method returns: callers acknowledge a transaction or a
-meter value to a charger only after the call that records it has returned.
+Every write is durable when the method returns, unless writes are grouped
+(`group_writes`): then it is durable once the group is committed, and callers acknowledge
+a transaction or a meter value to a charger only after that (`GroupCommit.durable`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -25,6 +26,12 @@ from ems.events import MeterSample
 
 
 class Store(Protocol):
+    # grouped commits (see `adapters.storage.group_commit`)
+    def group_writes(self, on_open: Callable[[], None] | None) -> None: ...
+    @property
+    def uncommitted(self) -> bool: ...
+    def commit_group(self) -> None: ...
+
     # chargers
     def get_charger(self, charger_id: str) -> ChargerRecord | None: ...
     def list_chargers(self) -> list[ChargerRecord]: ...

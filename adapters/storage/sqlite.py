@@ -2,7 +2,9 @@
 
 WAL journal with `synchronous=NORMAL`: a commit is an append to the WAL, so every write
 can be committed before the charger is answered and still cost tens of microseconds. A
-process crash loses nothing committed; a power cut may lose the last commits.
+process crash loses nothing committed; a power cut may lose the last commits. The central
+system commits all the writes behind one message at once, before it answers
+(`group_writes`, `adapters.storage.group_commit`).
 
 The schema ports to PostgreSQL as written: plain column types, explicit integer ids,
 times as ISO-8601 UTC text (`2024-05-01T12:00:00.000000Z`), JSON as text, booleans as
@@ -19,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -293,6 +295,7 @@ class SqliteStore:
         self._db = sqlite3.connect(
             self.path, isolation_level=None, timeout=busy_timeout_s, cached_statements=256
         )
+        self._on_group_open: Callable[[], None] | None = None
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -308,6 +311,7 @@ class SqliteStore:
         }
 
     def close(self) -> None:
+        self.commit_group()
         self._db.close()
 
     def _add_missing_columns(self) -> None:
@@ -318,8 +322,62 @@ class SqliteStore:
             if column not in names:
                 self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
+    # grouped commits
+
+    def group_writes(self, on_open: Callable[[], None] | None) -> None:
+        """With `on_open`, writes gather in one open transaction until `commit_group`
+        (`on_open` is called as it opens: whoever calls it must see it committed soon).
+        With None, what is open is committed and every write commits on its own again."""
+        if on_open is None and self._db.in_transaction:
+            self.commit_group()
+        self._on_group_open = on_open
+
+    @property
+    def uncommitted(self) -> bool:
+        """Whether writes are waiting in an open group."""
+        return self._db.in_transaction
+
+    def commit_group(self) -> None:
+        """Commit the open group, if any; on failure it is rolled back and the error
+        raised (none of its writes is then in the store)."""
+        if not self._db.in_transaction:
+            return
+        try:
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+
+    def _open_group(self) -> None:
+        if self._on_group_open is not None and not self._db.in_transaction:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._on_group_open()
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _write(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """One writing statement: committed at once, or joining the open group."""
+        self._open_group()
+        return self._db.execute(sql, parameters)
+
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        """Writes that stand or fall together: their own transaction, or a savepoint
+        within the open group."""
+        self._open_group()
+        if self._db.in_transaction:
+            self._db.execute("SAVEPOINT part")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK TO part")
+                self._db.execute("RELEASE part")
+                raise
+            self._db.execute("RELEASE part")
+            return
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -341,7 +399,7 @@ class SqliteStore:
         """Take the next value of a counter; call inside a transaction."""
         row = self._db.execute("SELECT next_value FROM counters WHERE name = ?", (name,)).fetchone()
         value = int(row[0]) if row else 1
-        self._db.execute(
+        self._write(
             "INSERT INTO counters (name, next_value) VALUES (?, ?) "
             "ON CONFLICT (name) DO UPDATE SET next_value = excluded.next_value",
             (name, value + 1),
@@ -377,7 +435,7 @@ class SqliteStore:
         highest = self._db.execute(
             "SELECT MAX(id) FROM transactions WHERE id <= ?", (MAX_TRANSACTION_ID,)
         ).fetchone()[0]
-        self._db.execute(
+        self._write(
             "UPDATE counters SET next_value = ? WHERE name = ?",
             (int(highest or 0) + 1, TRANSACTION_COUNTER),
         )
@@ -408,7 +466,7 @@ class SqliteStore:
     def add_charger(
         self, charger_id: str, registration: str, password_hash: str | None = None
     ) -> None:
-        self._db.execute(
+        self._write(
             "INSERT INTO chargers (charger_id, registration, password_hash) VALUES (?, ?, ?) "
             "ON CONFLICT (charger_id) DO UPDATE SET registration = excluded.registration, "
             "password_hash = COALESCE(excluded.password_hash, chargers.password_hash)",
@@ -416,14 +474,14 @@ class SqliteStore:
         )
 
     def set_registration(self, charger_id: str, registration: str) -> bool:
-        cursor = self._db.execute(
+        cursor = self._write(
             "UPDATE chargers SET registration = ? WHERE charger_id = ?",
             (registration, charger_id),
         )
         return cursor.rowcount > 0
 
     def set_password_hash(self, charger_id: str, password_hash: str | None) -> None:
-        self._db.execute(
+        self._write(
             "UPDATE chargers SET password_hash = ? WHERE charger_id = ?",
             (password_hash, charger_id),
         )
@@ -438,25 +496,25 @@ class SqliteStore:
         serial: str | None,
         firmware: str | None,
     ) -> None:
-        self._db.execute(
+        self._write(
             "UPDATE chargers SET protocol = ?, vendor = ?, model = ?, serial = ?, firmware = ?,"
             " last_boot = ?, last_seen = ? WHERE charger_id = ?",
             (protocol, vendor, model, serial, firmware, to_text(at), to_text(at), charger_id),
         )
 
     def set_capabilities(self, charger_id: str, capabilities: dict[str, Any]) -> None:
-        self._db.execute(
+        self._write(
             "UPDATE chargers SET capabilities = ? WHERE charger_id = ?",
             (_json(capabilities), charger_id),
         )
 
     def set_firmware_status(self, charger_id: str, status: str) -> None:
-        self._db.execute(
+        self._write(
             "UPDATE chargers SET firmware_status = ? WHERE charger_id = ?", (status, charger_id)
         )
 
     def touch_charger(self, charger_id: str, at: datetime) -> None:
-        self._db.execute(
+        self._write(
             "UPDATE chargers SET last_seen = ? WHERE charger_id = ?", (to_text(at), charger_id)
         )
 
@@ -470,7 +528,7 @@ class SqliteStore:
         error_code: str | None,
         at: datetime,
     ) -> None:
-        self._db.execute(
+        self._write(
             "INSERT INTO connectors (charger_id, connector_id, status, error_code, updated_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (charger_id, connector_id) DO UPDATE SET "
             "status = excluded.status, error_code = excluded.error_code, "
@@ -497,7 +555,7 @@ class SqliteStore:
         return _token(row) if row else None
 
     def put_token(self, token: TokenRecord) -> None:
-        self._db.execute(
+        self._write(
             "INSERT INTO id_tokens (id_token, status, expiry, blocked) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (id_token) DO UPDATE SET status = excluded.status, "
             "expiry = excluded.expiry, blocked = excluded.blocked",
@@ -505,20 +563,20 @@ class SqliteStore:
         )
 
     def add_token_if_absent(self, token: TokenRecord) -> None:
-        self._db.execute(
+        self._write(
             "INSERT INTO id_tokens (id_token, status, expiry, blocked) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (id_token) DO NOTHING",
             (token.id_token, token.status, to_text(token.expiry), int(token.blocked)),
         )
 
     def set_token_blocked(self, id_token: str, blocked: bool) -> bool:
-        cursor = self._db.execute(
+        cursor = self._write(
             "UPDATE id_tokens SET blocked = ? WHERE id_token = ?", (int(blocked), id_token)
         )
         return cursor.rowcount > 0
 
     def delete_token(self, id_token: str) -> bool:
-        cursor = self._db.execute("DELETE FROM id_tokens WHERE id_token = ?", (id_token,))
+        cursor = self._write("DELETE FROM id_tokens WHERE id_token = ?", (id_token,))
         return cursor.rowcount > 0
 
     def list_tokens(self) -> list[TokenRecord]:
@@ -546,7 +604,7 @@ class SqliteStore:
             else:
                 transaction_id = self._next_counter(TRANSACTION_COUNTER)
                 wire_id = ocpp_id
-            self._db.execute(
+            self._write(
                 f"INSERT INTO transactions ({_TRANSACTION_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?)",
                 (
@@ -587,14 +645,14 @@ class SqliteStore:
         return _transaction(row) if row else None
 
     def set_transaction_seq_no(self, transaction_id: int, seq_no: int) -> None:
-        self._db.execute(
+        self._write(
             "UPDATE transactions SET last_seq_no = ? WHERE id = ?", (seq_no, transaction_id)
         )
 
     def record_transaction_start(
         self, transaction_id: int, started_at: datetime, id_token: str | None
     ) -> None:
-        self._db.execute(
+        self._write(
             "UPDATE transactions SET started_at = ?, id_token = COALESCE(?, id_token), "
             "state = CASE WHEN state = ? THEN ? ELSE state END WHERE id = ?",
             (
@@ -609,7 +667,7 @@ class SqliteStore:
     def set_transaction_energy(
         self, transaction_id: int, meter_start_wh: float | None, meter_stop_wh: float | None
     ) -> None:
-        self._db.execute(
+        self._write(
             "UPDATE transactions SET meter_start_wh = ?, meter_stop_wh = ? WHERE id = ?",
             (meter_start_wh, meter_stop_wh, transaction_id),
         )
@@ -621,7 +679,7 @@ class SqliteStore:
         meter_stop_wh: float | None,
         reason: str | None,
     ) -> None:
-        self._db.execute(
+        self._write(
             "UPDATE transactions SET state = ?, stopped_at = ?, meter_stop_wh = ?, "
             "stop_reason = ? WHERE id = ?",
             (TransactionState.STOPPED, to_text(stopped_at), meter_stop_wh, reason, transaction_id),
@@ -639,7 +697,7 @@ class SqliteStore:
         with self._transaction():
             # Our own row id: the charger's id steers nothing (`_next_wire_id` skips it).
             transaction_id = self._next_counter(TRANSACTION_COUNTER)
-            self._db.execute(
+            self._write(
                 f"INSERT INTO transactions ({_TRANSACTION_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, NULL)",
                 (
@@ -686,7 +744,7 @@ class SqliteStore:
     # transaction events (OCPP 2.0.1)
 
     def add_transaction_event(self, event: TransactionEventRecord) -> None:
-        self._db.execute(
+        self._write(
             f"INSERT INTO transaction_events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 self._row_id("transaction_events"),
@@ -800,7 +858,7 @@ class SqliteStore:
         command: dict[str, Any] | None = None,
     ) -> int:
         profile_id = self._row_id("profiles")
-        self._db.execute(
+        self._write(
             "INSERT INTO profiles (id, charger_id, connector_id, action, purpose, reason, "
             "payload, sent_at, command) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -820,7 +878,7 @@ class SqliteStore:
     def record_profile_answer(
         self, profile_id: int, status: str, detail: str | None, at: datetime
     ) -> None:
-        self._db.execute(
+        self._write(
             "UPDATE profiles SET status = ?, detail = ?, answered_at = ? WHERE id = ?",
             (status, detail, to_text(at), profile_id),
         )
@@ -853,7 +911,7 @@ class SqliteStore:
     # settings an operator changes at run time
 
     def put_setting(self, name: str, value: dict[str, Any], at: datetime) -> None:
-        self._db.execute(
+        self._write(
             "INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
             "updated_at = excluded.updated_at",
@@ -865,7 +923,7 @@ class SqliteStore:
         return None if row is None else _unjson(row[0])
 
     def delete_setting(self, name: str) -> None:
-        self._db.execute("DELETE FROM settings WHERE name = ?", (name,))
+        self._write("DELETE FROM settings WHERE name = ?", (name,))
 
     def list_profiles(self, charger_id: str | None = None, limit: int = 100) -> list[ProfileRecord]:
         sql = (
@@ -899,7 +957,7 @@ class SqliteStore:
     def log_event(
         self, at: datetime, charger_id: str | None, kind: str, detail: dict[str, Any]
     ) -> None:
-        self._db.execute(
+        self._write(
             "INSERT INTO events (id, at, charger_id, kind, detail) VALUES (?, ?, ?, ?, ?)",
             (self._row_id("events"), to_text(at), charger_id, kind, _json(detail)),
         )
@@ -922,7 +980,7 @@ class SqliteStore:
     ) -> int:
         with self._transaction():
             command_id = self._next_counter("operator_commands")
-            self._db.execute(
+            self._write(
                 f"INSERT INTO operator_commands ({self._COMMAND_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
                 (
@@ -946,7 +1004,7 @@ class SqliteStore:
     def finish_operator_command(
         self, command_id: int, result: dict[str, Any], at: datetime
     ) -> None:
-        self._db.execute(
+        self._write(
             "UPDATE operator_commands SET state = ?, result = ?, done_at = ? WHERE id = ?",
             (OperatorCommandState.DONE, _json(result), to_text(at), command_id),
         )

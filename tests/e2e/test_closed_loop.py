@@ -123,10 +123,11 @@ async def test_capacity_moves_to_others_when_an_ev_tapers(rig: Rig) -> None:
     before = await steady_value(rig, lambda: others_allowed_a(rig, taper))
     allowed_before = tapered().limit_a
     rig.evs[taper].soc_pct = 95.0  # a 32 A EV that now takes only 8 A
-    await wait_until(lambda: tapered().taper_bound_a is not None, 10, f"{taper} seen drawing less")
+    # Both take about 3.5 s on a quiet machine; on a busy one the steps can come late.
+    await wait_until(lambda: tapered().taper_bound_a is not None, 20, f"{taper} seen drawing less")
     await wait_until(
         lambda: others_allowed_a(rig, taper) > before + 3.0,
-        10,
+        20,
         f"the others' allowance to rise from {before:.1f} A when {taper} tapers",
     )
     assert tapered().limit_a < allowed_before

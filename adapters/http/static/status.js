@@ -53,6 +53,9 @@ function renderHeader(status) {
   const override = $("override");
   override.hidden = site.override_limit_a === null;
   override.textContent = `limit override ${fixed(site.override_limit_a)} A`;
+  const exporting = site.export_w !== null && site.export_w !== undefined && site.export_w > 0;
+  $("export").hidden = !exporting;
+  $("export").textContent = exporting ? `exporting ${fixed(site.export_w / 1000)} kW` : "";
   const problems = $("problems");
   problems.hidden = health.ok;
   problems.textContent = health.problems.join(" · ");
@@ -163,6 +166,44 @@ function phaseCells(values, field) {
   return cell;
 }
 
+const hhmm = (at) => new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+const price = (value) => (value === null ? "—" : value.toFixed(4));
+const NEXT_PRICES = 12;
+
+function ageText(seconds) {
+  if (seconds === null) return "never read";
+  if (seconds < 120) return `${fixed(seconds, 0)} s old`;
+  if (seconds < 7200) return `${fixed(seconds / 60, 0)} min old`;
+  return `${fixed(seconds / 3600, 1)} h old`;
+}
+
+// What power costs now and ahead, the demand charge's peak, and how fresh the price series is.
+function renderMoney(money) {
+  $("money").hidden = money === null;
+  if (money === null) return;
+  $("price-now").textContent = money.price_per_kwh === null ? "—" : `${price(money.price_per_kwh)} /kWh`;
+  $("export-price").textContent = money.export_price_per_kwh ? `feed-in ${price(money.export_price_per_kwh)} /kWh` : "";
+  const demand = money.demand;
+  $("demand-peak").textContent = `${fixed(demand.peak_kw)} kW`;
+  $("demand-cap").textContent = demand.charge_per_kw
+    ? `planned cap ${fixed(demand.planned_cap_kw)} kW · ${demand.charge_per_kw} per kW above it`
+    : "no demand charge";
+  const items = money.prices_ahead.slice(0, NEXT_PRICES).map((p, i) => {
+    const item = el("li", { class: i === 0 ? "now" : "", "data-from": p.from });
+    item.append(el("span", { class: "at" }, i === 0 ? "now" : hhmm(p.from)), price(p.price_per_kwh));
+    return item;
+  });
+  $("prices-ahead").replaceChildren(...items);
+  const source = money.prices_source;
+  $("prices-source-row").hidden = source === null;
+  if (source !== null) {
+    const node = $("prices-source");
+    node.textContent = `${source.name} · ${ageText(source.age_s)}`
+      + (source.error ? ` · last refresh failed: ${source.error}` : "");
+    node.className = `note${source.error ? " bad" : ""}`;
+  }
+}
+
 function renderConnectors(connectors) {
   const rows = connectors.map((c) => {
     const classes = `connector state-${c.state}${c.bound_proven ? "" : " unproven"}`;
@@ -171,7 +212,8 @@ function renderConnectors(connectors) {
     row.append(el("td", { "data-field": "status" }, c.status ?? "—"));
     const state = el("td", { "data-field": "state" });
     state.append(el("span", { class: "pill state" }, c.state));
-    row.append(state, phaseCells(c.allowed_a, "allowed"), phaseCells(c.drawn_a, "drawn"));
+    row.append(state, el("td", { "data-field": "mode" }, c.charging_mode));
+    row.append(phaseCells(c.allowed_a, "allowed"), phaseCells(c.drawn_a, "drawn"));
     row.append(el("td", { class: "num", "data-field": "bound" }, fixed(c.bound_a)));
     const source = el("td", { class: "source", "data-field": "bound-source" }, c.bound_source || "—");
     if (!c.bound_proven) source.prepend(el("span", { class: "pill unproven" }, "unproven"), " ");
@@ -202,6 +244,7 @@ function render(status) {
   remember(status.at, status.site.current_a, status.site.limit_a);
   renderHistory();
   renderFacts(status);
+  renderMoney(status.money ?? null);
   renderConnectors(status.connectors);
 }
 

@@ -196,6 +196,8 @@ def test_json_document_has_stable_keys(tmp_path: Path, config: Path) -> None:
         "fallback_a",
         "need_kwh",
         "departure",
+        "charging_mode",
+        "why",
     }
     assert set(document["payloads"][0]) == {
         "charger_id",
@@ -396,3 +398,18 @@ def test_scenario_needs_a_moment() -> None:
     result = _plan("--scenario", str(ROOT / "scenarios" / "small"))
     assert result.exit_code == 2
     assert "--scenario needs --at" in result.output
+
+
+def test_scenario_with_a_tariff_says_why_each_session_charges_when_it_does() -> None:
+    scenario = str(ROOT / "scenarios" / "office-day-ahead")
+    document = _plan_json("--scenario", scenario, "--at", "2025-10-07T09:00:00Z")
+    whys = {c["key"]: c["why"] for c in document["connectors"] if c["transaction_id"]}
+    assert whys
+    for why in whys.values():
+        assert why.startswith("planned: needs ")
+        assert "its energy goes to the cheapest periods before then (" in why
+        assert "13:00 UTC 0.1624" in why
+        assert "now 0.2135 per kWh" in why
+    assert all(c["why"] is None for c in document["connectors"] if not c["transaction_id"])
+    text = _plan("--scenario", scenario, "--at", "2025-10-07T09:00:00Z")
+    assert "When each session charges, and why:" in text.stdout

@@ -11,6 +11,8 @@ from adapters.http import (
     ConnectorSnapshot,
     ControllerSnapshot,
     Counters,
+    MoneySnapshot,
+    PricesSource,
     RemoteStopResult,
     SessionSnapshot,
     SiteSnapshot,
@@ -47,6 +49,7 @@ def sample_snapshot(at: datetime = NOW) -> StatusSnapshot:
             meter_valid=True,
             meter_reason=None,
             meter_stale_after_s=10.0,
+            net_import_w=18400.0,
         ),
         chargers=(
             ChargerSnapshot(
@@ -104,6 +107,7 @@ def sample_snapshot(at: datetime = NOW) -> StatusSnapshot:
                 bound_a=10.0,
                 bound_source="a session profile not yet applied",
                 bound_proven=True,
+                charging_mode="fast",
             ),
             ConnectorSnapshot(
                 charger_id="cp2",
@@ -190,6 +194,27 @@ def sample_snapshot(at: datetime = NOW) -> StatusSnapshot:
             unproven=(UnprovenConnector("cp3/1", at - timedelta(seconds=20)),),
             held_raises=(),
         ),
+        money=sample_money(at),
+    )
+
+
+def sample_money(at: datetime = NOW) -> MoneySnapshot:
+    """Day-ahead prices fetched 5 minutes ago: 0.2150 now, 0.3120 from 15:00, 0.1875 from
+    16:00; a demand charge of 12.5 per kW, with a peak of 21.3 kW so far in May."""
+    return MoneySnapshot(
+        price_per_kwh=0.215,
+        prices_ahead=(
+            (at, 0.215),
+            (datetime(2024, 5, 6, 15, 0, tzinfo=UTC), 0.312),
+            (datetime(2024, 5, 6, 16, 0, tzinfo=UTC), 0.1875),
+        ),
+        export_price_per_kwh=0.07,
+        demand_charge_per_kw=12.5,
+        demand_window_s=900.0,
+        demand_period_start=datetime(2024, 5, 1, tzinfo=UTC),
+        demand_peak_w=21300.0,
+        planned_cap_w=21300.0,
+        prices_source=PricesSource("http://prices.test/day-ahead", 300.0),
     )
 
 
@@ -214,11 +239,16 @@ class FakeActions:
         default_factory=lambda: RemoteStopResult(accepted=True, status="Accepted")
     )
     refuse_override: str | None = None
+    modes: list[tuple[str, int, str | None]] = field(default_factory=list)
+    """(charger id, connector id, mode) of every mode chosen."""
 
     def override_limit(self, limit_a: float | None) -> None:
         if self.refuse_override is not None:
             raise ValueError(self.refuse_override)
         self.overrides.append(limit_a)
+
+    def choose_mode(self, charger_id: str, connector_id: int, mode: str | None) -> None:
+        self.modes.append((charger_id, connector_id, mode))
 
     async def remote_stop(self, charger_id: str, transaction_id: str) -> RemoteStopResult:
         self.stops.append((charger_id, transaction_id))

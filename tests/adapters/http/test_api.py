@@ -34,6 +34,8 @@ async def test_site(http: aiohttp.ClientSession, base_url: str) -> None:
         "power_limit_w": 22000.0,
         "current_a": {"L1": 23.8, "L2": 31.5, "L3": 24.8},
         "base_load_a": {"L1": 8.0, "L2": 6.0, "L3": 9.0},
+        "net_import_w": 18400.0,
+        "export_w": 0.0,
         "mode": "normal",
         "meter": {"age_s": 1.5, "valid": True, "reason": None, "stale_after_s": 10.0},
     }
@@ -74,6 +76,7 @@ async def test_connectors(http: aiohttp.ClientSession, base_url: str) -> None:
         "bound_a": 10.0,
         "bound_source": "a session profile not yet applied",
         "bound_proven": True,
+        "charging_mode": "fast",
     }
     assert connectors[2]["state"] == "paused"
     assert connectors[2]["reason"] == "insufficient_capacity"
