@@ -27,7 +27,6 @@ import highspy
 import numpy as np
 from pyomo.common.gc_manager import PauseGC
 
-from optimizer.highs_banner import swallow_banner
 from optimizer.highs_mirror import HighsMirror, IntArray
 from optimizer.layout import PHASE_COUNT, Layout
 from optimizer.lp_data import LpData
@@ -35,15 +34,8 @@ from optimizer.lp_index import LpIndex, costs, index_of, row_bounds
 from optimizer.model import build_model
 from optimizer.parameters import FloatArray
 
-
-def HIGHS() -> Any:
-    """A new `highspy.Highs`, the process's banner swallowed (`optimizer.highs_banner`);
-    typed Any: highspy's bundled type hints miss part of the API used here (e.g.
-    changeRowsBounds)."""
-    swallow_banner()
-    highs: Any = highspy.Highs
-    return highs()
-
+HIGHS: Any = highspy.Highs
+"""highspy's bundled type hints miss part of the API used here (e.g. changeRowsBounds)."""
 
 HIGHS_THREADS = 1
 """Every HiGHS instance in the process must ask for this many threads: HiGHS keeps one

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import sys
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import click
 
 from adapters.files.errors import InputFileError
+from adapters.solver_banner import silence_solver_banner
 
 
 class _Entry(NamedTuple):
@@ -128,25 +128,6 @@ def cli(verbose: int) -> None:
     )
 
 
-def _silence_solver_banner() -> None:
-    """HiGHS (1.16) prints a banner on file descriptor 1 the first time a solver is
-    created in a process, whatever its options. Create that first one with fd 1 pointed
-    at /dev/null so that machine-readable output (`ems plan --json`) stays clean."""
-    import highspy
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        solver_type: Any = highspy.Highs
-        solver_type()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-
-
 def main() -> None:
-    _silence_solver_banner()
+    silence_solver_banner()
     cli()

@@ -24,6 +24,7 @@ from datetime import datetime
 
 from adapters.clock import utc_now
 from adapters.runtime.counters import ControllerError, WatchedSolver
+from adapters.solver_banner import silence_solver_banner
 from ems.commands import Command
 from ems.controller import Controller
 from ems.events import Event, Tick
@@ -129,6 +130,7 @@ def _start_worker(site: SiteConfig, settings: ControlSettings, log_level: int) -
             ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runtime's to handle
     logging.basicConfig(level=log_level, format=_LOG_FORMAT)
+    silence_solver_banner()
     solver = WatchedSolver(Solver())
     _worker = (Controller(site, settings, solver), solver)
 

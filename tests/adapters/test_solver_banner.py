@@ -1,4 +1,4 @@
-"""No HiGHS banner on a CLI's standard output (`optimizer.highs_banner`)."""
+"""No HiGHS banner on a CLI's standard output (`adapters.solver_banner`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 SCRIPT = """
+from adapters.solver_banner import silence_solver_banner
 from optimizer.persistent import HIGHS
+silence_solver_banner()
 HIGHS()
 HIGHS()
 print("only this")
