@@ -29,6 +29,8 @@ from benchmarks.peer_latency import ServerUsage, latency_table, steady_table, tx
 
 VOLTAGE_V = 230.0
 LIMIT_A = 63.0
+WORST_BASE_A = 10.0
+"""The worst base load the site configures, per phase: the EVs may use the rest."""
 INSTALL_TIMEOUT_S = 300.0
 EXTRA_S = 120.0
 """Time the peer may take beyond `--duration` (drain, final probe); it stops itself 60 s
@@ -58,7 +60,7 @@ def config_text(run: Run, port: int) -> str:
         "[site]",
         f'name = "ocpp-peer {run.version}"',
         f"limit_a = {run.limit_a}",
-        "worst_base_load_a = [10.0, 10.0, 10.0]",
+        f"worst_base_load_a = {WORST_BASE_A}",
         "",
     ]
     for number in range(1, run.chargers + 1):
@@ -100,18 +102,14 @@ def install_peer(source: Path, into: Path) -> Path:
     return target
 
 
-async def run_peer(
-    run: Run, peer: Path, config: Path, report: Path, usage: ServerUsage | None = None
-) -> int:
-    """Run the controller on `config` and the peer against it once; the peer's exit code.
-    With `usage`, the controller's CPU and peak RSS over the run are put there."""
-    controller = ControllerProcess(config, config.parent)
-    await controller.start()
-    site_limit_w = (run.limit_a - 10.0) * 3 * VOLTAGE_V
-    command = [
+def peer_command(run: Run, peer: Path, ocpp_port: int, report: Path, *extra: str) -> list[str]:
+    """The peer's command line for `run` against the controller on `ocpp_port`, with the
+    site limit checked: what `config_text`'s site leaves the EVs beside its worst base load."""
+    site_limit_w = (run.limit_a - WORST_BASE_A) * 3 * VOLTAGE_V
+    return [
         "node",
         str(peer / "peer.mjs"),
-        f"--url=ws://127.0.0.1:{controller.ocpp_port}/ocpp",
+        f"--url=ws://127.0.0.1:{ocpp_port}/ocpp",
         f"--version={run.version}",
         f"--chargers={run.chargers}",
         f"--connectors={run.connectors}",
@@ -120,9 +118,20 @@ async def run_peer(
         "--seed=1",
         f"--site-limit-w={site_limit_w:.0f}",
         f"--report={report}",
-        "--strict-exit",
         "--quiet",
+        *extra,
     ]
+
+
+async def run_peer(
+    run: Run, peer: Path, config: Path, report: Path, usage: ServerUsage | None = None
+) -> int:
+    """Run the controller on `config` and the peer against it once; the peer's exit code.
+    With `usage`, the controller's CPU and peak RSS over the run are put there."""
+    controller = ControllerProcess(config, config.parent)
+    await controller.start()
+    assert controller.ocpp_port is not None
+    command = peer_command(run, peer, controller.ocpp_port, report, "--strict-exit")
     if run.latency:
         command.append(f"--trace={report.with_suffix('.trace.jsonl')}")
     if usage is not None and controller.proc is not None:

@@ -31,10 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.fault_rig.process import ControllerProcess, free_port
-from benchmarks.peer import EXTRA_S, LIMIT_A, VOLTAGE_V, Run, config_text, install_peer
-
-WORST_BASE_A = 10.0
-"""The worst base load `config_text` configures: the EVs may use the rest."""
+from benchmarks.peer import EXTRA_S, Run, config_text, install_peer, peer_command
 
 
 @dataclass(frozen=True)
@@ -107,22 +104,8 @@ async def _drive(
     peer against it; the controller killed and restarted at a third of the run if asked.
     The peer's exit code."""
     await controller.start()
-    site_limit_w = (LIMIT_A - WORST_BASE_A) * 3 * VOLTAGE_V
-    command = [
-        "node",
-        str(peer / "peer.mjs"),
-        f"--url=ws://127.0.0.1:{controller.ocpp_port}/ocpp",
-        f"--version={run.version}",
-        f"--chargers={run.chargers}",
-        f"--connectors={run.connectors}",
-        f"--duration={run.duration_s}",
-        "--meter-interval=5",
-        "--seed=1",
-        f"--site-limit-w={site_limit_w:.0f}",
-        f"--report={report}",
-        "--quiet",
-        *case.peer_args,
-    ]
+    assert controller.ocpp_port is not None
+    command = peer_command(run, peer, controller.ocpp_port, report, *case.peer_args)
     peer_proc = await asyncio.create_subprocess_exec(*command, cwd=peer)
     try:
         if case.restart:
