@@ -298,20 +298,25 @@ def _load_sessions(path: Path, site: SiteConfig) -> tuple[SessionSpec, ...]:
     return tuple(sessions)
 
 
-def _check_order(row: _Row, at: datetime, previous: datetime | None) -> None:
-    if previous is not None and at <= previous:
-        raise row.error("timestamp", f"timestamps must increase ({at} follows {previous})")
+def _timed_rows(
+    path: Path, required: Sequence[str], optional: Sequence[str] = ()
+) -> Iterator[tuple[datetime, _Row]]:
+    """The rows of a time series file (a `timestamp` column first among `required`), each
+    with its moment; timestamps must increase."""
+    previous: datetime | None = None
+    for row in _rows(path, required, optional):
+        at = row.moment("timestamp")
+        if previous is not None and at <= previous:
+            raise row.error("timestamp", f"timestamps must increase ({at} follows {previous})")
+        previous = at
+        yield at, row
 
 
 def _load_base_load(path: Path, voltage_v: float) -> tuple[BaseLoadPoint, ...]:
     """Per-phase amperes, or a total in kW spread evenly over three phases; negative
     while a PV behind the site meter exports (base load net of PV)."""
     points: list[BaseLoadPoint] = []
-    previous: datetime | None = None
-    for row in _rows(path, ("timestamp",), (*_PHASE_COLUMNS, "total_kw")):
-        at = row.moment("timestamp")
-        _check_order(row, at, previous)
-        previous = at
+    for at, row in _timed_rows(path, ("timestamp",), (*_PHASE_COLUMNS, "total_kw")):
         if all(c in row.cells for c in _PHASE_COLUMNS):
             l1, l2, l3 = (row.number(c, minimum=-math.inf) for c in _PHASE_COLUMNS)
             points.append(BaseLoadPoint(at, (l1, l2, l3)))
@@ -328,11 +333,7 @@ def _load_base_load(path: Path, voltage_v: float) -> tuple[BaseLoadPoint, ...]:
 def _load_limits(path: Path, configured: SiteLimits) -> tuple[LimitPoint, ...]:
     """The time-varying limit; never above the site's configured one (its main fuse)."""
     points: list[LimitPoint] = []
-    previous: datetime | None = None
-    for row in _rows(path, ("timestamp", "limit_a"), ("power_limit_kw",)):
-        at = row.moment("timestamp")
-        _check_order(row, at, previous)
-        previous = at
+    for at, row in _timed_rows(path, ("timestamp", "limit_a"), ("power_limit_kw",)):
         limit_a = row.number("limit_a", positive=True)
         if limit_a > configured.phase_limit_a:
             raise row.error(
@@ -356,22 +357,14 @@ def _load_limits(path: Path, configured: SiteLimits) -> tuple[LimitPoint, ...]:
 
 def _load_prices(path: Path) -> tuple[PricePoint, ...]:
     points: list[PricePoint] = []
-    previous: datetime | None = None
-    for row in _rows(path, ("timestamp", "price_per_kwh")):
-        at = row.moment("timestamp")
-        _check_order(row, at, previous)
-        previous = at
+    for at, row in _timed_rows(path, ("timestamp", "price_per_kwh")):
         points.append(PricePoint(at, row.number("price_per_kwh", minimum=-math.inf)))
     return tuple(points)
 
 
 def _load_pv(path: Path) -> tuple[PvPoint, ...]:
     points: list[PvPoint] = []
-    previous: datetime | None = None
-    for row in _rows(path, ("timestamp", "pv_kw")):
-        at = row.moment("timestamp")
-        _check_order(row, at, previous)
-        previous = at
+    for at, row in _timed_rows(path, ("timestamp", "pv_kw")):
         points.append(PvPoint(at, row.number("pv_kw") * 1000.0))
     return tuple(points)
 
