@@ -9,7 +9,9 @@ Per scenario: delivered energy and the site's bill (`total_cost`: energy at its 
 export, plus the demand charge) of `optimal`, of the cheapest baseline that delivers at
 least as much, and of `offline` (the least cost at the most energy, in hindsight); the
 billing-period peak and the PV self-consumption of `optimal` and `offline`. Issue 17's
-targets close the table. (Run it as a module: as a script, `benchmarks/optimizer.py`
+targets close the table; the peak's only where a demand charge prices it, and the cost's
+names the scenarios on which `optimal` delivers less than offline (a cost gap there is
+at less energy). (Run it as a module: as a script, `benchmarks/optimizer.py`
 would shadow the `optimizer` package.)
 """
 
@@ -68,8 +70,20 @@ class CostRow:
         return 100.0 * (_cost(self.optimal) / _cost(self.offline) - 1.0)
 
     @property
-    def peak_gap_pct(self) -> float:
+    def peak_gap_pct(self) -> float | None:
+        """How far `optimal`'s billing-period peak is above offline's; None where the
+        tariff has no demand charge: there nothing prices the peak, offline's is one of
+        many plans of equal cost, and a gap to it measures nothing (on the PV family
+        scenarios it was the table's worst, +52 %)."""
+        if self.offline.demand_charge is None:
+            return None
         return 100.0 * (self.optimal.peak_import_kw / max(self.offline.peak_import_kw, 1e-9) - 1.0)
+
+    @property
+    def energy_short_kwh(self) -> float:
+        """What `optimal` delivers less than offline: its cost is compared at that much
+        less energy."""
+        return self.offline.energy_delivered_kwh - self.optimal.energy_delivered_kwh
 
     @property
     def self_consumption_gap(self) -> float | None:
@@ -138,7 +152,13 @@ def targets(rows: Sequence[CostRow]) -> list[str]:
         if baseline is not None and _cost(row.optimal) > _cost(baseline[1]) + 1e-6:
             beaten.append(row.name)
     worst_gap = max(row.gap_to_offline_pct for row in rows)
-    worst_peak = max(row.peak_gap_pct for row in rows)
+    peak_gaps = [g for row in rows if (g := row.peak_gap_pct) is not None]
+    worst_peak = max(peak_gaps, default=0.0)
+    short = [
+        f"{row.name} ({row.energy_short_kwh:.1f} kWh)"
+        for row in rows
+        if row.energy_short_kwh > ENERGY_TOLERANCE_KWH
+    ]
     self_gaps = [g for row in rows if (g := row.self_consumption_gap) is not None]
     worst_self = min(self_gaps, default=0.0)
 
@@ -149,8 +169,10 @@ def targets(rows: Sequence[CostRow]) -> list[str]:
         f"optimal pays no more than any baseline at ≥ its energy: "
         f"{'every scenario' if not beaten else 'not on ' + ', '.join(beaten)} "
         f"({verdict(not beaten)})",
-        f"within 3 % of offline's cost: worst {worst_gap:+.2f} % ({verdict(worst_gap <= 3.0)})",
-        f"peak within 5 % of offline's: worst {worst_peak:+.2f} % ({verdict(worst_peak <= 5.0)})",
+        f"within 3 % of offline's cost: worst {worst_gap:+.2f} % ({verdict(worst_gap <= 3.0)})"
+        + (f"; at less energy than offline on {', '.join(short)}" if short else ""),
+        f"peak within 5 % of offline's (where a demand charge prices it): "
+        f"worst {worst_peak:+.2f} % ({verdict(worst_peak <= 5.0)})",
         f"PV self-consumption within 3 points of offline's: worst {worst_self:+.2f} "
         f"({verdict(worst_self >= -3.0)})",
     ]

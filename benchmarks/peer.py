@@ -25,7 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.fault_rig.process import ControllerProcess
-from benchmarks.peer_latency import ServerUsage, latency_table, steady_table, tx_profile_delays
+from benchmarks.peer_floor import floor_server
+from benchmarks.peer_latency import (
+    ServerUsage,
+    last_boot_s,
+    latency_table,
+    steady_table,
+    tx_profile_delays,
+)
 
 VOLTAGE_V = 230.0
 LIMIT_A = 63.0
@@ -152,6 +159,34 @@ async def run_peer(
     return code
 
 
+async def run_floor(run: Run, peer: Path, report: Path) -> int:
+    """The peer once against `benchmarks.peer_floor`'s answer-only central system."""
+    server = await floor_server()
+    port = int(next(iter(server.sockets)).getsockname()[1])
+    command = peer_command(run, peer, port, report, f"--trace={report.with_suffix('.trace.jsonl')}")
+    peer_proc = await asyncio.create_subprocess_exec(*command, cwd=peer)
+    try:
+        return await asyncio.wait_for(peer_proc.wait(), run.duration_s + EXTRA_S)
+    except TimeoutError:
+        peer_proc.kill()
+        await peer_proc.wait()
+        return HUNG
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def floor_one(run: Run, peer: Path, workdir: Path) -> None:
+    """The floor of one version: the peer's latency table against an answer-only server."""
+    workdir.mkdir(parents=True)
+    report = workdir / "report.json"
+    code = asyncio.run(run_floor(run, peer, report))
+    document = json.loads(report.read_text()) if report.exists() else {}
+    print(f"floor, OCPP {run.version}: the same peer against a server that only answers")
+    print(latency_table(document) if code != HUNG else "(the peer hung)")
+    print(steady_table(report.with_suffix(".trace.jsonl"), run.duration_s))
+
+
 def run_one(run: Run, peer: Path, workdir: Path) -> tuple[int, dict[str, object]]:
     """One version: config, run, report."""
     workdir.mkdir(parents=True)
@@ -163,7 +198,7 @@ def run_one(run: Run, peer: Path, workdir: Path) -> tuple[int, dict[str, object]
     document = json.loads(report.read_text()) if report.exists() else {}
     if usage is not None:
         trace = report.with_suffix(".trace.jsonl")
-        print(latency_table(document, tx_profile_delays(trace)))
+        print(latency_table(document, tx_profile_delays(trace), last_boot_s(trace)))
         print(steady_table(trace, run.duration_s))
         print(usage.line())
     return code, document
@@ -190,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="print the latency per action, the time to the first TxProfile, CPU and RSS",
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="first run the peer against a server that only answers (benchmarks.peer_floor): "
+        "what the machine and the peer cost by themselves",
+    )
     parser.add_argument("--keep", type=Path, help="keep configs, stores, logs, reports here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ems-peer-") as scratch:
@@ -206,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.meter_interval,
                 args.latency,
             )
+            if args.floor:
+                floor_one(run, peer, root / f"floor{version}")
             code, document = run_one(run, peer, root / f"ocpp{version}")
             print(summary_line(run, code, document), flush=True)
             failed = failed or code

@@ -85,8 +85,13 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-def latency_table(report: dict[str, Any], tx_delays_s: Sequence[float]) -> str:
-    """The peer's per-action table, then the time to the first TxProfile."""
+def latency_table(
+    report: dict[str, Any], tx_delays: Sequence[TxDelay] | None = None, booted_s: float = 0.0
+) -> str:
+    """The peer's per-action table, then (unless `tx_delays` is None) the time to the first
+    TxProfile: for every session, and for those started once every charger had booted
+    (`booted_s`). Until then a charger not yet heard from may draw its maximum, so sessions
+    wait for room."""
     rows = [_LATENCY_HEADER]
     table = report.get("messages", {}).get("chargerToCsms", {})
     for action, row in sorted(table.items()):
@@ -96,20 +101,30 @@ def latency_table(report: dict[str, Any], tx_delays_s: Sequence[float]) -> str:
             f"{row.get('callError', 0):>6} {row.get('timeout', 0):>7} "
             + " ".join(f"{_ms(latency.get(key)):>8}" for key in ("p50", "p95", "p99", "max"))
         )
-    delays_ms = [d * 1000 for d in tx_delays_s]
-    rows.append(
-        f"{'start → 1st TxProfile':<22} {len(delays_ms):>7} {'':>7} {'':>6} {'':>7} "
-        + " ".join(
-            f"{_ms(percentile(delays_ms, q) if delays_ms else None):>8}"
-            for q in (0.50, 0.95, 0.99, 1.0)
-        )
-    )
+    if tx_delays is not None:
+        rows += _tx_rows(tx_delays, booted_s)
     connections = report.get("connections", {})
     rows.append(
         f"unexpected drops {connections.get('dropsUnexpected', '?')}, "
         f"connect failures {connections.get('connectFailures', '?')}"
     )
     return "\n".join(rows)
+
+
+def _tx_rows(tx_delays: Sequence[TxDelay], booted_s: float) -> list[str]:
+    rows = []
+    after_boot = [d for d in tx_delays if d.started_s >= booted_s]
+    for label, delays in (
+        ("start → 1st TxProfile", tx_delays),
+        ("  after every boot", after_boot),
+    ):
+        delays_ms = [d.delay_s * 1000 for d in delays]
+        rows.append(
+            f"{label:<22} {len(delays_ms):>7} {'':>7} {'':>6} {'':>7} "
+            + " ".join(f"{_ms(percentile(delays_ms, q)):>8}" for q in (0.50, 0.95, 0.99, 1.0))
+        )
+    rows.append(f"(the last charger booted {booted_s:.1f} s into the run)")
+    return rows
 
 
 def steady_table(trace: Path, until_s: float) -> str:
@@ -146,10 +161,18 @@ def _ms(value: float | None) -> str:
     return "-" if value is None or value != value else f"{value:.0f}"
 
 
-def tx_profile_delays(trace: Path) -> list[float]:
-    """Seconds from each transaction's start (the charger sending StartTransaction, or a
-    2.0.1 TransactionEvent Started) to the first TxProfile the central system sent that
-    connector after it. A start that got none within the run is left out."""
+@dataclass(frozen=True)
+class TxDelay:
+    started_s: float
+    """When the charger sent the transaction's start, seconds into the run."""
+    delay_s: float
+    """From then to the first TxProfile the central system sent that connector."""
+
+
+def tx_profile_delays(trace: Path) -> list[TxDelay]:
+    """Each transaction's start (the charger sending StartTransaction, or a 2.0.1
+    TransactionEvent Started) and the time to the first TxProfile the central system sent
+    that connector after it. A start that got none within the run is left out."""
     if not trace.exists():
         return []
     started: dict[tuple[str, int], float] = {}
@@ -166,8 +189,22 @@ def tx_profile_delays(trace: Path) -> list[float]:
         connector = _tx_profile_connector(action, payload)
         begun = None if connector is None else started.pop((charger, connector), None)
         if begun is not None:
-            delays.append(at - begun)
+            delays.append(TxDelay(begun, at - begun))
     return delays
+
+
+def last_boot_s(trace: Path) -> float:
+    """When the last charger sent its BootNotification, seconds into the run (0 if none)."""
+    if not trace.exists():
+        return 0.0
+    return max(
+        (
+            at
+            for at, _, outbound, frame in _frames(trace)
+            if outbound and frame[0] == 2 and len(frame) > 2 and frame[2] == "BootNotification"
+        ),
+        default=0.0,
+    )
 
 
 def _frames(trace: Path) -> Iterator[tuple[float, str, bool, list[Any]]]:

@@ -2,16 +2,21 @@
 shape and minimum current, the distribution (min / median / max) over the scenarios of
 
 - optimal − max(EDF, LLF): delivered energy, in points of requested energy;
-- optimal − offline: the same against the hindsight bound (an LP: at a 6 A minimum it
-  ignores the minimum, so it is a loose bound there);
+- optimal − offline: the same against the hindsight bound (an LP: it ignores the
+  minimum current, so above 0 A it may be loose);
+- above 0 A, optimal − the MIP bound: against the hindsight bound that keeps the
+  minimum (`plan_offline` with `MIP_OPTIONS`, its dual bound), and how far that MIP's best
+  plan stayed below its bound ("MIP open");
 - sessions fully served by optimal minus those by EDF;
 - `optimal`'s wall time per replayed day.
 
     .venv/bin/python -m benchmarks.quality --count 200
     .venv/bin/python -m benchmarks.quality --count 8 --max-connectors 40   # a few minutes
     .venv/bin/python -m benchmarks.quality --count 40 --battery ideal      # ACN-Sim's battery
+    .venv/bin/python -m benchmarks.quality --count 8 --max-connectors 40 --min-current 6
     .venv/bin/python -m benchmarks.quality --count 40 --set optimizer.lookahead.FINISH_WEIGHT=0.1
 
+`--min-current A` gives every scenario that minimum instead of the one drawn for it.
 `--set MODULE.NAME=VALUE` replaces one of the policy's constants for the run (a module
 of `TUNABLE_MODULES`, a float constant it has), to show a constant's sensitivity.
 
@@ -35,13 +40,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ems.replay import ReplayOptions, compute_kpis, replay
+from ems.replay.engine import apply_options
 from ems.replay.ev import BATTERIES
 from ems.replay.family import Generated, family
+from ems.replay.offline import plan_offline
+from ems.replay.timeline import build_timeline
+from optimizer.offline import MipOptions
 
 STRATEGIES = ("edf", "llf", "optimal", "offline")
 DAY_S = 86_400.0
 TUNABLE_MODULES = ("optimizer.lookahead", "ems.urgency")
 """Where `--set` may replace a constant: the policy's look-ahead and its urgency weights."""
+MIP_OPTIONS = MipOptions(time_limit_s=60.0, rel_gap=0.001)
+"""The hindsight MIP stops at a 0.1 % gap between its best plan and its bound, or after a
+minute; its bound is what `optimal` is measured against. (At 1 % it stops at the root on
+the generated family, its bound the LP's: the gap is then wider than what it measures.)"""
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,10 @@ class QualityRow:
     fully_served: dict[str, int]
     violation_steps: dict[str, int]
     optimal_s_per_day: float
+    mip_bound_pct: float | None = None
+    """Above 0 A: no plan that keeps the minimum delivers more (the MIP's dual bound)."""
+    mip_plan_pct: float | None = None
+    """Above 0 A: the MIP's best plan."""
 
     @property
     def gap_to_best_baseline(self) -> float:
@@ -70,21 +87,42 @@ class QualityRow:
         return self.delivered_pct["optimal"] - self.delivered_pct["offline"]
 
     @property
+    def gap_to_mip_bound(self) -> float | None:
+        """optimal − the MIP bound (above 0 A), in points of requested energy."""
+        if self.mip_bound_pct is None:
+            return None
+        return self.delivered_pct["optimal"] - self.mip_bound_pct
+
+    @property
+    def mip_open(self) -> float | None:
+        """How far the MIP's best plan stayed below its bound, in points."""
+        if self.mip_bound_pct is None or self.mip_plan_pct is None:
+            return None
+        return self.mip_bound_pct - self.mip_plan_pct
+
+    @property
     def served_vs_edf(self) -> int:
         """Sessions fully served by optimal minus those by EDF."""
         return self.fully_served["optimal"] - self.fully_served["edf"]
 
 
-def measure(generated: Generated, step_s: float = 300.0, battery: str | None = None) -> QualityRow:
-    """Replay one generated scenario under every strategy the table needs; `battery`
-    overrides the scenario's battery model (`ems.replay.ev.BATTERIES`)."""
+def measure(
+    generated: Generated,
+    step_s: float = 300.0,
+    battery: str | None = None,
+    min_current_a: float | None = None,
+) -> QualityRow:
+    """Replay one generated scenario under every strategy the table needs, and above 0 A
+    solve its hindsight MIP; `battery` overrides the scenario's battery model
+    (`ems.replay.ev.BATTERIES`), `min_current_a` its minimum current."""
     scenario = generated.scenario
+    options = ReplayOptions(step_s=step_s, battery=battery, min_current_a=min_current_a)
     delivered: dict[str, float] = {}
     served: dict[str, int] = {}
     violations: dict[str, int] = {}
     per_day = 0.0
     for strategy in STRATEGIES:
-        result = replay(scenario, strategy, ReplayOptions(step_s=step_s, battery=battery))
+        result = replay(scenario, strategy, options)
         kpis = compute_kpis(result)
         delivered[strategy] = kpis.energy_delivered_pct
         served[strategy] = kpis.sessions_fully_served
@@ -92,24 +130,35 @@ def measure(generated: Generated, step_s: float = 300.0, battery: str | None = N
         if strategy == "optimal":
             days = result.timeline.steps * result.timeline.step_s / DAY_S
             per_day = result.wall_seconds / max(days, 1e-9)
+    minimum = generated.params.min_current_a if min_current_a is None else min_current_a
+    bound_pct = plan_pct = None
+    if minimum > 0.0:
+        replayed = apply_options(scenario, options)
+        mip = plan_offline(replayed, build_timeline(replayed, step_s), MIP_OPTIONS)
+        requested_wh = sum(s.energy_wh for s in scenario.sessions)
+        bound_pct = 100.0 * mip.bound_wh / requested_wh
+        plan_pct = 100.0 * mip.energy_wh / requested_wh
     return QualityRow(
         name=scenario.name,
         shape=generated.params.shape,
-        min_current_a=generated.params.min_current_a,
+        min_current_a=minimum,
         connectors=len(scenario.site.connectors()),
         sessions=len(scenario.sessions),
         delivered_pct=delivered,
         fully_served=served,
         violation_steps=violations,
         optimal_s_per_day=per_day,
+        mip_bound_pct=bound_pct,
+        mip_plan_pct=plan_pct,
     )
 
 
-def _spread(values: Sequence[float], digits: int) -> str:
-    """`min / median / max`."""
-    return " / ".join(
-        f"{v:.{digits}f}" for v in (min(values), statistics.median(values), max(values))
-    )
+def _spread(values: Sequence[float | None], digits: int) -> str:
+    """`min / median / max` of the values given; `–` if none is."""
+    given = [v for v in values if v is not None]
+    if not given:
+        return "–"
+    return " / ".join(f"{v:.{digits}f}" for v in (min(given), statistics.median(given), max(given)))
 
 
 def summary_table(rows: Iterable[QualityRow]) -> Table:
@@ -123,6 +172,8 @@ def summary_table(rows: Iterable[QualityRow]) -> Table:
         "connectors",
         "opt − max(EDF,LLF) pts",
         "opt − offline pts",
+        "opt − MIP bound pts",
+        "MIP open pts",
         "served opt − EDF",
         "opt s/day",
         "violation steps",
@@ -145,6 +196,8 @@ def summary_table(rows: Iterable[QualityRow]) -> Table:
             _spread([r.connectors for r in grouped], 0),
             _spread([r.gap_to_best_baseline for r in grouped], 2),
             _spread([r.gap_to_offline for r in grouped], 2),
+            _spread([r.gap_to_mip_bound for r in grouped], 2),
+            _spread([r.mip_open for r in grouped], 2),
             _spread([r.served_vs_edf for r in grouped], 0),
             _spread([r.optimal_s_per_day for r in grouped], 2),
             str(sum(sum(r.violation_steps.values()) for r in grouped)),
@@ -194,12 +247,15 @@ def main() -> None:
     parser.add_argument("--step", type=float, default=300.0, help="simulated seconds per step")
     parser.add_argument("--battery", choices=BATTERIES, default=None, help="battery model")
     parser.add_argument(
+        "--min-current", type=float, default=None, metavar="A", help="every scenario's minimum"
+    )
+    parser.add_argument(
         "--set", action="append", default=[], metavar="MODULE.NAME=VALUE", help="a constant"
     )
     args = parser.parse_args()
     if args.count < 1:
         parser.error("--count must be at least 1")
-    console = Console(width=160)
+    console = Console(width=200)
     for assignment in args.set:
         try:
             target, old = set_constant(assignment)
@@ -226,7 +282,7 @@ def main() -> None:
         task = progress.add_task("replaying", total=len(scenarios))
         for generated in scenarios:
             progress.update(task, description=f"{generated.scenario.name}")
-            rows.append(measure(generated, args.step, args.battery))
+            rows.append(measure(generated, args.step, args.battery, args.min_current))
             progress.advance(task)
     console.print(summary_table(rows))
     for line in targets(rows):

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ems.commands import ProfilePurpose, SetLimit
+from ems.commands import LimitPeriod, ProfilePurpose, SetLimit
 from optimizer.problem import PhaseTriple
 
 UNSURE_STATUSES = frozenset({"Timeout", "Failed"})
@@ -49,11 +49,18 @@ def peak_a(command: SetLimit, now: datetime) -> float | None:
     if end is not None and now >= end:
         return None
     elapsed_s = (now - command.start).total_seconds()
-    ordered = sorted(command.periods, key=lambda p: p.start_s)
-    current = [p for p in ordered if p.start_s <= elapsed_s][-1:]
-    coming = [p for p in ordered if p.start_s > elapsed_s]
-    limits = [p.limit_a for p in (*current, *coming)]
-    return max(limits) if limits else None
+    # one pass (this runs for every connector several times a step): the period in force
+    # is the latest started, of equal starts the last listed
+    current: LimitPeriod | None = None
+    coming: float | None = None
+    for period in command.periods:
+        if period.start_s > elapsed_s:
+            coming = period.limit_a if coming is None else max(coming, period.limit_a)
+        elif current is None or period.start_s >= current.start_s:
+            current = period
+    if current is None:
+        return coming
+    return current.limit_a if coming is None else max(current.limit_a, coming)
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,17 @@
 Base load is the load that is not our chargers: the site meter minus what our chargers
 behind it draw, each charger's draw mapped through its phase rotation onto site phases.
 When the meter cannot be trusted the worst configured base load is assumed instead.
-Connectors we do not steer (offline charger, non-compliant, profiles refused) are
-reserved at what they may draw as far as the controller can prove (`SiteState.bound`), on
-the site and on every circuit above them; so, with `reserve_for_arrivals`, is every
-connector without an EV at what an EV arriving there draws before the controller hears of
-it (the charger starts it at its default profile, or its maximum while none is confirmed).
+Connectors we do not steer (offline charger, non-compliant, profiles refused), and
+sessions on probation (`SiteState.on_probation`), are reserved at what they may draw as far
+as the controller can prove (`SiteState.bound`), on the site and on every circuit above
+them; so, with `reserve_for_arrivals`, is every connector without an EV at what an EV
+arriving there draws before the controller hears of it (the charger starts it at its
+default profile, or its maximum while none is confirmed).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ems.circuit_meters import circuit_base_loads
@@ -82,6 +83,21 @@ def assess(state: SiteState, settings: ControlSettings, now: datetime) -> Capaci
     )
 
 
+def capacity_without(
+    capacity: Capacity, state: SiteState, connector: ConnectorRuntime, load_a: PhaseTriple
+) -> Capacity:
+    """`capacity` with `load_a`, the connector's share of its reserved load, taken out of
+    it on the site and on every circuit above the connector."""
+    path = set(circuit_path(state.site, connector.config.circuit))
+    circuits = {
+        circuit_id: subtract(load, load_a) if circuit_id in path else load
+        for circuit_id, load in capacity.circuit_reserved_a.items()
+    }
+    return replace(
+        capacity, reserved_a=subtract(capacity.reserved_a, load_a), circuit_reserved_a=circuits
+    )
+
+
 def measured_base_load(
     meter_current_a: PhaseTriple, meter_at: datetime, state: SiteState, settings: ControlSettings
 ) -> PhaseTriple:
@@ -145,7 +161,7 @@ def reserved_load(
         if not settings.reserve_for_arrivals:
             return None
         return arrival_load(state, connector, settings, now)
-    if state.is_controlled(connector):
+    if state.is_planned(connector, settings):
         return None
     return state.bound_load(connector, now, settings)
 

@@ -9,19 +9,22 @@ a held raise is sent by `release_held` as soon as the lowerings it waits for are
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ems import planner, rate_limit
 from ems.bottleneck import bottleneck
-from ems.capacity import Capacity, arrival_a, assess
+from ems.capacity import Capacity, arrival_a, assess, capacity_without
 from ems.closed_loop import probe
 from ems.commands import SetLimit
 from ems.limit_check import check_loads
 from ems.meter_agreement import settling
-from ems.phases import non_negative, round_down, spread
+from ems.mode_choice import mode_of
+from ems.modes import SOLAR_MODES
+from ems.phases import ZERO, non_negative, round_down, spread
 from ems.problem_builder import build_problem
-from ems.raise_gate import Loads, check_raise, raised
+from ems.raise_gate import Loads, check_raise, raised, room_a
 from ems.rate_limit import Decision
 from ems.rounding import Wanted, round_jointly
 from ems.site import ControlSettings
@@ -77,17 +80,22 @@ def run_step(
         probe(runtime, now, settings)
     capacity = assess(state, settings, now)
     steered: list[ConnectorRuntime] = []
+    on_trial: list[ConnectorRuntime] = []
     for runtime in state.connectors.values():
-        if state.is_controlled(runtime):
+        if state.is_planned(runtime, settings):
             steered.append(runtime)
+        elif state.is_controlled(runtime):
+            on_trial.append(runtime)
         else:
             runtime.outcome = Outcome(0.0, _idle_reason(state, runtime, settings, now), None)
-    if not steered:
-        return StepResult([], capacity, None)
-    full = _full_without_us(state, capacity)
-    if full:
-        plans = {c.key: _paused(c, full, settings, now) for c in steered}
-        return StepResult(_commands(state, steered, plans, None, settings, now), capacity, None)
+    trials = _trials(state, on_trial, capacity, settings, now)
+    full = _full_without_us(state, capacity) if steered else ()
+    if full or not steered:
+        for runtime in steered:  # a raise held from before would undo the pause
+            runtime.held = None
+        plans = {c.key: _paused(c, full, settings, now) for c in steered} | trials
+        commands = _commands(state, steered + on_trial, plans, None, settings, now)
+        return StepResult(commands, capacity, None)
     problem = build_problem(state, capacity, settings, now)
     allocation = _solve(state, solver, problem)
     step_s = problem.horizon.step_s if problem.horizon is not None else None
@@ -101,7 +109,77 @@ def run_step(
     }
     _enforce_limits(state, steered, plans, capacity)
     _gate_raises(state, steered, plans, capacity, step_s, settings, now)
-    return StepResult(_commands(state, steered, plans, step_s, settings, now), capacity, allocation)
+    commands = _commands(state, steered + on_trial, plans | trials, step_s, settings, now)
+    return StepResult(commands, capacity, allocation)
+
+
+TRIAL_A = 6.0
+"""The limit a session on probation is sent (or the connector's minimum, if higher): the
+lowest current every EV charges at (IEC 61851-1), so that one that follows its limit shows
+it by drawing little, and the others lose little of the room held for it meanwhile."""
+
+
+def _trials(
+    state: SiteState,
+    on_trial: list[ConnectorRuntime],
+    capacity: Capacity,
+    settings: ControlSettings,
+    now: datetime,
+) -> dict[str, _Plan]:
+    """The plans of the sessions on probation (`SiteState.on_probation`). Each counts at its
+    maximum, held off the others' room by `capacity`, whatever it is sent; it is sent a
+    trial limit (`_trial_a`), so that it can show it follows one. Where its maximum does not
+    fit, the others are paused, as for a non-compliant charger, and an EV that follows its
+    trial limit keeps the site within its limits."""
+    plans: dict[str, _Plan] = {}
+    for runtime in on_trial:
+        trial_a = _trial_a(state, runtime, capacity, settings, now)
+        decision = rate_limit.decide(runtime, trial_a, now, settings)
+        if trial_a <= 0 and runtime.sent_for_session() is None and runtime.limit_a() <= 0:
+            # its default holds it at nothing already: a pause sent now would keep it
+            # paused for the dwell once the room comes (the others' pauses confirmed)
+            decision = Decision(False, 0.0, "its trial limit waits for room proven free")
+        elif decision.held_lowering:
+            decision = rate_limit.release(decision, trial_a, "lowered at once")
+        trial = (
+            f"it is sent {trial_a:g} A until a sample shows it charging within its limit"
+            if trial_a > 0
+            else "it is sent nothing while no room is proven free for a trial limit"
+        )
+        explanation = (
+            "on probation (drew more than allowed in an earlier session): its "
+            f"{runtime.config.max_current_a:g} A maximum is held for it, and {trial}"
+        )
+        plans[runtime.key] = _Plan(trial_a, (), decision, explanation, None)
+    return plans
+
+
+def _trial_a(
+    state: SiteState,
+    runtime: ConnectorRuntime,
+    capacity: Capacity,
+    settings: ControlSettings,
+    now: datetime,
+) -> float:
+    """`TRIAL_A` (within the connector's minimum and maximum); above the limit in force,
+    no more than the room proven free for it besides the maximum held for it (a raise, as
+    any other, goes only into room the others' confirmed limits leave); nothing where that
+    is below its minimum."""
+    config = runtime.config
+    trial_a = min(max(TRIAL_A, config.min_current_a), config.max_current_a)
+    current_a = runtime.limit_a()
+    if trial_a > current_a:
+        own = state.bound_load(runtime, now, settings)
+        loads = {**proven_loads(state, settings, now), runtime.key: (config, ZERO)}
+        room = room_a(
+            state.site,
+            capacity_without(capacity, state, runtime, own),
+            loads,
+            runtime.key,
+            runtime.active_phases,
+        )
+        trial_a = max(current_a, min(trial_a, math.floor(room * 10 + 1e-6) / 10))
+    return trial_a if trial_a >= max(config.min_current_a, 1e-9) else 0.0
 
 
 def _full_without_us(state: SiteState, capacity: Capacity) -> tuple[str, ...]:
@@ -178,7 +256,7 @@ def release_held(
         stale = (now - raise_.since).total_seconds() >= settings.period_s
         if (
             stale
-            or not state.is_controlled(runtime)
+            or not state.is_planned(runtime, settings)
             or raise_.transaction_id != (runtime.transaction_id())
         ):
             runtime.held = None
@@ -194,16 +272,18 @@ def release_held(
             _send(state, runtime, raise_.limits_a, raise_.step_s, reason, settings, now)
         )
         runtime.outcome = Outcome(raise_.limits_a[0], reason, runtime.outcome.bottleneck)
-        loads = proven_loads(state, settings, now)
+        # sending changed this connector's bound only
+        loads = {**loads, runtime.key: (runtime.config, state.bound_load(runtime, now, settings))}
     return commands
 
 
 def proven_loads(state: SiteState, settings: ControlSettings, now: datetime) -> Loads:
-    """Every steered connector at what it may draw as far as the controller can prove."""
+    """Every planned connector at what it may draw as far as the controller can prove (a
+    session on probation is held at its bound in the capacity's reserved load)."""
     return {
         c.key: (c.config, state.bound_load(c, now, settings))
         for c in state.connectors.values()
-        if state.is_controlled(c)
+        if state.is_planned(c, settings)
     }
 
 
@@ -217,21 +297,22 @@ def _level(
     """What the connector draws now as far as the controller counts on: its bound; but
     for one counted at its maximum for want of a confirmed profile (a fresh start, or the
     reaction time after its first one), the draw a fresh sample taken since its last
-    limit was sent shows (plus the tolerance a charger is allowed over its limit). Those
-    maximums add up beyond any fuse, so what holds the site then is what such EVs
-    actually draw, and sending one more is a raise."""
+    limit was sent shows (plus the tolerance a charger is allowed over its limit), and
+    without such a sample the limit last sent to it (its EV may well hold to that one,
+    answered or not). Those maximums add up beyond any fuse, so what holds the site then
+    is what such EVs actually draw, and sending one more is a raise."""
     bound_a = loads[runtime.key][1]
     if state.bound(runtime, now, settings).proven:
         return bound_a
     draw = runtime.drawn
     sent = runtime.sent_for_session()
     last_set = runtime.fallback_at if sent is None else sent.at
-    if draw is None or (now - draw.at).total_seconds() > settings.sample_stale_s:
-        return bound_a
-    if last_set is not None and draw.at <= last_set:
-        return bound_a
-    tolerance = settings.noncompliance_tolerance_a
-    seen = spread(runtime.active_phases, max(draw.current_a) + tolerance)
+    fresh = draw is not None and (now - draw.at).total_seconds() <= settings.sample_stale_s
+    if draw is not None and fresh and (last_set is None or draw.at > last_set):
+        seen_a = max(draw.current_a) + settings.noncompliance_tolerance_a
+    else:
+        seen_a = runtime.limit_a()
+    seen = spread(runtime.active_phases, seen_a)
     return (min(bound_a[0], seen[0]), min(bound_a[1], seen[1]), min(bound_a[2], seen[2]))
 
 
@@ -290,7 +371,49 @@ def _gate_raises(
             continue
         if waiting is None:  # once per step: it looks at every connector
             waiting = _unconfirmed(state, settings, now, lowering)
-        plans[runtime.key] = _hold(runtime, plan, verdict.broken, waiting, step_s, now)
+        held = _hold(runtime, plan, verdict.broken, waiting, step_s, now)
+        part_a = _part(state, capacity, loads, runtime, level, plan, settings)
+        if part_a is not None:
+            held = _in_part(plan, held, part_a)
+            config, current = loads[runtime.key]
+            loads[runtime.key] = (config, raised(current, spread(runtime.active_phases, part_a)))
+        plans[runtime.key] = held
+
+
+def _part(
+    state: SiteState,
+    capacity: Capacity,
+    loads: Loads,
+    runtime: ConnectorRuntime,
+    level: PhaseTriple,
+    plan: _Plan,
+    settings: ControlSettings,
+) -> float | None:
+    """The part of a held raise that fits the proven room now (on the 0.1 A grid, and no
+    more than the plan wants now), if it is worth sending: enough to charge at and beyond
+    the deadband. The EV charges on that at once instead of waiting for the lowerings the
+    whole raise needs."""
+    room = room_a(state.site, capacity, loads, runtime.key, runtime.active_phases)
+    part_a = min(math.floor(room * 10 + 1e-6) / 10, plan.decision.limit_a)
+    current_a = max(level)
+    if part_a < runtime.config.min_current_a or part_a <= current_a:
+        return None
+    if current_a > 0 and part_a - current_a <= rate_limit.deadband_a(current_a, settings):
+        return None
+    load = spread(runtime.active_phases, part_a)
+    if not check_raise(state.site, capacity, loads, runtime.key, load, level).fits:
+        return None
+    return part_a
+
+
+def _in_part(plan: _Plan, held: _Plan, part_a: float) -> _Plan:
+    """The held plan, sending `part_a` now (and no more later in its schedule) while the
+    whole raise waits."""
+    why = f"{part_a:g} A now, the room proven free; {held.decision.why}"
+    later = tuple(min(limit_a, part_a) for limit_a in plan.later_a)
+    return _Plan(
+        held.target_a, later, Decision(True, part_a, why), held.explanation, held.bottleneck
+    )
 
 
 def _hold(
@@ -387,6 +510,9 @@ def _round_targets(
         cap_a = connector.max_current_a
         if connector.ev_max_current_a is not None:
             cap_a = min(cap_a, connector.ev_max_current_a)
+        if mode_of(state, runtime) in SOLAR_MODES:
+            # a share of the surplus is a budget, not an EV's maximum: not rounded up past
+            cap_a = round_down(cap_a)
         wanted.append(
             Wanted(
                 runtime.key,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -36,9 +36,11 @@ from ems.events import (
     DemandRecalled,
     EnergyNeed,
     Event,
+    LoadHistoryRecalled,
     MeterReading,
     MeterSample,
     ModeChosen,
+    NonComplianceRecalled,
     PricesChanged,
     ProfileAnswer,
     ProfileRecalled,
@@ -52,6 +54,7 @@ from ems.fallback import FallbackPlan, compute_fallbacks
 from ems.meter_agreement import check_reading, observe_step, settling
 from ems.meter_watch import Mode
 from ems.mode_choice import choose_mode
+from ems.net_import import observe_load
 from ems.phases import spread, to_site_phases
 from ems.price_update import with_prices
 from ems.raise_gate import Loads, check_added
@@ -122,13 +125,17 @@ class Controller:
             case ChargerCapabilities():
                 self._on_capabilities(event)
             case ProfileAnswer():
-                return self._on_profile_answer(event, now)
+                return self.handle_answers([event], now)
             case ProfileRecalled():
                 self._on_recalled(event)
             case SiteLimitChanged():
                 return self._on_site_limit(event, now)
             case DemandRecalled():
                 recall_demand(self._state, event)
+            case LoadHistoryRecalled():
+                self._state.load_history.recall(event.slots)
+            case NonComplianceRecalled():
+                self._recall_noncompliance(event)
             case PricesChanged():
                 self._site = with_prices(self._state, self._site, event)
             case ModeChosen():
@@ -292,6 +299,7 @@ class Controller:
             if reason is not None:  # the runtime logs the change of mode, with the reason
                 meter.distrust(reason)
             observe_demand(self._state, reading)
+            observe_load(self._state, reading)
         if meter.mode is not before:
             self._replan = True
 
@@ -339,7 +347,9 @@ class Controller:
         if current is not None and current.transaction_id == event.transaction_id:
             return
         runtime.end_session()
-        runtime.session = Session(event.transaction_id, event.at, event.meter_start_wh)
+        runtime.session = Session(
+            event.transaction_id, event.at, event.meter_start_wh, id_token=event.id_token
+        )
         runtime.present_since = runtime.present_since or event.at
         self._replan = True
 
@@ -359,9 +369,13 @@ class Controller:
         present = runtime.ev_present
         runtime.status = event.status
         if event.status is ConnectorStatus.AVAILABLE:
-            # The EV left: its session profile is gone with it, though the transaction
-            # may not be closed yet (a lost StopTransaction). The next EV starts under
-            # the default profile, whatever the charger reports first.
+            # The EV left, and its transaction with it, though the charger may not have
+            # told yet (a lost or late StopTransaction): the session ends here, and a later
+            # profile for it binds nothing. The next EV starts under the default profile,
+            # whatever the charger reports first.
+            if runtime.session is not None:
+                runtime.end_session()
+                self._replan = True
             runtime.proof.tx.forget()
         if runtime.ev_present != present:
             runtime.forget_draw()
@@ -408,21 +422,24 @@ class Controller:
         for connector in charger.config.connectors:
             runtime = self._state.connectors[connector.key]
             runtime.rejected = None
+            runtime.rejected_purpose = None
             runtime.sent = None
             runtime.held = None
         self._replan = True
         return self._charger_profiles(event.charger_id, now)
 
     def _charger_profiles(self, charger_id: str, now: datetime) -> list[Command]:
-        """The station maximum and every connector's default, sent again (an unconfigured
-        charger gets its 0 A default only)."""
+        """Every connector's default, then the station maximum, sent again (an
+        unconfigured charger gets its 0 A default only). The defaults go first: they are
+        what holds an EV that starts right after the charger booted (a charger takes one
+        call at a time, and the station maximum only caps what the defaults allow)."""
         charger = self._state.chargers[charger_id]
         runtimes = [self._state.connectors[c.key] for c in charger.config.connectors]
         defaults = self._send_defaults(runtimes, now, again=True)
         if any(r.unconfigured for r in runtimes):
             return defaults
         cap = planner.station_max_profile(self._site, charger.config, now, self._settings)
-        return [cap, *defaults]
+        return [*defaults, cap]
 
     def _on_disconnected(self, event: ChargerDisconnected) -> None:
         charger = self._state.chargers.get(event.charger_id)
@@ -440,27 +457,44 @@ class Controller:
             charger.smart_charging = event.smart_charging
             self._replan = True
 
-    def _on_profile_answer(self, answer: ProfileAnswer, now: datetime) -> list[Command]:
+    def handle_answers(self, answers: Sequence[ProfileAnswer], now: datetime) -> list[Command]:
+        """Answers that came in together (`handle` passes one at a time), each counted by
+        `_take_answer`; the held raises the acceptances free are looked for once, after all
+        of them (a replay step answers every profile at once: once per answer cost most of
+        its time)."""
+        commands: list[Command] = []
+        freed = False
+        for answer in answers:
+            more, frees = self._take_answer(answer)
+            commands += more
+            freed = freed or frees
+        if freed:
+            commands += release_held(self._state, self._settings, now, self._capacity)
+        return commands
+
+    def _take_answer(self, answer: ProfileAnswer) -> tuple[list[Command], bool]:
         """Count what the answer proves; retry a refused profile once in another
         rendering, then stop counting on the connector until its session ends or a later
-        profile is accepted. An acceptance may free the room a held raise waits for."""
+        profile is accepted. The commands that follow, and whether the acceptance freed
+        room a held raise may wait for."""
         command = answer.command
         runtime = self._state.connectors.get(
             connector_key(command.charger_id, command.connector_id)
         )
         freed = runtime is not None and self._prove(runtime, answer)
         if answer.accepted:
-            if runtime is not None and runtime.rejected is not None:
+            # a charger refusing session profiles may still take defaults: only a profile
+            # of the kind it refused shows it takes those again
+            if runtime is not None and runtime.rejected_purpose is command.purpose:
                 runtime.rejected = None
+                runtime.rejected_purpose = None
                 self._replan = True
-            if freed:
-                return list(release_held(self._state, self._settings, now, self._capacity))
-            return []
+            return [], freed
         if answer.status == "Offline":
             self._on_disconnected(ChargerDisconnected(command.charger_id, answer.at))
-            return []
+            return [], False
         if command.purpose is ProfilePurpose.TX and not _is_current(runtime, command):
-            return []
+            return [], False
         refusal = f"{command.purpose.value} profile refused ({answer.status})"
         if command.attempt == 0:
             retry = replace(
@@ -474,11 +508,12 @@ class Controller:
                     slot.sent(retry)
                 if command.purpose is ProfilePurpose.TX and runtime.sent:
                     runtime.sent = replace(runtime.sent, command=retry)
-            return [retry]
+            return [retry], False
         if runtime is not None and command.purpose is not ProfilePurpose.STATION_MAX:
             runtime.rejected = f"{refusal} twice"
+            runtime.rejected_purpose = command.purpose
             self._replan = True
-        return []
+        return [], False
 
     def _prove(self, runtime: ConnectorRuntime, answer: ProfileAnswer) -> bool:
         """Record in the connector's proof what the charger did with a profile; True when
@@ -493,6 +528,14 @@ class Controller:
             slot.refuse(answer.command, answer.status)
         after = self._state.bound(runtime, answer.at, self._settings, with_draw=False)
         return after.limit_a < before.limit_a
+
+    def _recall_noncompliance(self, event: NonComplianceRecalled) -> None:
+        for key in event.keys:
+            runtime = self._state.connectors.get(key)
+            if runtime is not None:
+                compliance = runtime.compliance
+                compliance.times_flagged = max(compliance.times_flagged, 1)
+        self._replan = True
 
     def _on_recalled(self, event: ProfileRecalled) -> None:
         """A profile sent before a restart: counted as the charger answered it then, so a

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ems.windows import window_of, window_parts
+
 if TYPE_CHECKING:
     from ems.events import DemandRecalled, MeterReading
     from ems.state import SiteState
@@ -60,21 +62,17 @@ class DemandPeak:
             self.peak_w = max(self.peak_w, peak_w)
 
     def _window_of(self, moment: datetime) -> int:
-        return math.floor(moment.timestamp() / self.window_s)
+        return window_of(moment.timestamp(), self.window_s)
 
     def _hold(self, since: datetime, until: datetime, power_w: float) -> None:
         """Count `power_w` from `since` to `until` into the windows they span."""
-        start_s, end_s = since.timestamp(), until.timestamp()
-        end_s = min(end_s, start_s + MAX_HOLD_S)
-        while start_s < end_s:
-            window = math.floor(start_s / self.window_s)
+        start_s = since.timestamp()
+        end_s = min(until.timestamp(), start_s + MAX_HOLD_S)
+        for window, part_s in window_parts(start_s, end_s, self.window_s):
             if self._window is not None and window != self._window:
                 self._close()
                 self._window = window
-            window_end_s = (window + 1) * self.window_s
-            part_s = min(end_s, window_end_s) - start_s
             self._energy_ws += power_w * part_s
-            start_s += part_s
         if self._window is not None and self._window_of(until) != self._window:
             self._close()
             self._window = self._window_of(until)

@@ -54,6 +54,10 @@ class MeterReading:
     reason: str | None = None
     circuit: str | None = None
     """The circuit a circuit meter measures; None for a site meter."""
+    silent: bool = False
+    """An invalid reading for which no answer came (no connection, a timeout): it says
+    nothing about the site, so it counts as silence, judged by the last good reading's
+    age (`meter_stale_s`), not as a wrong answer."""
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,25 @@ class DemandRecalled:
 
 
 @dataclass(frozen=True)
+class LoadHistoryRecalled:
+    """What the site imported besides our chargers per quarter hour, as the store
+    remembers it from before a restart (`ems.load_history`): (slot index, mean W) pairs."""
+
+    at: datetime
+    slots: tuple[tuple[int, float], ...]
+
+
+@dataclass(frozen=True)
+class NonComplianceRecalled:
+    """The connectors whose chargers were caught drawing more than allowed before a
+    restart, as the store remembers them: their sessions are on probation from here on
+    (`SiteState.on_probation`), as they were before it."""
+
+    at: datetime
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class PricesChanged:
     """A new dynamic import price series (day-ahead prices) from the site's price source;
     it replaces the tariff's series (`ems.tariff`)."""
@@ -247,6 +270,8 @@ Event = (
     | SiteLimitChanged
     | ModeChosen
     | DemandRecalled
+    | LoadHistoryRecalled
+    | NonComplianceRecalled
     | PricesChanged
     | Tick
 )

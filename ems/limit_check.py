@@ -31,8 +31,12 @@ def circuit_loads(
 ) -> dict[str, PhaseTriple]:
     """Per circuit, the sum of the loads hanging on it or on any circuit below it."""
     totals = {c.id: ZERO for c in site.circuits}
+    paths: dict[str | None, tuple[str, ...]] = {}  # the raise gate asks this for every try
     for connector, load in loads:
-        for circuit_id in circuit_path(site, connector.circuit):
+        path = paths.get(connector.circuit)
+        if path is None:
+            path = paths[connector.circuit] = circuit_path(site, connector.circuit)
+        for circuit_id in path:
             totals[circuit_id] = add(totals[circuit_id], load)
     return totals
 

@@ -1,9 +1,12 @@
 """Whether the site meter can be trusted: age, validity, plausibility, recovery.
 
-The controller runs in normal mode only while the meter is trusted. A reading that failed,
-carries NaN or a missing phase, or is beyond `meter_max_factor` × the site limit, and a
-meter silent for longer than `meter_stale_s`, turn it conservative (the worst configured
-base load is assumed). After a fault it takes `meter_recover_readings` good readings in a
+The controller runs in normal mode only while the meter is trusted. A reading that is
+wrong (marked invalid, NaN or a missing phase, beyond `meter_max_factor` × the site
+limit) turns it conservative at once; a meter silent for longer than `meter_stale_s`
+turns it conservative too. A read that got no answer (a timeout, no connection) is
+silence, not a wrong answer: one lost poll on a busy gateway does not cost the site its
+capacity, a meter gone for `meter_stale_s` does (the worst configured base load is
+assumed). After a fault it takes `meter_recover_readings` good readings in a
 row to trust the meter again; at start-up, before any fault, one good reading is enough.
 A meter that disagrees with what the controller knows (`ems.meter_agreement`) is
 distrusted the same way, reading by reading while it disagrees.
@@ -83,6 +86,8 @@ class MeterWatch:
     """The base loads measured off the recent good readings, oldest first."""
 
     def observe(self, reading: MeterReading) -> None:
+        if reading.silent:  # no answer: the last good reading ages towards `stale_s`
+            return
         if self.last_good is not None and reading.at < self.last_good.at:
             return
         problem = self._problem(reading)

@@ -1,5 +1,6 @@
 """Which charging mode a connector's session charges in: the operator's choice for that
-session (`ModeChosen`, until the session ends), else its charger's configured mode.
+session (`ModeChosen`, until the session ends), else the mode configured for the id token
+it started with, else its charger's configured mode.
 
 A mode only bounds what the session may draw below every limit (`ems.modes`), so an
 operator choosing one never relaxes a limit or the conservative mode."""
@@ -15,7 +16,8 @@ def mode_of(state: SiteState, runtime: ConnectorRuntime) -> ChargingMode:
     session = runtime.session
     if session is not None and session.mode is not None:
         return session.mode
-    return state.charger_of(runtime).config.mode
+    by_token = None if session is None else state.site.mode_for_token(session.id_token)
+    return by_token or state.charger_of(runtime).config.mode
 
 
 def choose_mode(state: SiteState, event: ModeChosen) -> bool:

@@ -9,14 +9,17 @@ reserved current of its most loaded phase).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from ems.capacity import Capacity
 from ems.energy_need import remaining_need_wh
 from ems.mode_choice import mode_of
-from ems.modes import SOLAR_MODES, apply_modes
+from ems.modes import SOLAR_MODES, apply_modes, paid_solar
+from ems.net_import import import_besides_ours, load_forecast
 from ems.phases import non_negative
 from ems.site import ChargingMode, ControlSettings
+from ems.solar_gate import step_gates
 from ems.state import ConnectorRuntime, SiteState
 from ems.urgency import urgency_weight
 from optimizer.problem import Circuit, Connector, Horizon, Lookahead, PowerPeriod, Problem
@@ -26,12 +29,32 @@ def build_problem(
     state: SiteState, capacity: Capacity, settings: ControlSettings, now: datetime
 ) -> Problem:
     connectors = tuple(_connector(state, c, settings, now) for c in state.connectors.values())
-    connectors = apply_modes(
-        connectors,
-        _modes(state),
-        _surplus_w(state, settings, now),
-        state.site.limits.voltage_v,
+    modes = _modes(state)
+    surplus_w = _surplus_w(state, settings, now)
+    voltage_v = state.site.limits.voltage_v
+    # Each build is one control step: the surplus hysteresis of the solar sessions steps
+    # with it (`ems.solar_gate`), and their gates are kept in the state. A session held
+    # out of this step (its pause dwell) keeps its gate, counted as if present.
+    solar = {
+        key
+        for key, runtime in state.connectors.items()
+        if runtime.session is not None and modes[key] is ChargingMode.SOLAR
+    }
+    candidates = tuple(replace(c, ev_present=True) if c.id in solar else c for c in connectors)
+    was_open = {key for key, gate in state.solar_gates.items() if gate.open}
+    state.solar_gates = step_gates(
+        state.solar_gates,
+        solar,
+        paid_solar(candidates, modes, surplus_w, voltage_v),
+        now,
+        settings.solar_enable_delay_s,
+        settings.solar_disable_delay_s,
     )
+    open_solar = {key for key, gate in state.solar_gates.items() if gate.open}
+    opened = open_solar - was_open
+    if opened:
+        connectors = _out_of_dwell(state, connectors, opened, settings, now)
+    connectors = apply_modes(connectors, modes, surplus_w, voltage_v, open_solar)
     base = non_negative(capacity.fixed_load_a)
     return Problem(
         site=state.site.limits,
@@ -40,6 +63,24 @@ def build_problem(
         circuits=_circuits(state, capacity),
         horizon=_horizon(connectors, base, settings, now),
         lookahead=_lookahead(state, connectors, settings, now) if settings.lookahead else None,
+    )
+
+
+def _out_of_dwell(
+    state: SiteState,
+    connectors: tuple[Connector, ...],
+    opened: set[str],
+    settings: ControlSettings,
+    now: datetime,
+) -> tuple[Connector, ...]:
+    """The connectors with the pause dwell of the sessions whose solar gate just opened
+    ended: the gate already waited out the surplus's flapping, so their EVs start now
+    rather than after `pause_dwell_s`."""
+    for key in opened:
+        state.connectors[key].paused_at = None
+    return tuple(
+        _connector(state, state.connectors[c.id], settings, now) if c.id in opened else c
+        for c in connectors
     )
 
 
@@ -61,7 +102,7 @@ def _lookahead(
         prices=tariff.periods(now, max(departures)),
         peak_price_per_kw=tariff.demand_price_per_kw,
         peak_so_far_w=max(state.demand.peak_w, 0.0),
-        base_import=_base_import(state, settings, now),
+        base_import=_base_import(state, settings, now, max(departures)),
         export_price_per_kwh=tariff.export_price_per_kwh,
     )
 
@@ -91,48 +132,56 @@ def _net_import_w(state: SiteState, settings: ControlSettings, now: datetime) ->
     """The site's import besides our chargers behind the meter, off the last fresh site
     reading (negative while PV exports); None without one."""
     reading = state.meter.last_good
-    if reading is None or reading.total_power_w is None:
+    if reading is None or (now - reading.at).total_seconds() > settings.meter_stale_s:
         return None
-    if (now - reading.at).total_seconds() > settings.meter_stale_s:
-        return None
-    voltage_v = state.site.limits.voltage_v
-    ours_w = 0.0
-    for connector in state.connectors.values():
-        if not state.charger_of(connector).config.behind_meter:
-            continue
-        draw = connector.draw_as_of(reading.at)
-        if draw is not None:
-            ours_w += sum(draw.current_a) * voltage_v
-    return reading.total_power_w - ours_w
+    return import_besides_ours(state, reading)
 
 
 def _base_import(
-    state: SiteState, settings: ControlSettings, now: datetime
+    state: SiteState, settings: ControlSettings, now: datetime, until: datetime
 ) -> tuple[PowerPeriod, ...]:
     """What the site imports besides our chargers (W, negative while PV exports): the
     last fresh site reading less our chargers behind the meter, held on, and moved along
-    the PV forecast where there is one. Only money is planned with it, never a limit, so
-    it is read even off a meter not trusted for the limits (one that reads less than our
-    chargers draw is what PV behind the meter looks like); empty without a fresh reading."""
+    the forecasts of the site's own load and its PV where there are some (the load's, to
+    `until`, learned from the site's history when the site gives none:
+    `ems.load_history`). Only money is planned with it, never a limit, so it is read even
+    off a meter not trusted for the limits (one that reads less than our chargers draw is
+    what PV behind the meter looks like); empty without a fresh reading."""
     net_w = _net_import_w(state, settings, now)
     if net_w is None:
         return ()
-    forecast = state.site.pv_forecast
-    if not forecast:
-        return (PowerPeriod(now, net_w),)
-    pv_now = _value_at(forecast, now)
+    load = load_forecast(state, now, until)
+    pv = state.site.pv_forecast
+    changes = sorted({p.start for p in (*load, *pv) if p.start > now})
+    load_moved, pv_moved = _moved(load, now, changes), _moved(pv, now, changes)
     periods = [PowerPeriod(now, net_w)]
-    periods += [PowerPeriod(p.start, net_w + pv_now - p.power_w) for p in forecast if p.start > now]
+    for start, load_w, pv_w in zip(changes, load_moved, pv_moved, strict=True):
+        periods.append(PowerPeriod(start, net_w + (load_w - pv_w)))
     return tuple(periods)
 
 
-def _value_at(forecast: tuple[PowerPeriod, ...], moment: datetime) -> float:
-    value = forecast[0].power_w
-    for period in forecast:
-        if period.start > moment:
-            break
-        value = period.power_w
-    return value
+def _moved(
+    forecast: tuple[PowerPeriod, ...], now: datetime, moments: list[datetime]
+) -> list[float]:
+    """How much `forecast` expects more at each of `moments` (ascending) than at `now` (0
+    without one)."""
+    if not forecast:
+        return [0.0] * len(moments)
+    at_now = _values_at(forecast, [now])[0]
+    return [value - at_now for value in _values_at(forecast, moments)]
+
+
+def _values_at(forecast: tuple[PowerPeriod, ...], moments: list[datetime]) -> list[float]:
+    """The forecast's value at each of `moments` (ascending): that of the last period
+    before the first one starting after the moment (the first period's before it). One
+    sweep: the first period starting after a moment only moves on as the moments do."""
+    values: list[float] = []
+    after = 0
+    for moment in moments:
+        while after < len(forecast) and not forecast[after].start > moment:
+            after += 1
+        values.append(forecast[max(after - 1, 0)].power_w)
+    return values
 
 
 def _circuits(state: SiteState, capacity: Capacity) -> tuple[Circuit, ...]:
@@ -149,7 +198,7 @@ def _connector(
 ) -> Connector:
     config = runtime.config
     session = runtime.session
-    steered = state.is_controlled(runtime) and not runtime.in_pause_dwell(
+    steered = state.is_planned(runtime, settings) and not runtime.in_pause_dwell(
         now, settings.pause_dwell_s
     )
     if session is None or not steered:

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ems.capacity import Capacity
-from ems.limit_check import check_loads, circuit_path
-from ems.phases import larger
+from ems.limit_check import check_loads, circuit_loads, circuit_path
+from ems.phases import ZERO, add, larger
 from ems.site import ConnectorConfig, SiteConfig
 from optimizer.problem import Phase, PhaseTriple
 
@@ -96,3 +96,39 @@ def check_added(
         touched |= touched_limits(site, config, extra)
     hit = tuple(sorted(set(broken) & touched))
     return Verdict(not hit, hit)
+
+
+def room_a(
+    site: SiteConfig,
+    capacity: Capacity,
+    loads: Loads,
+    key: str,
+    phases: Iterable[Phase],
+) -> float:
+    """The most `key` may draw on each of `phases` with every other connector at its
+    proven load: the least room any limit it hangs on leaves (a site phase, each circuit on
+    its path, the site's power cap shared over its phases). Zero where one is full."""
+    config, _ = loads[key]
+    phases = tuple(phases)
+    if not phases:
+        return 0.0
+    others = [load for k, load in loads.items() if k != key]
+    site_total = capacity.fixed_load_a
+    for _, load in others:
+        site_total = add(site_total, load)
+    limits = site.limits
+    room = min(limits.phase_limit_a - site_total[p] for p in phases)
+    if limits.power_limit_w is not None:
+        power_room_a = limits.power_limit_w / limits.voltage_v - sum(site_total)
+        room = min(room, power_room_a / len(phases))
+    path = circuit_path(site, config.circuit)
+    if path:
+        per_circuit = circuit_loads(site, others)
+        by_id = {c.id: c for c in site.circuits}
+        for circuit_id in path:
+            used = add(
+                per_circuit.get(circuit_id, ZERO),
+                capacity.circuit_reserved_a.get(circuit_id, ZERO),
+            )
+            room = min(room, min(by_id[circuit_id].limit_a - used[p] for p in phases))
+    return max(room, 0.0)

@@ -10,7 +10,10 @@ phase it draws on, the site's power cap and every circuit above it (`ems.limit_c
 
 What it never does:
 - give a connector more than one step above its floor, so a connector ends at most one
-  step above the value asked for, and never above its own maximum (`cap_a`);
+  step above the value asked for, and never above its connector's maximum; above
+  `cap_a` (which may be its EV's maximum, off the grid: 11 kW on three phases is
+  15.94 A) only up to the next grid value, since the EV takes no more than its maximum
+  however high the limit, while the floor (15.9 A) would hold it below it all stay;
 - give a step to a connector whose value is already on the grid, nor one that would leave
   it between 0 and its minimum;
 - exceed a limit: a step that would break a limit the connector is under is not given
@@ -94,9 +97,17 @@ def _candidates(wanted: list[Wanted], steps: Mapping[str, int]) -> list[Wanted]:
     for w in wanted:
         up_a = (steps[w.key] + 1) / _STEPS_PER_A
         off_grid = w.current_a - steps[w.key] / _STEPS_PER_A > _EPS
-        if off_grid and up_a <= w.cap_a + _EPS and up_a >= w.min_a - _EPS and w.phases:
+        ceiling_a = min(_grid_ceiling(w.cap_a), w.config.max_current_a)
+        if off_grid and up_a <= ceiling_a + _EPS and up_a >= w.min_a - _EPS and w.phases:
             found.append(w)
     return found
+
+
+def _grid_ceiling(current_a: float) -> float:
+    """The least grid value at or above `current_a` (infinite stays infinite)."""
+    if math.isinf(current_a):
+        return current_a
+    return math.ceil(current_a * _STEPS_PER_A - _EPS) / _STEPS_PER_A
 
 
 def _order(w: Wanted) -> tuple[float, float, str]:

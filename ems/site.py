@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from ems.grid_cap import GridCap
 from ems.tariff import Tariff
 from optimizer.problem import (
     DEFAULT_MIN_CURRENT_A,
@@ -97,6 +98,24 @@ class SiteConfig:
     """The PV production expected behind the site meter (W, a step function); the
     planner moves the present surplus along it. The replay gives the scenario's PV (a
     perfect forecast); a live site gives none yet and plans with the present surplus."""
+    base_forecast: tuple[PowerPeriod, ...] = ()
+    """The site's own load expected besides our chargers (W over all phases, a step
+    function, PV not deducted); the planner moves the present import along it as along
+    the PV forecast. Money only, never a limit. The replay gives the scenario's base load
+    (a perfect forecast, as for PV); a live site gives none and plans with the load it
+    learned instead: what it imported besides our chargers at the same time a week ago,
+    else a day ago (`ems.load_history`; PV behind the meter included), the present import
+    held on where neither is known."""
+    grid_caps: tuple[GridCap, ...] = ()
+    """The grid operator's import cap schedule (`ems.grid_cap`), in time order; what the
+    runtime and the dry-run put in force as the site limit (`ems.site_limit`)."""
+    token_modes: tuple[tuple[str, ChargingMode], ...] = ()
+    """The mode a session started with an id token charges in by default, per token
+    (before its charger's mode; an operator's choice for the session wins over both)."""
+
+    def mode_for_token(self, id_token: str | None) -> ChargingMode | None:
+        """The configured mode of sessions started with `id_token`, None for none."""
+        return next((mode for token, mode in self.token_modes if token == id_token), None)
 
     def connectors(self) -> tuple[ConnectorConfig, ...]:
         return tuple(c for ch in self.chargers for c in ch.connectors)
@@ -175,6 +194,12 @@ class ControlSettings:
     unknown_charger_max_a: float = 32.0
     """What a charger admitted by policy but absent from the configuration may draw per
     phase, on every phase, until its 0 A default profile is accepted."""
+    solar_enable_delay_s: float = 60.0
+    """A `solar` session starts only once the surplus paid for its minimum this long
+    without a break (`ems.solar_gate`; evcc's enable delay)."""
+    solar_disable_delay_s: float = 180.0
+    """A charging `solar` session stops only once the surplus fell short of its minimum
+    this long without a break; until then it keeps its minimum (evcc's disable delay)."""
     lookahead: bool = False
     """Plan each step against the departures of the sessions that state need and departure
     (see `optimizer.lookahead`): capacity only some of them can use now goes to them

@@ -20,9 +20,10 @@ from ems.bounds import (
     profile_bound,
 )
 from ems.circuit_meters import CircuitMeter
-from ems.commands import SetLimit
+from ems.commands import ProfilePurpose, SetLimit
 from ems.demand import DemandPeak
 from ems.events import ConnectorStatus
+from ems.load_history import LoadHistory
 from ems.meter_watch import MeterWatch
 from ems.phases import ZERO, spread
 from ems.site import (
@@ -33,6 +34,7 @@ from ems.site import (
     SiteConfig,
     connector_key,
 )
+from ems.solar_gate import SolarGate
 from optimizer.problem import Phase, PhaseTriple
 
 EV_PRESENT_STATUSES = frozenset(
@@ -70,6 +72,8 @@ class Session:
     """Site phases the EV was seen drawing on; None until observed."""
     mode: ChargingMode | None = None
     """The operator's charging mode for this session; None: its charger's (`ems.mode_choice`)."""
+    id_token: str | None = None
+    """The token the session was started with, for its default mode (`ems.mode_choice`)."""
 
 
 @dataclass
@@ -149,6 +153,8 @@ class ConnectorRuntime:
     paused_at: datetime | None = None
     rejected: str | None = None
     """Why the charger is treated as uncontrolled after refusing profiles; None if it is not."""
+    rejected_purpose: ProfilePurpose | None = None
+    """The purpose of the profiles it refused: only accepting one of those again ends it."""
     proof: Proof = field(default_factory=Proof)
     """What the charger confirmed of the profiles sent to it (see `ems.bounds`)."""
     held: HeldRaise | None = None
@@ -233,6 +239,7 @@ class ConnectorRuntime:
         self.sent = None
         self.paused_at = None
         self.rejected = None
+        self.rejected_purpose = None
         self.held = None
         self.proof.tx.forget()
         self.taper = Taper()
@@ -266,6 +273,11 @@ class SiteState:
     """Faults logged and not yet cleared, by kind: a fault of every step is logged once."""
     demand: DemandPeak = field(default_factory=DemandPeak)
     """The billing period's peak import so far, from the site meter (`ems.demand`)."""
+    solar_gates: dict[str, SolarGate] = field(default_factory=dict)
+    """The surplus hysteresis of each `solar` session, by connector key (`ems.solar_gate`)."""
+    load_history: LoadHistory = field(default_factory=LoadHistory)
+    """What the site imported besides our chargers per quarter hour of the last days: the
+    forecast of its own load when the site gives none (`ems.load_history`)."""
     configured: SiteConfig = field(init=False)
     """The site as configured: its limits are the main fuse."""
 
@@ -311,8 +323,7 @@ class SiteState:
             return Bound(max_a, NOT_SMART)
         if connector.compliance.flagged:
             return Bound(max_a, NON_COMPLIANT)
-        if connector.compliance.times_flagged and connector.session is None:
-            # the next EV there starts at whatever the charger lets it, before any sample
+        if self.on_probation(connector, settings):
             return Bound(max_a, NON_COMPLIANT_BEFORE)
         proof, tx = connector.proof, connector.transaction_id()
         bound = profile_bound(proof, max_a, tx, now)
@@ -344,6 +355,22 @@ class SiteState:
             return ZERO
         return spread(connector.active_phases, self.bound(connector, now, settings).limit_a)
 
+    def on_probation(self, connector: ConnectorRuntime, settings: ControlSettings) -> bool:
+        """A session on a charger caught drawing more than allowed in an earlier one, that
+        no sample of its own has shown within its limit yet: its EV starts at whatever the
+        charger lets it, so it counts at its maximum, held for it off the others' room
+        (`ems.capacity.reserved_load`), and it is sent a trial limit rather than a share of
+        the plan (`ems.control_step`), low enough that following it shows."""
+        return (
+            connector.compliance.times_flagged > 0
+            and not connector.compliance.flagged
+            and not _seen_obeying(connector, settings)
+        )
+
+    def is_planned(self, connector: ConnectorRuntime, settings: ControlSettings) -> bool:
+        """A session the allocation plans: steered, and not on probation."""
+        return self.is_controlled(connector) and not self.on_probation(connector, settings)
+
     def is_controlled(self, connector: ConnectorRuntime) -> bool:
         """A session we steer: running, on a reachable charger that obeys our profiles."""
         charger = self.charger_of(connector)
@@ -353,3 +380,12 @@ class SiteState:
             and charger.smart_charging
             and connector.uncontrolled_reason is None
         )
+
+
+def _seen_obeying(connector: ConnectorRuntime, settings: ControlSettings) -> bool:
+    """Whether a sample of the running session shows the EV charging within its limit."""
+    draw = connector.drawn
+    if connector.session is None or draw is None:
+        return False
+    drawn_a = max(draw.current_a)
+    return 0 < drawn_a <= connector.limit_a() + settings.noncompliance_tolerance_a

@@ -9,13 +9,16 @@ from ems.capacity import Capacity
 from ems.energy_need import remaining_need_wh
 from ems.events import ConnectorStatus
 from ems.fallback import FallbackPlan
+from ems.grid_cap import step_at
+from ems.load_history import Slots
 from ems.meter_watch import Mode
 from ems.mode_choice import mode_of
+from ems.net_import import load_forecast
 from ems.phases import ZERO, add
 from ems.site import ControlSettings
 from ems.state import ChargerRuntime, ConnectorRuntime, SiteState
 from optimizer.allocation import Allocation
-from optimizer.problem import PhaseTriple, PricePeriod
+from optimizer.problem import PhaseTriple, PowerPeriod, PricePeriod
 
 PRICES_AHEAD = timedelta(hours=24)
 """How far ahead the view lists the import price."""
@@ -56,6 +59,9 @@ class ConnectorView:
     """False while nothing the charger confirmed bounds it (counted at its maximum)."""
     charging_mode: str = "planned"
     """How its sessions charge (`ems.site.ChargingMode`'s value)."""
+    caught_before: bool = False
+    """Its charger was caught drawing more than allowed (now or in an earlier session):
+    its sessions start on probation (`SiteState.on_probation`)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,12 @@ class ControllerView:
     """The start of the billing period `demand_peak_w` is counted in; None before any."""
     prices_ahead: tuple[PricePeriod, ...] = ()
     """The import price from now over the next `PRICES_AHEAD`, one period per change."""
+    load_ahead: tuple[PowerPeriod, ...] = ()
+    """The building's load the money plan expects besides our chargers (W) from now over
+    the next `PRICES_AHEAD`, one period per quarter hour; empty until it is known."""
+    load_slots: Slots = ()
+    """What the site imported besides our chargers per completed quarter hour of the last
+    days (`ems.load_history`), to keep across a restart; the same tuple until one closes."""
 
     @property
     def unproven(self) -> tuple[str, ...]:
@@ -123,7 +135,7 @@ def build_view(
     reserved = capacity.reserved_a if capacity is not None else ZERO
     total = add(base, reserved)
     for runtime in state.connectors.values():
-        if state.is_controlled(runtime):
+        if state.is_planned(runtime, settings):
             total = add(total, state.bound_load(runtime, moment, settings))
     return ControllerView(
         at=last_step,
@@ -154,11 +166,24 @@ def build_view(
         price_per_kwh=None if at is None else state.site.tariff.price_at(at),
         demand_period_start=state.demand.period_start,
         prices_ahead=() if at is None else _prices_ahead(state, at),
+        load_ahead=() if at is None else _load_ahead(state, at),
+        load_slots=state.load_history.slots,
     )
 
 
 def _prices_ahead(state: SiteState, at: datetime) -> tuple[PricePeriod, ...]:
     return state.site.tariff.periods(at, at + PRICES_AHEAD)[:MAX_PRICES_AHEAD]
+
+
+def _load_ahead(state: SiteState, at: datetime) -> tuple[PowerPeriod, ...]:
+    """`load_forecast` from `at` (the period in force then starting at it) to
+    `PRICES_AHEAD` later."""
+    until = at + PRICES_AHEAD
+    periods = load_forecast(state, at, until)
+    in_force = step_at(periods, at, lambda period: period.start)
+    now = [] if in_force is None else [PowerPeriod(at, in_force.power_w)]
+    ahead = [p for p in periods if at < p.start < until]
+    return tuple(now + ahead)[:MAX_PRICES_AHEAD]
 
 
 def connector_state(state: SiteState, runtime: ConnectorRuntime) -> str:
@@ -216,4 +241,5 @@ def _connector_view(
         bound_source=bound.source,
         bound_proven=bound.proven,
         charging_mode=mode_of(state, runtime).value,
+        caught_before=runtime.compliance.times_flagged > 0,
     )

@@ -28,6 +28,8 @@ import pyomo.environ as pyo
 from pyomo.common.numeric_types import native_numeric_types
 from pyomo.repn import generate_standard_repn
 
+from optimizer.parameters import FloatArray
+
 IntArray = np.ndarray[Any, np.dtype[np.int32]]
 
 
@@ -93,16 +95,23 @@ class HighsMirror:
 
     def _read_objective(self, model: Any) -> None:
         objective = next(model.component_data_objects(pyo.Objective, active=True))
+        self.lp.col_cost_, self.lp.offset_ = self._linear(objective)
+        if objective.sense == pyo.maximize:
+            self.lp.sense_ = highspy.ObjSense.kMaximize
+
+    def costs(self, objective: Any) -> FloatArray:
+        """The cost of every column in `objective`, active or not (a second objective to
+        switch to by `changeColsCost`)."""
+        return self._linear(objective)[0]
+
+    def _linear(self, objective: Any) -> tuple[FloatArray, float]:
         repn = generate_standard_repn(objective.expr, compute_values=True, quadratic=False)
         if repn.nonlinear_expr is not None:
             raise ValueError(f"objective {objective.name} is not linear")
         cost = np.zeros(len(self._col_of))
         for v, a in zip(repn.linear_vars, repn.linear_coefs, strict=True):
-            cost[self._col_of[id(v)]] += a
-        self.lp.col_cost_ = cost
-        self.lp.offset_ = _number(repn.constant)
-        if objective.sense == pyo.maximize:
-            self.lp.sense_ = highspy.ObjSense.kMaximize
+            cost[self._col_of[id(v)]] += _number(a)
+        return cost, _number(repn.constant)
 
     def col(self, var: Any) -> int:
         return self._col_of[id(var)]

@@ -24,6 +24,10 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 SECONDS_PER_HOUR = 3600.0
+NO_MINIMUM_BELOW_A = 1e-3
+"""A minimum current below this is none. Chargers set currents in 0.1 A steps, and a
+minimum within the solvers' tolerances of 0 cannot be told from 0: a plan at 0 counted as
+charging at it, and was held above a limit of 0 (an infeasible LP, the fallback)."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,7 @@ def parameters_of(problem: Problem, layout: Layout, columns: ConnectorColumns) -
         phase_count=phase_count,
         phases_seen=np.asarray([p is not None for p in columns.ev_phases], dtype=bool),
         cap_a=cap,
-        min_a=np.asarray(columns.min_current_a, dtype=np.float64),
+        min_a=_minimums(columns.min_current_a),
         weight=np.asarray(columns.priority, dtype=np.float64),
         window=_window(problem, steps, departure_s, present),
         need_phase_amp_steps=need_phase_amp_steps,
@@ -191,3 +195,8 @@ def row_matrix(layout: Layout, params: Parameters, member: BoolArray) -> FloatAr
     if layout.has_power_cap:
         rows.append(params.phase_count[None, :])
     return np.concatenate(rows, axis=0)
+
+
+def _minimums(min_current_a: tuple[float, ...]) -> FloatArray:
+    minimums = np.asarray(min_current_a, dtype=np.float64)
+    return np.where(minimums < NO_MINIMUM_BELOW_A, 0.0, minimums)

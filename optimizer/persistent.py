@@ -21,6 +21,7 @@ repeatedly during the build, and free them in a pause of a later control step.
 from __future__ import annotations
 
 import gc
+from dataclasses import dataclass
 from typing import Any
 
 import highspy
@@ -71,14 +72,38 @@ def _highs_lp(layout: Layout, data: LpData) -> tuple[Any, LpIndex]:
     return mirror.lp, index_of(layout, model, mirror)
 
 
-class PersistentModel:
-    """The LP of one shape: `update` with new numbers, then `solve`."""
+@dataclass(frozen=True)
+class BuiltLp:
+    """The HiGHS LP Pyomo built for one shape, its index and the numbers it was built
+    with: a model of that shape can start again from it without Pyomo (`PersistentModel`
+    with `built`)."""
 
-    def __init__(self, layout: Layout, data: LpData) -> None:
+    lp: Any
+    index: LpIndex
+    data: LpData
+
+
+def build_lp(layout: Layout, data: LpData) -> BuiltLp:
+    """Run the Pyomo recipe for `layout` with `data` (the only place Pyomo runs)."""
+    with PauseGC():
+        lp, index = _highs_lp(layout, data)
+        gc.collect()
+    return BuiltLp(lp, index, data)
+
+
+class PersistentModel:
+    """The LP of one shape: `update` with new numbers, then `solve`.
+
+    Given `built` (an LP of the same shape built before), the model starts from that LP
+    and is brought to `data` by `update`: the very numbers a new build would hold, solved
+    from no basis as a new build would be, without running Pyomo again."""
+
+    def __init__(self, layout: Layout, data: LpData, built: BuiltLp | None = None) -> None:
         self.layout = layout
-        with PauseGC():
-            lp, self.index = _highs_lp(layout, data)
-            gc.collect()
+        if built is None:
+            built = build_lp(layout, data)
+        self.built = built
+        lp, self.index = built.lp, built.index
         self.highs: Any = HIGHS()
         for name, option in SOLVER_OPTIONS.items():
             self.highs.setOptionValue(name, option)
@@ -86,9 +111,11 @@ class PersistentModel:
         self.current_cols = self.index.current_cols
         self._draw_entries = self._phase_entries(layout)
         self._count_entries = self._phase_count_entries()
-        self._data = data
-        self._row_lower, self._row_upper = row_bounds(self.index, data)
-        self._cost = costs(self.index, data)
+        self._data = built.data
+        self._row_lower, self._row_upper = row_bounds(self.index, built.data)
+        self._cost = costs(self.index, built.data)
+        if built.data is not data:
+            self.update(data)
 
     def _phase_entries(self, layout: Layout) -> tuple[IntArray, IntArray, IntArray, IntArray]:
         """(row, col, connector, phase) of every d[c,p] coefficient in the matrix."""

@@ -1,7 +1,9 @@
 """The allocation solver: `Solver().solve(problem) -> Allocation`.
 
 A Solver keeps one built model per problem shape (see `layout`) and between calls only
-pushes the new numbers into it (see `persistent`). One solve is:
+pushes the new numbers into it (see `persistent`); the LPs built for the last
+`BUILT_KEPT` shapes are kept too, so a shape that comes back starts from its LP without
+running Pyomo again. One solve is:
 
 1. read the connectors into columns once (`columns`) and validate the problem (invalid
    data raises ProblemError);
@@ -36,9 +38,15 @@ from optimizer.layout import Layout, layout_of
 from optimizer.lookahead import UNDECIDED_A, plan_now
 from optimizer.lp_data import LpData, infeasible_steps, lp_data_of
 from optimizer.parameters import BoolArray, FloatArray, Parameters, parameters_of, row_matrix
-from optimizer.persistent import PersistentModel
+from optimizer.persistent import BuiltLp, PersistentModel
 from optimizer.problem import Lookahead, Problem
 from optimizer.validation import validate_columns
+
+BUILT_KEPT = 4
+"""Built LPs kept, one per shape: a shape often comes back (a horizon that appears and
+goes, the first session of a day without a previous limit), and building one through
+Pyomo costs far more than bringing a kept one to the new numbers. A model started from a
+kept LP is solved from no basis, as a fresh build is, so it decides the same."""
 
 
 class Solver:
@@ -46,6 +54,8 @@ class Solver:
 
     def __init__(self) -> None:
         self._model: PersistentModel | None = None
+        self._built: dict[Layout, BuiltLp] = {}
+        """The LPs built for the last `BUILT_KEPT` shapes, the latest used last."""
         self._layout: Layout | None = None
         self._member: BoolArray | None = None
         self._draws: FloatArray | None = None
@@ -72,7 +82,10 @@ class Solver:
             self._model.update(data)
         else:
             self._model = None
-            self._model = PersistentModel(layout, data)
+            self._model = PersistentModel(layout, data, self._built.pop(layout, None))
+            self._built[layout] = self._model.built
+            while len(self._built) > BUILT_KEPT:
+                del self._built[next(iter(self._built))]
         return self._model.solve()
 
     def solve(self, problem: Problem) -> Allocation:

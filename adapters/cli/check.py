@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from adapters.cli.prices import describe, read_price_url
 from adapters.cli.store import db_option, opened_store, store_problem
 from adapters.files.app_config import (
     DEFAULT_CONFIG_PATH,
@@ -22,6 +23,7 @@ from adapters.files.app_config import (
     StoreSettings,
     load_app_config,
 )
+from adapters.runtime.price_feed import PriceFetchError
 from adapters.storage import SqliteStore
 
 
@@ -41,7 +43,8 @@ def check(config_path: Path, db_path: Path | None) -> None:
 
     Checks every section (site, circuits, chargers, [control], [ocpp], [[meters]],
     [http], [store]), the files it names, and that the store can be opened or created;
-    then summarises the site and warns about chargers without a password. Nothing is
+    then summarises the site, reads the price URL once (as `ems run` would) and warns
+    about chargers without a password. Nothing is
     started or sent. Exit status 2 when `ems run` would refuse to start.
     """
     config = load_app_config(config_path)
@@ -55,6 +58,10 @@ def check(config_path: Path, db_path: Path | None) -> None:
     click.echo(f"{config_path}: OK")
     for line in summary(config):
         click.echo(f"  {line}")
+    read = read_price_url(config.prices)
+    if config.prices is not None and read is not None:
+        line = describe(config.prices, read)
+        click.echo(f"warning: {line}" if isinstance(read, PriceFetchError) else f"  {line}")
     for warning in security_warnings(config, _protected(store)):
         click.echo(f"warning: {warning}")
 
@@ -70,7 +77,18 @@ def summary(config: AppConfig) -> list[str]:
         f"central system: {scheme}://{ocpp.host}:{ocpp.port}/{ocpp.path_prefix}/<charger id>",
         f"status page: http://{config.http.host}:{config.http.port}/",
         f"store: {config.store.path}",
+        *(f"pv: {m.id} ({m.map} at {m.host})" for m in config.pv_meters),
+        *_caps(config),
     ]
+
+
+def _caps(config: AppConfig) -> list[str]:
+    caps = config.site.grid_caps
+    if config.grid_caps_path is None:
+        return []
+    last = f", the last from {caps[-1].start.isoformat()}" if caps else ""
+    steps = f"{len(caps)} step{'' if len(caps) == 1 else 's'}"
+    return [f"grid operator caps: {steps} in {config.grid_caps_path}{last}"]
 
 
 def _meter(config: AppConfig) -> str:

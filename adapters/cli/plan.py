@@ -12,10 +12,13 @@ import click
 from rich.console import Console
 
 from adapters.cli.params import Moment
+from adapters.cli.prices import read_price_url, with_url_prices
 from adapters.cli.progress import progress_bar
 from adapters.clock import utc_now
 from adapters.files.app_config import load_controller_config
 from adapters.files.scenario import load_scenario
+from adapters.files.site_config import FieldReader
+from adapters.files.tariff_config import parse_price_source
 from adapters.ocpp.profiles import OCPP16, OCPP201, PROTOCOLS
 from adapters.planning.document import document
 from adapters.planning.dry_run import dry_run, horizon_settings
@@ -23,6 +26,7 @@ from adapters.planning.durations import parse_duration_s
 from adapters.planning.scenario_state import scenario_state
 from adapters.planning.snapshot import Snapshot, load_snapshot
 from adapters.planning.tables import print_dry_run
+from adapters.runtime.price_feed import PriceFetchError
 from ems.replay import replay
 from ems.replay.controller_strategy import REPLAY_POLICY
 from ems.site import ControlSettings, SiteConfig
@@ -141,6 +145,14 @@ def plan_command(
     else:
         config = load_controller_config(config_path)
         site, settings, default_protocol = config.site, config.control, protocol or OCPP16
+        source = parse_price_source(
+            FieldReader(config_path, config.text), config.data.get("tariff")
+        )
+        read = read_price_url(source)
+        if isinstance(read, PriceFetchError):
+            click.echo(f"warning: prices: {read}; planning without them", err=True)
+        elif read is not None:
+            site = with_url_prices(site, read)
         snapshot = Snapshot()
         if state_path is not None:
             snapshot = load_snapshot(state_path, site, default_protocol)

@@ -33,6 +33,7 @@ from typing import Any
 
 from adapters.files.config import CONFIG_SECTIONS, LoadedConfig, controller_part, parse_toml
 from adapters.files.errors import InputFileError, Problems, read_text, toml_line_of
+from adapters.files.grid_caps import grid_caps_path
 from adapters.files.site_config import FieldReader, declared_circuit_ids
 from adapters.files.tariff_config import PriceSource, parse_price_source
 from adapters.http.settings import HttpSettings, parse_http_section
@@ -78,15 +79,23 @@ class AppConfig:
     """The config file it came from, if any."""
     prices: PriceSource | None = None
     """Where `[tariff]` has the price series refreshed from while running; None for nowhere."""
+    grid_caps_path: Path | None = None
+    """The grid operator's cap schedule `[site] grid_caps_file` names, read again while
+    running when it changes; None for none."""
 
     @property
     def site_meter(self) -> MeterSettings | None:
         """The meter `control.site_meter_id` names, else the one without a circuit."""
         wanted = self.control.site_meter_id
         for meter in self.meters:
-            if meter.id == wanted or (wanted is None and meter.circuit is None):
+            if meter.id == wanted or (wanted is None and meter.circuit is None and not meter.is_pv):
                 return meter
         return None
+
+    @property
+    def pv_meters(self) -> tuple[MeterSettings, ...]:
+        """The meters of the site's PV production (`role = "pv"`): one per inverter."""
+        return tuple(m for m in self.meters if m.is_pv)
 
 
 def load_app_config(path: Path | str) -> AppConfig:
@@ -130,8 +139,10 @@ def _validated(text: str, path: Path) -> tuple[LoadedConfig, AppConfig]:
     known = tuple(dict.fromkeys((*ocpp.known_chargers, *(c.id for c in loaded.site.chargers))))
     ocpp = dataclasses.replace(ocpp, known_chargers=known)
     site, control, meters = _resolve_site_meter(loaded.site, loaded.control, meters, path, text)
-    prices = parse_price_source(FieldReader(path, text), data.get("tariff"))
-    return loaded, AppConfig(site, control, ocpp, meters, http, store, path, prices)
+    reader = FieldReader(path, text)
+    prices = parse_price_source(reader, data.get("tariff"))
+    caps_path = grid_caps_path(reader, data["site"])
+    return loaded, AppConfig(site, control, ocpp, meters, http, store, path, prices, caps_path)
 
 
 def _parse_meters(data: Mapping[str, Any], path: Path, text: str) -> tuple[MeterSettings, ...]:
@@ -211,8 +222,9 @@ def _resolve_site_meter(
     wanted = control.site_meter_id
     if wanted is not None:
         meter = next((m for m in meters if m.id == wanted), None)
-        if meter is None or meter.circuit is not None:
-            known = ", ".join(m.id for m in meters if m.circuit is None) or "none"
+        if meter is None or meter.circuit is not None or meter.is_pv:
+            known = ", ".join(m.id for m in meters if m.circuit is None and not m.is_pv)
+            known = known or "none"
             field = "control.site_meter_id"
             raise InputFileError(
                 path,
@@ -221,7 +233,7 @@ def _resolve_site_meter(
                 field,
             )
     else:
-        meter = next((m for m in meters if m.circuit is None), None)
+        meter = next((m for m in meters if m.circuit is None and not m.is_pv), None)
     if meter is None:
         meter = MeterSettings(
             id=VIRTUAL_METER_ID,

@@ -18,13 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from adapters.files.errors import InputFileError, Problems, read_text
-from adapters.files.site_config import SITE_SECTIONS, FieldReader, parse_site
+from adapters.files.grid_caps import grid_caps_path, load_grid_caps
+from adapters.files.site_config import (
+    SITE_SECTIONS,
+    TOKEN_MODES_SECTION,
+    FieldReader,
+    parse_site,
+    parse_token_modes,
+)
 from adapters.files.tariff_config import parse_tariff
 from ems.site import ControlSettings, SiteConfig
 
 OTHER_SECTIONS = ("ocpp", "meters", "http", "store")
 """Top-level keys parsed by other adapters; accepted here without validation."""
-CONFIG_SECTIONS = (*SITE_SECTIONS, "control", "tariff", *OTHER_SECTIONS)
+CONFIG_SECTIONS = (*SITE_SECTIONS, "control", "tariff", TOKEN_MODES_SECTION, *OTHER_SECTIONS)
 """Every top-level key of a config file."""
 
 _TOML_POSITION = re.compile(r"at line (\d+)")
@@ -204,6 +211,18 @@ CONTROL_BOUNDS: Mapping[str, Bound] = {
         "an unconfigured charger is counted at this per phase;"
         " no AC charger draws more than 1000 A",
     ),
+    "solar_enable_delay_s": Bound(
+        0,
+        3600,
+        "a solar session starts once the surplus paid its minimum this long;"
+        " beyond an hour a sunny day is half gone before it starts",
+    ),
+    "solar_disable_delay_s": Bound(
+        0,
+        3600,
+        "a solar session charges from the grid at its minimum this long after the surplus"
+        " fell short; beyond an hour that is grid charging, not solar",
+    ),
 }
 """Range of every number in `[control]`, with why (shown in the error)."""
 
@@ -277,11 +296,16 @@ def controller_part(data: Mapping[str, Any], path: Path | str, text: str) -> Loa
     reader = FieldReader(path, text)
     tariff = problems.attempt(lambda: parse_tariff(reader, data.get("tariff")), None)
     control = problems.attempt(lambda: parse_control(data.get("control", {}), path, text), None)
+    token_modes = problems.attempt(
+        lambda: parse_token_modes(reader, data.get(TOKEN_MODES_SECTION)), ()
+    )
     problems.raise_any()
     assert site is not None, "raise_any raised otherwise"
     assert tariff is not None, "raise_any raised otherwise"
     assert control is not None, "raise_any raised otherwise"
-    site = dataclasses.replace(site, tariff=tariff)
+    caps_path = grid_caps_path(reader, data["site"])
+    caps = () if caps_path is None else load_grid_caps(caps_path, site.limits)
+    site = dataclasses.replace(site, tariff=tariff, token_modes=token_modes, grid_caps=caps)
     return LoadedConfig(Path(path), text, data, site, control)
 
 

@@ -2,26 +2,28 @@
 
 A folder holds `site.toml` (the site part of the live config, optionally `[control]`),
 `sessions.csv`, and optionally `baseload.csv`, `limits.csv` and `prices.csv`. The format is
-documented in `scenarios/README.md`. Every problem is an `InputFileError` naming the file,
-the line and the column.
+documented in `scenarios/README.md`. A grid operator's cap schedule the site names
+(`[site] grid_caps_file`, `adapters.files.grid_caps`) is folded into the limits. Every
+problem is an `InputFileError` naming the file, the line and the column.
 """
 
 from __future__ import annotations
 
 import csv
 import difflib
-import io
 import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from adapters.clock import iso_utc
 from adapters.files.config import controller_part, parse_toml
+from adapters.files.csv_rows import csv_rows, timed_rows
 from adapters.files.errors import InputFileError, read_text
+from adapters.files.grid_caps import with_grid_caps
 from adapters.files.site_config import SITE_SECTIONS, FieldReader
 from adapters.files.tariff_config import tariff_toml
 from ems.replay.scenario import (
@@ -54,12 +56,9 @@ _SESSION_REQUIRED = (
 _SESSION_OPTIONAL = ("priority", "battery_kwh")
 _PHASE_COLUMNS = ("l1_a", "l2_a", "l3_a")
 
-FIRST_YEAR = 1970
-LAST_YEAR = 2200
-"""Times outside these years are typing mistakes, and break the replay: its tables count
-nanoseconds from 1970 in 64 bits, which ends in 2262."""
-
 T = TypeVar("T")
+_NEVER = datetime.min.replace(tzinfo=UTC)
+"""The end of a scenario without sessions: no cap of the grid operator's matters in it."""
 
 
 @dataclass(frozen=True)
@@ -69,138 +68,6 @@ class LoadedScenario:
     path: Path
     scenario: Scenario
     control: ControlSettings
-
-
-class _Row:
-    """One CSV data row, with typed, located access to its cells."""
-
-    def __init__(self, path: Path, line: int, cells: dict[str, str]) -> None:
-        self.path = path
-        self.line = line
-        self.cells = cells
-
-    def error(self, column: str, message: str) -> InputFileError:
-        return InputFileError(self.path, message, self.line, column=column)
-
-    def has(self, column: str) -> bool:
-        return self.cells.get(column, "").strip() != ""
-
-    def text(self, column: str) -> str:
-        value = self.cells.get(column, "").strip()
-        if not value:
-            raise self.error(column, "is empty")
-        return value
-
-    def number(self, column: str, *, positive: bool = False, minimum: float = 0.0) -> float:
-        raw = self.text(column)
-        try:
-            value = float(raw)
-        except ValueError:
-            raise self.error(column, f"expected a number, got {raw!r}") from None
-        if not math.isfinite(value):
-            raise self.error(column, f"must be a finite number (got {raw})")
-        if positive and value <= 0:
-            raise self.error(column, f"must be > 0 (got {raw})")
-        if value < minimum:
-            raise self.error(column, f"must be >= {minimum:g} (got {raw})")
-        return value
-
-    def integer(self, column: str) -> int:
-        raw = self.text(column)
-        try:
-            return int(raw)
-        except ValueError:
-            raise self.error(column, f"expected an integer, got {raw!r}") from None
-
-    def moment(self, column: str) -> datetime:
-        """An ISO 8601 timestamp with an offset, as an aware UTC datetime."""
-        raw = self.text(column)
-        try:
-            value = datetime.fromisoformat(raw)
-        except ValueError:
-            raise self.error(
-                column, f"expected an ISO 8601 time like 2025-03-03T08:00:00+01:00, got {raw!r}"
-            ) from None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise self.error(column, f"time {raw!r} has no UTC offset (add Z or +01:00)")
-        if not FIRST_YEAR <= value.year <= LAST_YEAR:
-            raise self.error(
-                column,
-                f"year {value.year} is out of range: use a year from {FIRST_YEAR} to {LAST_YEAR}",
-            )
-        return value.astimezone(UTC)
-
-
-class _CsvReader(Protocol):
-    line_num: int
-
-    def __next__(self) -> list[str]: ...
-
-
-def _rows(path: Path, required: Sequence[str], optional: Sequence[str] = ()) -> Iterator[_Row]:
-    """The data rows of a CSV file whose header has every required column."""
-    reader = csv.reader(io.StringIO(read_text(path), newline=""))
-    records = _records(path, reader)
-    header = [name.strip() for name in next(records, [])]
-    _check_header(path, header, required, optional)
-    for cells in records:
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) != len(header):
-            raise InputFileError(
-                path,
-                f"expected {len(header)} values, got {len(cells)}",
-                reader.line_num,
-            )
-        yield _Row(path, reader.line_num, dict(zip(header, cells, strict=True)))
-
-
-def _records(path: Path, reader: _CsvReader) -> Iterator[list[str]]:
-    """The records of a `csv.reader`, its errors turned into `InputFileError`s naming the
-    line the record starts on (an unclosed quote runs on to the end of the file)."""
-    while True:
-        start = reader.line_num + 1
-        try:
-            cells: list[str] = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise InputFileError(path, _csv_problem(error), start) from None
-        yield cells
-
-
-def _csv_problem(error: csv.Error) -> str:
-    if "field limit" in str(error):
-        return (
-            f"a value is longer than {csv.field_size_limit()} characters:"
-            " is this a CSV file, and is every quote closed?"
-        )
-    return f"not valid CSV ({error}): is this a CSV file, and is every quote closed?"
-
-
-def _check_header(
-    path: Path, header: list[str], required: Sequence[str], optional: Sequence[str]
-) -> None:
-    if not header:
-        raise InputFileError(path, "is empty: expected a header line", 1)
-    known = (*required, *optional)
-    first: dict[str, int] = {}
-    for number, name in enumerate(header, start=1):
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(known)}"
-            raise InputFileError(path, f"unknown column '{name}'{hint}", 1, column=name)
-        if name in first:
-            raise InputFileError(
-                path,
-                f"appears twice (columns {first[name]} and {number}): keep one",
-                1,
-                column=name,
-            )
-        first[name] = number
-    for name in required:
-        if name not in header:
-            raise InputFileError(path, "missing column in the header", 1, column=name)
 
 
 def load_scenario(folder: Path | str) -> LoadedScenario:
@@ -228,7 +95,12 @@ def load_scenario(folder: Path | str) -> LoadedScenario:
         base_load=_optional(
             folder / BASELOAD_FILE, lambda p: _load_base_load(p, site.limits.voltage_v)
         ),
-        limits=_optional(folder / LIMITS_FILE, lambda p: _load_limits(p, site.limits)),
+        limits=with_grid_caps(
+            _optional(folder / LIMITS_FILE, lambda p: _load_limits(p, site.limits)),
+            site.grid_caps,
+            site.limits,
+            max((s.departure for s in sessions), default=_NEVER),
+        ),
         prices=_optional(folder / PRICES_FILE, _load_prices),
         pv=_optional(folder / PV_FILE, _load_pv),
     )
@@ -244,7 +116,7 @@ def _load_sessions(path: Path, site: SiteConfig) -> tuple[SessionSpec, ...]:
     sessions: list[SessionSpec] = []
     lines: dict[str, int] = {}
     by_connector: dict[str, list[tuple[SessionSpec, int]]] = {}
-    for row in _rows(path, _SESSION_REQUIRED, _SESSION_OPTIONAL):
+    for row in csv_rows(path, _SESSION_REQUIRED, _SESSION_OPTIONAL):
         session_id = row.text("session_id")
         if session_id in lines:
             raise row.error(
@@ -298,25 +170,11 @@ def _load_sessions(path: Path, site: SiteConfig) -> tuple[SessionSpec, ...]:
     return tuple(sessions)
 
 
-def _timed_rows(
-    path: Path, required: Sequence[str], optional: Sequence[str] = ()
-) -> Iterator[tuple[datetime, _Row]]:
-    """The rows of a time series file (a `timestamp` column first among `required`), each
-    with its moment; timestamps must increase."""
-    previous: datetime | None = None
-    for row in _rows(path, required, optional):
-        at = row.moment("timestamp")
-        if previous is not None and at <= previous:
-            raise row.error("timestamp", f"timestamps must increase ({at} follows {previous})")
-        previous = at
-        yield at, row
-
-
 def _load_base_load(path: Path, voltage_v: float) -> tuple[BaseLoadPoint, ...]:
     """Per-phase amperes, or a total in kW spread evenly over three phases; negative
     while a PV behind the site meter exports (base load net of PV)."""
     points: list[BaseLoadPoint] = []
-    for at, row in _timed_rows(path, ("timestamp",), (*_PHASE_COLUMNS, "total_kw")):
+    for at, row in timed_rows(path, ("timestamp",), (*_PHASE_COLUMNS, "total_kw")):
         if all(c in row.cells for c in _PHASE_COLUMNS):
             l1, l2, l3 = (row.number(c, minimum=-math.inf) for c in _PHASE_COLUMNS)
             points.append(BaseLoadPoint(at, (l1, l2, l3)))
@@ -333,7 +191,7 @@ def _load_base_load(path: Path, voltage_v: float) -> tuple[BaseLoadPoint, ...]:
 def _load_limits(path: Path, configured: SiteLimits) -> tuple[LimitPoint, ...]:
     """The time-varying limit; never above the site's configured one (its main fuse)."""
     points: list[LimitPoint] = []
-    for at, row in _timed_rows(path, ("timestamp", "limit_a"), ("power_limit_kw",)):
+    for at, row in timed_rows(path, ("timestamp", "limit_a"), ("power_limit_kw",)):
         limit_a = row.number("limit_a", positive=True)
         if limit_a > configured.phase_limit_a:
             raise row.error(
@@ -357,14 +215,14 @@ def _load_limits(path: Path, configured: SiteLimits) -> tuple[LimitPoint, ...]:
 
 def _load_prices(path: Path) -> tuple[PricePoint, ...]:
     points: list[PricePoint] = []
-    for at, row in _timed_rows(path, ("timestamp", "price_per_kwh")):
+    for at, row in timed_rows(path, ("timestamp", "price_per_kwh")):
         points.append(PricePoint(at, row.number("price_per_kwh", minimum=-math.inf)))
     return tuple(points)
 
 
 def _load_pv(path: Path) -> tuple[PvPoint, ...]:
     points: list[PvPoint] = []
-    for at, row in _timed_rows(path, ("timestamp", "pv_kw")):
+    for at, row in timed_rows(path, ("timestamp", "pv_kw")):
         points.append(PvPoint(at, row.number("pv_kw") * 1000.0))
     return tuple(points)
 

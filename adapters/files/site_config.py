@@ -23,7 +23,15 @@ from optimizer.problem import DEFAULT_MIN_CURRENT_A, DEFAULT_VOLTAGE_V, Circuit,
 SITE_SECTIONS = ("site", "circuits", "chargers")
 """The top-level keys `parse_site` reads."""
 
-_SITE_KEYS = ("name", "limit_a", "power_limit_kw", "voltage_v", "worst_base_load_a", "pv_peak_a")
+_SITE_KEYS = (
+    "name",
+    "limit_a",
+    "power_limit_kw",
+    "voltage_v",
+    "worst_base_load_a",
+    "pv_peak_a",
+    "grid_caps_file",
+)
 _CIRCUIT_KEYS = ("id", "limit_a", "parent")
 _CHARGER_KEYS = ("id", "behind_meter", "fallback_a", "mode", "connectors")
 _CONNECTOR_KEYS = (
@@ -367,14 +375,38 @@ def _parse_charger(
 
 
 def _mode(reader: FieldReader, table: Mapping[str, Any], prefix: str) -> ChargingMode:
-    name = reader.optional_string(table, "mode", prefix)
-    if name is None:
+    if "mode" not in table:
         return ChargingMode.PLANNED
+    return _mode_named(reader, table, "mode", prefix)
+
+
+def _mode_named(
+    reader: FieldReader, table: Mapping[str, Any], key: str, prefix: str
+) -> ChargingMode:
+    name = reader.string(table, key, prefix)
     try:
         return ChargingMode(name)
     except ValueError:
         known = ", ".join(f'"{m.value}"' for m in ChargingMode)
-        raise reader.error(_join(prefix, "mode"), f"unknown mode {name!r}; use {known}") from None
+        raise reader.error(_join(prefix, key), f"unknown mode {name!r}; use {known}") from None
+
+
+TOKEN_MODES_SECTION = "id_token_modes"
+
+
+def parse_token_modes(reader: FieldReader, value: object) -> tuple[tuple[str, ChargingMode], ...]:
+    """`[id_token_modes]`: the default mode of the sessions each id token starts, as
+    `"04A2B3C4" = "solar"` (the token as the charger sends it, matched exactly)."""
+    if value is None:
+        return ()
+    table = reader.table(value, TOKEN_MODES_SECTION)
+    problems = Problems()
+    modes: list[tuple[str, ChargingMode]] = []
+    for token in table:
+        with problems.collecting():
+            modes.append((token, _mode_named(reader, table, token, TOKEN_MODES_SECTION)))
+    problems.raise_any()
+    return tuple(modes)
 
 
 def _parse_connectors(

@@ -114,7 +114,8 @@ async def evaluate(
     timeout_s: float = 60.0,
 ) -> Any:
     """The JSON value of the JavaScript `expression` in the page at `url` shown on
-    `viewport`, once the expression `ready` is true (the page's scripts have rendered)."""
+    `viewport`, once the expression `ready` is true (the page's scripts have rendered);
+    a promise's value once it settles (an `async` expression that clicks and waits)."""
     with tempfile.TemporaryDirectory(prefix="ems-chromium-") as profile:
         process = await asyncio.create_subprocess_exec(
             chromium,
@@ -191,7 +192,7 @@ class _Page:
     session: str
 
     async def value(self, expression: str) -> Any:
-        params = {"expression": expression, "returnByValue": True}
+        params = {"expression": expression, "returnByValue": True, "awaitPromise": True}
         result = await self.devtools.call("Runtime.evaluate", params, self.session)
         if "exceptionDetails" in result:
             detail = result["exceptionDetails"].get("exception", {}).get("description")

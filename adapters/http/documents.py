@@ -51,11 +51,14 @@ def site_document(snapshot: StatusSnapshot) -> Document:
         "limit_a": phases(site.limit_a),
         "configured_limit_a": number(site.configured_limit_a),
         "override_limit_a": number(site.override_limit_a),
+        "limit_reason": site.limit_reason,
         "power_limit_w": number(site.power_limit_w),
         "current_a": phases(site.current_a),
         "base_load_a": phases(site.base_load_a),
         "net_import_w": number(site.net_import_w),
-        "export_w": None if site.net_import_w is None else number(max(-site.net_import_w, 0.0)),
+        "export_w": number(site.export_w),
+        "pv_power_w": number(site.pv_power_w),
+        "self_consumption_w": number(site.self_consumption_w),
         "mode": site.mode,
         "meter": {
             "age_s": number(site.meter_age_s),
@@ -84,6 +87,7 @@ def health_document(snapshot: StatusSnapshot) -> Document:
         "unproven": [u.key for u in controller.unproven],
         "held_raises": list(controller.held_raises),
         "untrusted_circuit_meters": list(controller.untrusted_circuit_meters),
+        "drawing_too_much": list(controller.drawing_too_much),
     }
 
 
@@ -114,6 +118,7 @@ def controller_document(snapshot: StatusSnapshot) -> Document:
         "unproven_grace_s": UNPROVEN_GRACE_S,
         "held_raises": list(controller.held_raises),
         "untrusted_circuit_meters": list(controller.untrusted_circuit_meters),
+        "drawing_too_much": list(controller.drawing_too_much),
     }
 
 
@@ -145,6 +150,7 @@ def connector_document(connector: ConnectorSnapshot) -> Document:
         "bound_source": connector.bound_source,
         "bound_proven": connector.bound_proven,
         "charging_mode": connector.charging_mode,
+        "caught_drawing_too_much": connector.caught_drawing_too_much,
     }
 
 
@@ -194,6 +200,10 @@ def money_document(money: MoneySnapshot | None) -> Document | None:
         "prices_source": None
         if source is None
         else {"name": source.name, "age_s": number(source.age_s), "error": source.error},
+        "load_ahead": [
+            {"from": iso_utc(start), "kw": number(power_w / W_PER_KW)}
+            for start, power_w in money.load_ahead
+        ],
     }
 
 

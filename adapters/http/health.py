@@ -58,7 +58,7 @@ def site_problems(site: SiteSnapshot) -> list[str]:
             f"meter stale: last reading {site.meter_age_s:.0f} s ago"
             f" (limit {site.meter_stale_after_s:.0f} s)"
         )
-    if not site.meter_valid and site.meter_age_s is not None:
+    if not site.meter_valid and not site.meter_silent and site.meter_age_s is not None:
         problems.append(f"meter invalid: {site.meter_reason or 'no reason given'}")
     return problems
 
@@ -79,6 +79,11 @@ def controller_problems(controller: ControllerSnapshot, now: datetime) -> list[s
     if controller.last_step_fault is not None:
         problems.append(f"last control step not proper: {controller.last_step_fault}")
     problems.extend(controller.untrusted_circuit_meters)
+    if controller.drawing_too_much:
+        problems.append(
+            "drawing more than allowed (counted at their hardware maximum, steered no more"
+            f" this session): {', '.join(controller.drawing_too_much)}"
+        )
     overdue = unproven_overdue(controller, now)
     if overdue:
         problems.append(

@@ -100,6 +100,12 @@ def _site_metrics(snapshot: StatusSnapshot) -> Iterator[Metric]:
             "Site power the meter measures: import positive, negative while exporting (PV).",
             value=site.net_import_w,
         )
+    if site.pv_power_w is not None and math.isfinite(site.pv_power_w):
+        yield GaugeMetricFamily(
+            "ems_site_pv_watts",
+            "What the site's PV produces (its PV meters).",
+            value=site.pv_power_w,
+        )
 
 
 def _connector_metrics(snapshot: StatusSnapshot) -> Iterator[Metric]:
@@ -189,6 +195,11 @@ def _controller_metrics(snapshot: StatusSnapshot) -> Iterator[Metric]:
         "ems_circuit_meters_untrusted",
         "Circuit meters not trusted now: stale, or short of what our chargers under them draw.",
         value=len(controller.untrusted_circuit_meters),
+    )
+    yield GaugeMetricFamily(
+        "ems_connectors_drawing_too_much",
+        "Connectors whose chargers draw more than allowed now, counted at their maximum.",
+        value=len(controller.drawing_too_much),
     )
     yield CounterMetricFamily(
         "ems_step_errors",

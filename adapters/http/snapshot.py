@@ -28,9 +28,9 @@ MeasuredPhaseCurrents = tuple[float | None, float | None, float | None]
 class SiteSnapshot:
     """The grid connection: its limits, what the meter measures, and the controller's mode.
 
-    `limit_a` is the per-phase limit the controller applies now (an operator override
-    included); `configured_limit_a` is the main fuse from the config, which an override
-    may lower but never raise. `mode` is the controller's mode: `"normal"`, or
+    `limit_a` is the per-phase limit the controller applies now (an operator override and
+    a grid operator's cap included); `configured_limit_a` is the main fuse from the config,
+    which an override may lower but never raise. `mode` is the controller's mode: `"normal"`, or
     `"conservative"` while the meter cannot be trusted, or another mode the controller
     defines. `meter_stale_after_s` is the meter age past which the controller stops
     trusting it.
@@ -48,9 +48,30 @@ class SiteSnapshot:
     meter_valid: bool
     meter_reason: str | None
     meter_stale_after_s: float
+    meter_silent: bool = False
+    """The last poll got no answer (a timeout, no connection): silence, which the last
+    good reading's age judges (`meter_stale_after_s`), not a wrong reading."""
     net_import_w: float | None = None
     """The site meter's total power: import positive, negative while the site exports
     (PV); None when not known."""
+    limit_reason: str | None = None
+    """Why the limit in force is below the configured one (an operator override, a grid
+    operator's cap); None when it is not."""
+    pv_power_w: float | None = None
+    """What the site's PV produces now (its `role = "pv"` meters); None without one, or
+    while one gives no valid reading."""
+
+    @property
+    def export_w(self) -> float | None:
+        """What the site feeds into the grid now; None when not known."""
+        return None if self.net_import_w is None else max(-self.net_import_w, 0.0)
+
+    @property
+    def self_consumption_w(self) -> float | None:
+        """The part of the PV's production used on the site now (not exported)."""
+        if self.pv_power_w is None or self.export_w is None:
+            return None
+        return max(self.pv_power_w - self.export_w, 0.0)
 
 
 @dataclass(frozen=True)
@@ -95,6 +116,10 @@ class ConnectorSnapshot:
     bound_proven: bool
     charging_mode: str = "planned"
     """How its sessions charge: `fast`, `planned`, `solar` or `min+solar`."""
+    caught_drawing_too_much: bool = False
+    """Its charger was caught drawing more than allowed (now or before): its sessions
+    start on probation, its maximum held for them until a sample shows them within their
+    limit."""
 
     @property
     def key(self) -> str:
@@ -167,7 +192,9 @@ class ControllerSnapshot:
     `started_at` is when the controller started (the reference while no proper step ran
     yet); None when not known. `held_raises` are the connectors whose raise waits for
     room that lowerings elsewhere have yet to free. `untrusted_circuit_meters` says why
-    each circuit meter not trusted now is not.
+    each circuit meter not trusted now is not. `drawing_too_much` are the connectors whose
+    chargers draw more than they are allowed now (flagged non-compliant: counted at their
+    hardware maximum and steered no more until their session ends).
     """
 
     period_s: float
@@ -182,6 +209,7 @@ class ControllerSnapshot:
     unproven: tuple[UnprovenConnector, ...]
     held_raises: tuple[str, ...]
     untrusted_circuit_meters: tuple[str, ...] = ()
+    drawing_too_much: tuple[str, ...] = ()
 
     def seconds_since_proper_step(self, now: datetime) -> float | None:
         """Since the last proper step, or since the start while there was none; None
@@ -220,6 +248,9 @@ class MoneySnapshot:
     demand_peak_w: float
     planned_cap_w: float
     prices_source: PricesSource | None = None
+    load_ahead: tuple[tuple[datetime, float], ...] = ()
+    """The building's load the planner expects besides our chargers (from, W) over the
+    next hours, learned from the site meter; empty until it has learned a day."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ host = "192.168.1.50"
 port = 502
 unit_id = 1              # 1-247; 0 or 255 for devices that answer "this device"
 circuit = "garage"       # omit for the site (grid) meter
+role = "grid"            # or "pv": a PV inverter or meter, for production (no circuit)
 interval_s = 1.0
 timeout_s = 0.5          # per request; no retries
 sign = "import_positive" # or "export_positive" for a meter counting the other way
@@ -38,9 +39,24 @@ from typing import Any
 from adapters.files.config import Bound, bound_problem
 from adapters.files.errors import InputFileError, toml_line_of
 from adapters.modbus.profile import Phases
-from adapters.modbus.register_map import MAPS_DIR, UnknownMapError, load_map, map_path
+from adapters.modbus.register_map import (
+    MAPS_DIR,
+    Measures,
+    UnknownMapError,
+    load_map,
+    map_path,
+)
 
 VIRTUAL = "virtual"
+
+
+class Role(StrEnum):
+    GRID = "grid"
+    """The site (grid) meter, or a circuit's meter: what the controller keeps limits by."""
+    PV = "pv"
+    """A PV inverter or meter: its total power is the production, positive while producing
+    (a meter counting it negative takes `sign = "export_positive"`). Only shown: the site
+    meter's net reading already includes the PV."""
 
 
 class Sign(StrEnum):
@@ -77,6 +93,11 @@ class MeterSettings:
     """Virtual meter: a load-profile CSV of the base load."""
     nominal_voltage_v: float = 230.0
     """Phase-to-neutral supply voltage; phase voltages far from it are implausible."""
+    role: Role = Role.GRID
+
+    @property
+    def is_pv(self) -> bool:
+        return self.role is Role.PV
 
     @property
     def is_virtual(self) -> bool:
@@ -96,7 +117,7 @@ _POSITIVE = (
     "reconnect_max_s",
     "nominal_voltage_v",
 )
-_KEYS = {"id", "map", "host", "port", "unit_id", "circuit", "sign", "current_a", "schedule"}
+_KEYS = {"id", "map", "host", "port", "unit_id", "circuit", "sign", "current_a", "schedule", "role"}
 _KEYS |= set(_POSITIVE)
 METER_BOUNDS: dict[str, Bound] = {
     "interval_s": Bound(
@@ -188,6 +209,8 @@ class _MeterParser:
                 raise self.error(
                     "sign", f"must be one of {options} (got {entry['sign']!r})"
                 ) from None
+        if "role" in entry:
+            fields["role"] = self.role(entry)
         if map_name == VIRTUAL:
             fields.update(self.virtual(entry))
         else:
@@ -222,10 +245,14 @@ class _MeterParser:
                 raise self.error(key, 'only for map = "virtual"')
         relative_to = Path(self.path).parent
         try:
-            load_map(map_name, relative_to)
+            register_map = load_map(map_name, relative_to)
             resolved = map_path(map_name, relative_to)
         except UnknownMapError as error:
             raise self.error("map", str(error)) from None
+        if register_map.measures is Measures.PRODUCTION and entry.get("role") != Role.PV.value:
+            raise self.error(
+                "map", f'{map_name} measures a PV\'s production: give this meter role = "pv"'
+            )
         fields: dict[str, Any] = {
             "map": map_name if resolved.parent == MAPS_DIR else str(resolved.resolve())
         }
@@ -305,6 +332,18 @@ class _MeterParser:
             raise self.error(key, problem)
         return number
 
+    def role(self, entry: dict[str, Any]) -> Role:
+        try:
+            role = Role(entry["role"])
+        except ValueError:
+            options = ", ".join(r.value for r in Role)
+            raise self.error("role", f"must be one of {options} (got {entry['role']!r})") from None
+        if role is Role.PV and "circuit" in entry:
+            raise self.error("circuit", "a PV meter measures production, not a circuit: drop it")
+        if role is Role.PV and entry.get("map") == VIRTUAL:
+            raise self.error("map", "a PV meter is read over Modbus: name its register map")
+        return role
+
     def integer(self, entry: dict[str, Any], key: str, low: int, high: int) -> int:
         value = entry[key]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -329,11 +368,12 @@ def _check_unique(meters: tuple[MeterSettings, ...], path: Path | str, text: str
         problem = None
         if meter.id in ids:
             key, problem = "id", f"duplicate id {meter.id!r}"
-        elif meter.circuit in circuits:
+        elif not meter.is_pv and meter.circuit in circuits:
             where = "the site" if meter.circuit is None else f"circuit {meter.circuit!r}"
             key, problem = "circuit", f"a second meter for {where}"
         if problem is not None:
             field = f"meters[{index}].{key}"
             raise InputFileError(path, problem, line=toml_line_of(text, field), field=field)
         ids.add(meter.id)
-        circuits.add(meter.circuit)
+        if not meter.is_pv:
+            circuits.add(meter.circuit)

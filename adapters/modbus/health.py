@@ -140,7 +140,14 @@ def failed_reading(
     meter_id: str, at: datetime, failure: ReadFailure, circuit: str | None = None
 ) -> MeterReading:
     """A read that produced no values: every value unknown, never 0."""
-    return MeterReading(meter_id=meter_id, at=at, valid=False, reason=str(failure), circuit=circuit)
+    return MeterReading(
+        meter_id=meter_id,
+        at=at,
+        valid=False,
+        reason=str(failure),
+        circuit=circuit,
+        silent=failure.silent,
+    )
 
 
 def implausible(values: Values, settings: MeterSettings) -> list[str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from adapters.cancellation import raise_if_cancelled
 from adapters.clock import Clock, utc_now
 from adapters.modbus.config import MeterSettings
 from adapters.modbus.failures import FailureKind, ReadFailure
@@ -104,7 +105,9 @@ class MeterPoller:
         next_at = loop.time()
         try:
             while True:
-                sink(await self.poll())
+                polled = await self.poll()
+                raise_if_cancelled()  # a stop the Modbus client's wait swallowed
+                sink(polled)
                 next_at = max(next_at + self.settings.interval_s, loop.time())
                 await asyncio.sleep(next_at - loop.time())
         finally:

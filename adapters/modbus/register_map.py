@@ -60,6 +60,14 @@ UNIT_FACTORS: dict[str, dict[str, float]] = {
 """Units a map may declare per quantity kind, with the factor into the product's unit."""
 
 
+class Measures(StrEnum):
+    GRID = "grid"
+    """A meter of the grid connection or a circuit: import positive."""
+    PRODUCTION = "production"
+    """A PV inverter's own measurement of what it produces: positive while producing.
+    Read only by a meter with `role = "pv"`."""
+
+
 class CurrentSign(StrEnum):
     SIGNED = "signed"
     """The meter's current registers carry the direction."""
@@ -119,6 +127,7 @@ class RegisterMap:
     scale_factor_not_available: frozenset[int]
     sunspec: SunSpecLayout | None = None
     """Set for SunSpec maps: register addresses are then offsets from the model's ID."""
+    measures: Measures = Measures.GRID
 
     def spec(self, quantity: Quantity) -> RegisterSpec | None:
         return next((r for r in self.registers if r.quantity is quantity), None)
@@ -206,6 +215,7 @@ _TOP_KEYS = {
     "not_available",
     "registers",
     "sunspec",
+    "measures",
 }
 _REGISTER_KEYS = {"address", "type", "word_order", "scale", "unit", "scale_factor"}
 _ADDRESS_BASES = {0: None, 1: None, 30001: 4, 40001: 3}
@@ -282,6 +292,7 @@ class _MapParser:
             max_block=max_block,
             scale_factor_not_available=frozenset(not_available.get(DataType.INT16, ())),
             sunspec=sunspec,
+            measures=self.choice(data, "measures", Measures, "grid"),
         )
         self.check_layout(register_map)
         return register_map

@@ -37,6 +37,14 @@ def document(run: DryRun) -> dict[str, Any]:
         "payloads": [_payload(p) for p in run.payloads],
         "horizon": None if run.horizon is None else _horizon(run.horizon),
         "money": money_document(run.money),
+        "grid_caps": [
+            {
+                "from": iso_utc(cap.start),
+                "limit_a": cap.phase_limit_a,
+                "power_limit_w": cap.power_limit_w,
+            }
+            for cap in run.caps
+        ],
     }
 
 
@@ -62,6 +70,7 @@ def _site(summary: SiteSummary) -> dict[str, Any]:
         "headroom_a": phases(summary.headroom_a),
         "solve_status": summary.solve_status,
         "binding": list(summary.binding),
+        "limit_reason": summary.limit_reason,
     }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from adapters.planning.horizon import HorizonPlan, horizon_plan
 from adapters.planning.money import MoneyPlan, money_plan
@@ -34,11 +34,13 @@ from ems.events import (
     Tick,
 )
 from ems.fallback import FallbackPlan
+from ems.grid_cap import GridCap, caps_ahead
 from ems.site import ControlSettings, SiteConfig
+from ems.site_limit import cap_lead_s, limit_in_force, limit_wanted
 from ems.solver_port import AllocationSolver
 from ems.view import ControllerView
 from optimizer.allocation import Allocation
-from optimizer.problem import Problem
+from optimizer.problem import Problem, SiteLimits
 from optimizer.solver import Solver
 
 SITE_METER_ID = "site"
@@ -55,6 +57,17 @@ class DryRun:
     payloads: tuple[Payload, ...]
     horizon: HorizonPlan | None
     money: MoneyPlan | None = None
+    limits: SiteLimits | None = None
+    """The site limit in force at `now` (a grid operator's cap included); None: the
+    configured one."""
+    limit_reason: str | None = None
+    caps: tuple[GridCap, ...] = ()
+    """The grid operator's caps in force from `now` to the end of the plan (at least
+    `CAPS_SHOWN_S` on)."""
+
+
+CAPS_SHOWN_S = 86_400.0
+"""How far ahead the dry-run lists the grid operator's caps without a longer horizon."""
 
 
 class _RecordingSolver:
@@ -88,13 +101,18 @@ def dry_run(
     # The view shows the site once what is sent is in force: no EV still following.
     controller = Controller(site, replace(settings, reaction_s=0.0), recorder)
     _accept(controller, controller.startup(now), now)
+    # the grid operator's cap in force now, as the live runtime would have put it
+    lead_s = cap_lead_s(settings, 0.0)
+    limit = limit_wanted(site.limits, site.grid_caps, None, now, lead_s)
+    early = controller.handle(limit, now)
+    early.extend(_accept(controller, early, now))
     targets = charger_targets(site, snapshot, default_protocol)
     commands: list[Command] = []
     for event in snapshot_events(site, snapshot, targets, now):
         commands.extend(controller.handle(event, now))
     commands.extend(controller.handle(Tick(now), now))
     commands.extend(_accept(controller, commands, now))
-    to_send = tuple(c for c in commands if targets[c.charger_id].online)
+    to_send = tuple(c for c in [*early, *commands] if targets[c.charger_id].online)
     horizon = None
     money = None
     if recorder.last is not None:
@@ -111,7 +129,16 @@ def dry_run(
         payloads=tuple(render(site, targets[c.charger_id], c) for c in to_send),
         horizon=horizon,
         money=money,
+        limits=limit_in_force(site.limits, limit).limits,
+        limit_reason=limit.reason,
+        caps=tuple(
+            caps_ahead(site.grid_caps, now, now + timedelta(seconds=_caps_shown_s(settings)))
+        ),
     )
+
+
+def _caps_shown_s(settings: ControlSettings) -> float:
+    return max(CAPS_SHOWN_S, settings.horizon_steps * settings.horizon_step_s)
 
 
 _ANSWER_ROUNDS = 4

@@ -27,11 +27,13 @@ class SiteSummary:
     """The site limit minus `allowed_total_a`: never negative when the plan is safe."""
     solve_status: str | None
     binding: tuple[str, ...]
+    limit_reason: str | None = None
+    """Why the limit in force is below the configured one (a grid operator's cap)."""
 
 
 def site_summary(run: DryRun) -> SiteSummary:
     view = run.view
-    limits = run.site.limits
+    limits = run.site.limits if run.limits is None else run.limits
     total = view.allowed_total_a
     limit = limits.phase_limit_a
     return SiteSummary(
@@ -49,4 +51,5 @@ def site_summary(run: DryRun) -> SiteSummary:
         headroom_a=(limit - total[0], limit - total[1], limit - total[2]),
         solve_status=view.solve_status,
         binding=view.binding,
+        limit_reason=run.limit_reason,
     )

@@ -111,6 +111,7 @@ def _print_site(console: Console, run: DryRun) -> None:
     power = "none" if summary.power_limit_w is None else f"{summary.power_limit_w / 1000:g} kW"
     age = "" if summary.meter_age_s is None else f", reading {summary.meter_age_s:.0f} s old"
     lines = [
+        f"site limit: {summary.limit_reason or 'as configured'}",
         f"mode: {summary.mode} ({summary.mode_reason}{age})",
         f"power cap: {power}; voltage {summary.voltage_v:g} V",
         f"optimizer: {summary.solve_status or 'not run (no session to steer)'}",
@@ -118,6 +119,30 @@ def _print_site(console: Console, run: DryRun) -> None:
     ]
     for line in lines:
         console.print(f"  {line}", highlight=False, markup=False)
+    _print_caps(console, run)
+
+
+def _print_caps(console: Console, run: DryRun) -> None:
+    """The grid operator's caps over the plan: the plan keeps the one in force now; the
+    live controller puts each lower one in force shortly before it starts."""
+    if not run.caps:
+        return
+    table = Table(title="Grid operator caps ahead", title_justify="left")
+    for name in ("from (UTC)", "A per phase", "kW in total"):
+        table.add_column(name, justify="left" if name.startswith("from") else "right")
+    for cap in run.caps:
+        table.add_row(
+            f"{cap.start.astimezone(UTC):%Y-%m-%d %H:%M}",
+            "–" if cap.phase_limit_a is None else f"{cap.phase_limit_a:g}",
+            "–" if cap.power_limit_w is None else f"{cap.power_limit_w / 1000:g}",
+        )
+    console.print(table)
+    console.print(
+        "  the plan holds the cap in force now; each lower cap is put in force before it"
+        " starts, each higher one when it starts",
+        highlight=False,
+        markup=False,
+    )
 
 
 def _print_fallbacks(console: Console, run: DryRun) -> None:

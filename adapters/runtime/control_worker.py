@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import logging
 import multiprocessing
+import multiprocessing.connection
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -36,6 +37,9 @@ Clock = Callable[[], datetime]
 Outcome = tuple[list[Command], ControllerView | None, list[ControllerError]]
 """What a batch gave: the commands, the view (None unless built), the errors on the way."""
 
+LOG = logging.getLogger(__name__)
+CLOSE_WAIT_S = 10.0
+"""How long a stop waits for the worker to finish the batch it is in."""
 _LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _PR_SET_PDEATHSIG = 1
 
@@ -116,7 +120,21 @@ class ControlProcess:
         )
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """Stop the worker. A batch it is in the middle of may finish for `CLOSE_WAIT_S`
+        (a step takes far less); a worker still busy then is stuck, and is killed rather
+        than hold the shutdown (and the event loop) for ever. The executor's own thread
+        reaps it."""
+        running = getattr(self._executor, "_processes", None) or {}
+        workers = list(running.values())
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            if not multiprocessing.connection.wait([worker.sentinel], timeout=CLOSE_WAIT_S):
+                LOG.error(
+                    "controller worker (pid %s) still busy %g s after the stop; killing it",
+                    worker.pid,
+                    CLOSE_WAIT_S,
+                )
+                worker.kill()
 
 
 _worker: tuple[Controller, WatchedSolver] | None = None

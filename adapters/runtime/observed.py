@@ -16,9 +16,11 @@ from ems.events import (
     ConnectorStatus,
     DemandRecalled,
     Event,
+    LoadHistoryRecalled,
     MeterReading,
     MeterSample,
     ModeChosen,
+    NonComplianceRecalled,
     PricesChanged,
     ProfileAnswer,
     ProfileRecalled,
@@ -73,6 +75,8 @@ class Observed:
             | ProfileRecalled
             | SiteLimitChanged
             | DemandRecalled
+            | LoadHistoryRecalled
+            | NonComplianceRecalled
             | PricesChanged
             | ModeChosen
             | Tick,

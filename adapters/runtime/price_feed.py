@@ -170,3 +170,20 @@ def price_feed(
     """The feed of a config's price source (`series`: what the config read at start);
     None without one."""
     return None if source is None else PriceFeed(source, put, clock, series)
+
+
+async def fetch_prices(source: PriceSource, clock: Clock) -> Series:
+    """The series from `source`, read once as the live feed reads it, for the commands
+    that run no controller (`ems plan`, `ems check`). Raises `PriceFetchError` naming the
+    source (and the line and field of bad content)."""
+    read: list[Series] = []
+
+    def keep(event: Event) -> None:
+        if isinstance(event, PricesChanged):
+            read.append(event.series)
+
+    feed = PriceFeed(source, keep, clock)
+    async with aiohttp.ClientSession() as http:
+        if not await feed.refresh(http):
+            raise PriceFetchError(feed.error or source.name)
+    return read[-1] if read else ()

@@ -33,6 +33,7 @@ from adapters.files.app_config import VIRTUAL_METER_ID, AppConfig
 from adapters.http.server import StatusServer
 from adapters.modbus.poller import poll_meters
 from adapters.ocpp.server import CentralSystem
+from adapters.runtime.compliance_memory import ComplianceMemory
 from adapters.runtime.control_worker import ControlProcess, ControlThread
 from adapters.runtime.counters import (
     ERRORS_QUIET_S,
@@ -43,9 +44,11 @@ from adapters.runtime.counters import (
 )
 from adapters.runtime.demand_memory import DemandMemory
 from adapters.runtime.dispatch import Dispatcher
+from adapters.runtime.load_memory import LoadMemory
 from adapters.runtime.meter_intake import MeterIntake
 from adapters.runtime.observed import Observed
 from adapters.runtime.price_feed import price_feed
+from adapters.runtime.site_limit_feed import SiteLimitFeed
 from adapters.runtime.startup import remembered_events, remembered_override
 from adapters.runtime.status import RuntimeStatus
 from adapters.storage.sqlite import SqliteStore
@@ -63,8 +66,14 @@ MAX_TICK_S = 1.0
 """Ticks come at least this often, so that a re-plan the controller asks for (a session
 started, the meter went stale) waits at most this long, whatever the control period."""
 READING_TICK_SHARE = 0.5
-"""A site meter reading, or a session start, brings a tick along once this share of the
-tick interval passed."""
+"""A site meter reading brings a tick along once this share of the tick interval passed."""
+SESSION_TICK_SHARE = 0.2
+"""A session start brings a tick along once this share of the tick interval passed: its EV
+gets its first limit within about a fifth of a second plus a step, while a burst of starts
+(a thousand chargers after an outage) still costs at most five steps a second."""
+TASKS_STOP_S = 10.0
+"""How long a stop waits for its loops (meter polls, ticks, prices) to end once cancelled:
+far longer than any takes, so that one that does not is a fault to log, not a hung stop."""
 SWITCH_INTERVAL_S = 0.0005
 """How long another thread may keep the GIL while the event loop asks for it (Python's
 default is 5 ms): the control thread when the controller runs in one, the worker process's
@@ -96,6 +105,7 @@ class SiteRuntime:
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._tick_pending = False
         self._last_tick_s = float("-inf")
+        self._tick_later: asyncio.TimerHandle | None = None
         self._tick_interval_s = min(config.control.period_s, MAX_TICK_S)
         self.store = SqliteStore(config.store.path)
         self._phases = {
@@ -110,6 +120,9 @@ class SiteRuntime:
         self._view_wanted = False
         self.prices = price_feed(config.prices, config.site.tariff.series, self._put, clock)
         self._demand = DemandMemory(self.store)
+        self._load = LoadMemory(self.store)
+        self._compliance = ComplianceMemory(self.store)
+        self.limits = SiteLimitFeed(config.site, config.control, self._put, config.grid_caps_path)
         self.status = RuntimeStatus(
             config,
             self.central,
@@ -119,6 +132,7 @@ class SiteRuntime:
             self.view,
             clock,
             self._put,
+            self.limits,
             self.prices,
         )
         self._server = StatusServer(config.http, self.status, self.status) if http else None
@@ -153,7 +167,9 @@ class SiteRuntime:
             self.store.close()
             self._started = False
             raise
-        self.status.override_limit_a = remembered_override(self.store)
+        # the override came back with the events above; the caps join it from here on
+        self.limits.override_a = remembered_override(self.store)
+        self.limits.follow(self._clock())
         self._view = self._view if view is None else view
         try:
             await self.central.start()
@@ -173,6 +189,7 @@ class SiteRuntime:
                 poll_meters(self.config.meters, self.meters, clock=self._clock), name="meters"
             ),
             *([] if self.prices is None else [loop.create_task(self.prices.run(), name="prices")]),
+            loop.create_task(self.limits.run(self._clock), name="site limit"),
         ]
         LOG.info(
             "site %s: central system on port %d, status page %s",
@@ -186,9 +203,19 @@ class SiteRuntime:
         fallbacks they were sent; their session profiles lapse on their own."""
         if not self._started:
             return
+        if self._tick_later is not None:
+            self._tick_later.cancel()
+            self._tick_later = None
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=TASKS_STOP_S)
+            for task in pending:
+                LOG.error(
+                    "%s did not stop within %g s; stopping without it",
+                    task.get_name(),
+                    TASKS_STOP_S,
+                )
         self._tasks = []
         if self._server is not None:
             await self._server.stop()
@@ -263,17 +290,27 @@ class SiteRuntime:
 
     def _put_charger_event(self, event: Event) -> None:
         """What a charger said; a session start brings a tick along (as a site meter
-        reading does), so that its EV gets its first limit within about half a tick
-        interval rather than a whole one."""
+        reading does), so that its EV gets its first limit soon rather than a whole tick
+        interval later."""
         self._put(event)
         if isinstance(event, SessionStarted):
-            self._put_tick_after(READING_TICK_SHARE)
+            self._put_tick_after(SESSION_TICK_SHARE, later=True)
 
-    def _put_tick_after(self, share: float) -> None:
-        """A tick, once `share` of the tick interval passed since the last one."""
-        now_s = asyncio.get_running_loop().time()
-        if now_s - self._last_tick_s >= self._tick_interval_s * share:
+    def _put_tick_after(self, share: float, *, later: bool = False) -> None:
+        """A tick, if `share` of the tick interval passed since the last one; else, if
+        `later`, once it has (one such tick waits at a time). A reading's tick is not put
+        off: a step planned on a reading older than the limits sent since would take those
+        connectors' draw for base load."""
+        loop = asyncio.get_running_loop()
+        wait_s = self._last_tick_s + self._tick_interval_s * share - loop.time()
+        if wait_s <= 0:
             self._put_tick()
+        elif later and self._tick_later is None:
+            self._tick_later = loop.call_later(wait_s, self._put_tick_later)
+
+    def _put_tick_later(self) -> None:
+        self._tick_later = None
+        self._put_tick()
 
     def _put_reading(self, reading: MeterReading) -> None:
         """A site meter reading, then a tick. A step right after a reading plans with the
@@ -309,13 +346,17 @@ class SiteRuntime:
                 batch.append(self._queue.get_nowait())
             for event in batch:
                 self._before_controller(event)
-            before = self._view
-            wanted, self._view_wanted = self._view_wanted, False
-            assert self._control is not None, "started"
-            commands, view, errors = await self._control.handle(batch, wanted)
-            self._view = before if view is None else view
-            self._after_controller(before, self._view, errors)
-            self._dispatcher.dispatch(commands)
+            for part in before_the_tick(batch):
+                await self._handle(part)
+
+    async def _handle(self, batch: list[Event]) -> None:
+        before = self._view
+        wanted, self._view_wanted = self._view_wanted, False
+        assert self._control is not None, "started"
+        commands, view, errors = await self._control.handle(batch, wanted)
+        self._view = before if view is None else view
+        self._after_controller(before, self._view, errors)
+        self._dispatcher.dispatch(commands)
 
     def _before_controller(self, event: Event) -> None:
         """Bookkeeping on the event loop, where the store and the sockets live."""
@@ -333,6 +374,8 @@ class SiteRuntime:
             self.counters.solve_seconds_total += (after.solve_ms or 0.0) / 1000.0
         run = self.counters.record(before, after, errors, self._clock())
         self._demand.keep(after, self._clock())
+        self._load.keep(after, self._clock())
+        self._compliance.keep(after, self._clock())
         for error in errors:
             if error is errors[0] and run is ErrorRun.STARTED:
                 LOG.error(
@@ -382,3 +425,12 @@ class SiteRuntime:
         for line in self._controller.fallbacks.explanation:
             LOG.info("fallback: %s", line)
         LOG.info("store: %s", self.config.store.path)
+
+
+def before_the_tick(batch: list[Event]) -> list[list[Event]]:
+    """The batch in order, cut before its first tick: what the events before it send (a
+    booted charger's defaults, a profile an answer released) goes out without waiting for
+    the control step the tick brings, which at a thousand chargers takes a few hundred ms
+    while an EV on a charger without its default yet may draw its maximum."""
+    first = next((i for i, event in enumerate(batch) if isinstance(event, Tick)), 0)
+    return [batch[:first], batch[first:]] if first > 0 else [batch]

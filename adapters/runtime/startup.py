@@ -10,8 +10,11 @@ The profiles sent before the restart are recalled too, with the answers they got
 charger that has not reconnected yet keeps enforcing what it accepted (a session profile
 until it lapses, its default for good), and the controller counts it at that — not at
 nothing, and not at what it would like it to be. So are a paused session's 0 A (its
-pause dwell goes on), the operator's site-limit override and the billing period's peak
-import so far (`adapters.runtime.demand_memory`).
+pause dwell goes on), the operator's site-limit override, the charging modes the operator
+chose for the open sessions (`adapters.runtime.mode_memory`), the billing period's peak
+import so far (`adapters.runtime.demand_memory`), the site's load history
+(`adapters.runtime.load_memory`) and the chargers caught drawing more than allowed
+(`adapters.runtime.compliance_memory`).
 
 Fallback profiles are not sent from here: the controller hands out a charger's station
 maximum and default profiles each time the charger connects (the same commands
@@ -23,7 +26,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from adapters.runtime.compliance_memory import remembered_noncompliance
 from adapters.runtime.demand_memory import remembered_demand
+from adapters.runtime.load_memory import remembered_load
+from adapters.runtime.mode_memory import remembered_modes
 from adapters.storage.limits import command_from_json
 from adapters.storage.records import Registration
 from adapters.storage.repository import Store
@@ -37,6 +43,7 @@ from ems.events import (
     StatusChanged,
 )
 from ems.site import SiteConfig, connector_key
+from ems.site_limit import OVERRIDE_REASON
 
 LOG = logging.getLogger(__name__)
 
@@ -45,7 +52,6 @@ _OPEN_TRANSACTIONS_READ = 10_000
 
 
 OVERRIDE_SETTING = "site_limit_override"
-OVERRIDE_REASON = "operator override"
 
 
 def remember_override(store: Store, limit_a: float | None, at: datetime) -> None:
@@ -73,9 +79,10 @@ def remembered_override(store: Store) -> float | None:
 
 
 def remembered_events(store: Store, site: SiteConfig, now: datetime) -> list[Event]:
-    """Connector statuses, open transactions (the newest per connector), the profiles the
-    chargers may still enforce, the operator's override and the billing period's peak so
-    far, as events."""
+    """Connector statuses, open transactions (the newest per connector) and the modes
+    chosen for them, the profiles the chargers may still enforce, the operator's override,
+    the billing period's peak so far, the site's load history and the chargers caught
+    drawing more than allowed, as events."""
     known = {c.key for c in site.connectors()}
     events: list[Event] = []
     for record in store.list_connectors():
@@ -91,12 +98,12 @@ def remembered_events(store: Store, site: SiteConfig, now: datetime) -> list[Eve
                 record.charger_id, record.connector_id, status, record.updated_at, record.error_code
             )
         )
-    restored: set[str] = set()
+    restored: dict[str, tuple[str, str, int]] = {}
     for tx in store.list_transactions(open_only=True, limit=_OPEN_TRANSACTIONS_READ):
         key = connector_key(tx.charger_id, tx.connector_id)
         if key not in known or key in restored or tx.started_at is None:
             continue
-        restored.add(key)
+        restored[key] = (tx.ocpp_id, tx.charger_id, tx.connector_id)
         LOG.info(
             "%s: transaction %s still open since %s; the controller keeps allocating to it",
             key,
@@ -118,12 +125,15 @@ def remembered_events(store: Store, site: SiteConfig, now: datetime) -> list[Eve
         if charger.charger_id not in configured and charger.registration != Registration.REJECTED:
             events.append(ChargerAdmitted(charger.charger_id, now))
             known.add(connector_key(charger.charger_id, 0))
+    events.extend(remembered_modes(store, restored, now))
     events.extend(_recalled_profiles(store, known))
     override = remembered_override(store)
     if override is not None:
         LOG.warning("site limit %g A per phase (operator override, kept from before)", override)
         events.append(SiteLimitChanged(now, override, reason=OVERRIDE_REASON))
     events.extend(remembered_demand(store, now))
+    events.extend(remembered_load(store, now))
+    events.extend(remembered_noncompliance(store, known, now))
     return events
 
 

@@ -9,7 +9,6 @@ never waits for the controller or the store.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -31,14 +30,14 @@ from adapters.ocpp.results import CallStatus
 from adapters.ocpp.server import CentralSystem
 from adapters.runtime.counters import RuntimeCounters
 from adapters.runtime.meter_intake import MeterIntake
+from adapters.runtime.mode_memory import remember_mode
 from adapters.runtime.observed import ChargerFacts, Observed
 from adapters.runtime.price_feed import PriceFeed
+from adapters.runtime.site_limit_feed import SiteLimitFeed
 from adapters.runtime.startup import remember_override
-from ems.events import Event, ModeChosen, SiteLimitChanged
-from ems.site import ChargingMode
+from ems.events import Event, ModeChosen
+from ems.site import ChargingMode, connector_key
 from ems.view import ConnectorView, ControllerView
-
-LOG = logging.getLogger(__name__)
 
 _UNKNOWN: MeasuredPhaseCurrents = (None, None, None)
 
@@ -54,6 +53,7 @@ class RuntimeStatus:
         view: Callable[[], ControllerView],
         clock: Callable[[], datetime],
         put: Callable[[Event], None],
+        limits: SiteLimitFeed,
         prices: PriceFeed | None = None,
     ) -> None:
         self._config = config
@@ -64,9 +64,8 @@ class RuntimeStatus:
         self._view = view
         self._clock = clock
         self._put = put
+        self._limits = limits
         self._prices = prices
-        self.override_limit_a: float | None = None
-        """The operator's cap on the site limit, per phase; None for the configured one."""
 
     # StatusSource
 
@@ -99,6 +98,7 @@ class RuntimeStatus:
             demand_peak_w=view.demand_peak_w,
             planned_cap_w=max(view.demand_peak_w, 0.0),
             prices_source=None if self._prices is None else self._prices.status(now),
+            load_ahead=tuple((p.start, p.power_w) for p in view.load_ahead),
         )
 
     def _controller(self, view: ControllerView, now: datetime) -> ControllerSnapshot:
@@ -117,6 +117,7 @@ class RuntimeStatus:
             unproven=tuple(UnprovenConnector(key, since.get(key, now)) for key in view.unproven),
             held_raises=view.held_raises,
             untrusted_circuit_meters=view.untrusted_circuit_meters,
+            drawing_too_much=tuple(c.key for c in view.connectors if c.non_compliant),
         )
 
     def _site(self, view: ControllerView, now: datetime) -> SiteSnapshot:
@@ -130,14 +131,14 @@ class RuntimeStatus:
         age_s = None
         if health is not None and health.age_s is not None:
             age_s = health.age_s + max((now - health.at).total_seconds(), 0.0)
-        configured = site.limits.phase_limit_a
-        limit = configured if self.override_limit_a is None else self.override_limit_a
+        wanted = self._limits.wanted(now)
+        limit = wanted.phase_limit_a
         return SiteSnapshot(
             name=site.name,
             limit_a=(limit, limit, limit),
-            configured_limit_a=configured,
-            override_limit_a=self.override_limit_a,
-            power_limit_w=site.limits.power_limit_w,
+            configured_limit_a=site.limits.phase_limit_a,
+            override_limit_a=self._limits.override_a,
+            power_limit_w=wanted.power_limit_w,
             current_a=current,
             base_load_a=view.base_load_a,
             mode=view.mode.value,
@@ -145,8 +146,25 @@ class RuntimeStatus:
             meter_valid=reading is not None and reading.valid,
             meter_reason=None if reading is None else reading.reason,
             meter_stale_after_s=self._config.control.meter_stale_s,
+            meter_silent=reading is not None and reading.silent,
             net_import_w=reading.total_power_w if reading is not None and reading.valid else None,
+            limit_reason=wanted.reason,
+            pv_power_w=self._pv_power_w(),
         )
+
+    def _pv_power_w(self) -> float | None:
+        """The production of every PV meter together; None without one, or while one
+        has no valid reading of its total power."""
+        meters = self._config.pv_meters
+        if not meters:
+            return None
+        total_w = 0.0
+        for meter in meters:
+            reading = self._meters.reading(meter.id)
+            if reading is None or not reading.valid or reading.total_power_w is None:
+                return None
+            total_w += reading.total_power_w
+        return total_w
 
     def _charger(self, charger_id: str) -> ChargerSnapshot:
         facts = self._observed.chargers.get(charger_id, ChargerFacts())
@@ -176,6 +194,7 @@ class RuntimeStatus:
             bound_source=connector.bound_source,
             bound_proven=connector.bound_proven,
             charging_mode=connector.charging_mode,
+            caught_drawing_too_much=connector.caught_before,
         )
 
     def _sessions(self) -> tuple[SessionSnapshot, ...]:
@@ -199,19 +218,22 @@ class RuntimeStatus:
         configured = self._config.site.limits.phase_limit_a
         if limit_a is not None and not 0 <= limit_a <= configured:
             raise ValueError(f"must be between 0 and the configured {configured:g} A")
-        self.override_limit_a = None if limit_a is None or limit_a >= configured else limit_a
-        in_force = configured if self.override_limit_a is None else self.override_limit_a
-        reason = "operator override" if self.override_limit_a is not None else "override cleared"
-        LOG.warning("site limit %g A per phase (%s)", in_force, reason)
+        override = None if limit_a is None or limit_a >= configured else limit_a
         now = self._clock()
-        remember_override(self._central.store, self.override_limit_a, now)
-        self._put(SiteLimitChanged(now, in_force, reason=reason))
+        remember_override(self._central.store, override, now)
+        self._limits.set_override(override, now)
 
     def choose_mode(self, charger_id: str, connector_id: int, mode: str | None) -> None:
-        """The operator's mode for the session on the connector, until it ends; the
-        controller re-plans at its next tick."""
+        """The operator's mode for the session on the connector, until it ends (and across
+        restarts); the controller re-plans at its next tick."""
         chosen = None if mode is None else ChargingMode(mode)
-        self._put(ModeChosen(charger_id, connector_id, self._clock(), chosen))
+        now = self._clock()
+        key = connector_key(charger_id, connector_id)
+        session = self._observed.sessions.get(key)
+        if session is not None:
+            running = {k: s.transaction_id for k, s in self._observed.sessions.items()}
+            remember_mode(self._central.store, key, session.transaction_id, chosen, running, now)
+        self._put(ModeChosen(charger_id, connector_id, now, chosen))
 
     async def remote_stop(self, charger_id: str, transaction_id: str) -> RemoteStopResult:
         if not self._observed.is_running(charger_id, transaction_id):

@@ -919,8 +919,20 @@ class SqliteStore:
         )
 
     def get_setting(self, name: str) -> dict[str, Any] | None:
+        """The setting's value; None when there is none, or when what is stored is not a
+        JSON object (logged, naming the setting): a damaged setting must not keep the
+        controller from starting."""
         row = self._db.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
-        return None if row is None else _unjson(row[0])
+        if row is None or row[0] is None:
+            return None
+        try:
+            value = json.loads(row[0])
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            LOG.error("store: setting %s is not a JSON object (%.200r); ignored", name, row[0])
+            return None
+        return value
 
     def delete_setting(self, name: str) -> None:
         self._write("DELETE FROM settings WHERE name = ?", (name,))

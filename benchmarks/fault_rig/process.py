@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -64,12 +65,14 @@ def _die_with_parent() -> None:
 
 
 class ControllerProcess:
-    """`ems run --config CONFIG` as a child process: started, killed (SIGKILL) and started
-    again on the same config and store. Each start logs to its own file in `workdir`."""
+    """`ems run --config CONFIG [OPTIONS]` as a child process: started, killed (SIGKILL)
+    and started again on the same config and store. Each start logs to its own file in
+    `workdir`."""
 
-    def __init__(self, config_path: Path, workdir: Path) -> None:
+    def __init__(self, config_path: Path, workdir: Path, options: Sequence[str] = ()) -> None:
         self.config_path = config_path
         self.workdir = workdir
+        self.options = tuple(options)
         self.proc: subprocess.Popen[bytes] | None = None
         self.http_port: int | None = None
         self.ocpp_port: int | None = None
@@ -106,7 +109,7 @@ class ControllerProcess:
         self._log_file = log_path.open("wb")
         self.http_port = None
         self.proc = subprocess.Popen(
-            [*ems_command(), "run", "--config", str(self.config_path)],
+            [*ems_command(), "run", "--config", str(self.config_path), *self.options],
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

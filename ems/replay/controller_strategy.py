@@ -264,16 +264,17 @@ class ControllerStrategy:
         )
 
     def _apply(self, commands: list[Command], now: datetime) -> None:
+        """Every charger accepts at once what it is sent; the controller hears the
+        answers together (`Controller.handle_answers`) and sends what they release."""
         for _ in range(_MAX_ANSWER_ROUNDS):
             if not commands:
                 return
-            answers: list[Command] = []
+            answers: list[ProfileAnswer] = []
             for command in commands:
                 self._book.apply(command)
                 if isinstance(command, SetLimit):
-                    answer = ProfileAnswer(command, now, accepted=True, status="Accepted")
-                    answers += self._controller.handle(answer, now)
-            commands = answers
+                    answers.append(ProfileAnswer(command, now, accepted=True, status="Accepted"))
+            commands = self._controller.handle_answers(answers, now)
 
     def _limits(self, view: StepView) -> dict[str, float]:
         """Each plugged-in connector's enforced limit: its own profiles, then the

@@ -1,63 +1,76 @@
-"""The hindsight bound: one LP over the whole scenario with every session known ahead.
+"""The hindsight bound of a replay: the scenario as `optimizer.offline` problems, one per
+window, and their plan played back.
 
-Maximise delivered energy subject to, at every step, every site and circuit phase limit
-(after base load), the power cap, each EV's maximum and battery tail, and each session's
-request. It is the linear relaxation: a connector's minimum current is not imposed, so
-the result bounds from above what any strategy can deliver, with or without minimums.
+Every session is known ahead: when it is plugged in, what it needs, its EV's maximum and
+its battery tail, and every site and circuit phase limit (after base load) and the power
+cap. `plan_offline` solves the LP relaxation by default: a connector's minimum current is
+not imposed, so the result bounds from above what any strategy can deliver, with or
+without minimums. With `MipOptions` it solves the MIP of the minimums instead: a session
+draws 0 or at least the lower of its minimum and the least its tapered EV draws, except
+in the step its need is met in (see `optimizer.offline.model`); that bound is an energy
+bound only, so it neither prefers earlier energy nor ranks money.
 
 With the scenario's `tapering` battery the tail is exact in the LP (an `ideal` battery has
-none): above `TAPER_START_SOC` an EV's maximum falls linearly
-with the energy it has taken, and a request never ends above `TARGET_SOC`, where the
-taper's floor is not reached. Long scenarios are solved in chunks of one day with one
-more day of look-ahead; each chunk commits its first day and carries the energy
-delivered so far into the next.
+none): above `TAPER_START_SOC` an EV's maximum falls linearly with the energy it has
+taken, and a request never ends above `TARGET_SOC`, where the taper's floor is not
+reached. Long scenarios are solved in windows of two days, each committing its first day
+and carrying the energy delivered so far into the next; the bound is then that of each
+window given the days before it, no longer one over the whole scenario.
 
-Money is the second rank (`_money`): with a tariff, a second solve holds the energy of the
-first (to `ENERGY_TOLERANCE`) and minimises what the site pays: the import at its price
-less the export at the feed-in price (the base load net of PV may export), plus the demand
-charge on the highest `demand_window_s` average import (within each solved window).
+Money is the second rank of the LP plan: with a tariff, a second solve holds the energy of
+the first and minimises what the site pays: the import at its price less the export at
+the feed-in price (the base load net of PV may export), plus the demand charge on the
+highest `demand_window_s` average import (within each solved window).
 """
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import pyomo.environ as pyo
-from pyomo.contrib.appsi.solvers import Highs
 
 from ems.replay.capacity import SITE_NODE
 from ems.replay.engine import ev_max_current_a, ev_phases
-from ems.replay.ev import TAPER_END_FACTOR, TAPER_START_SOC, arrival_soc, battery_size_wh
+from ems.replay.ev import (
+    TAPER_END_FACTOR,
+    TAPER_START_SOC,
+    arrival_soc,
+    battery_size_wh,
+    taper_factor,
+)
 from ems.replay.scenario import Scenario, SessionSpec
 from ems.replay.timeline import FloatArray, Timeline
 from ems.replay.view import StepView
-from ems.tariff import Tariff
-from optimizer.persistent import HIGHS_THREADS
+from optimizer.offline import (
+    MipOptions,
+    OfflineMoney,
+    OfflineProblem,
+    OfflineSession,
+    Tail,
+    solve_offline,
+)
 from optimizer.problem import Phase
 
 DAY_S = 86_400.0
 SECONDS_PER_HOUR = 3600.0
 EARLIER_WEIGHT = 1e-5
 """Per-step discount that prefers delivering earlier; far below the energy term."""
-ENERGY_TOLERANCE = 1e-6
-"""The money solve keeps the first solve's energy to this share (the interior-point
-solution is that exact)."""
-MONEY_EARLIER_WEIGHT = 1e-9
-"""Per step and Wh, the money solve's preference for earlier among equal costs."""
 _TAPER_SLOPE = (1.0 - TAPER_END_FACTOR) / (1.0 - TAPER_START_SOC)
 
 
 @dataclass(frozen=True, eq=False)
 class OfflinePlan:
-    """Per step and connector the allowed per-phase current, and each solve's time."""
+    """Per step and connector the allowed per-phase current, each window's solve time, the
+    energy the plan delivers and the bound on it (summed over the windows), and the
+    solver's status of each window."""
 
     current_a: FloatArray
     solve_ms: tuple[float, ...]
+    energy_wh: float
+    bound_wh: float
+    statuses: tuple[str, ...]
 
 
 @dataclass
@@ -67,14 +80,18 @@ class _Session:
     phases: tuple[Phase, ...]
     path: tuple[str, ...]
     max_a: float
+    min_a: float
     battery_wh: float
     first: int
     last: int
     delivered_wh: float = 0.0
 
 
-def plan_offline(scenario: Scenario, timeline: Timeline) -> OfflinePlan:
-    """Solve the whole scenario in hindsight (chunked per day for long scenarios)."""
+def plan_offline(
+    scenario: Scenario, timeline: Timeline, mip: MipOptions | None = None
+) -> OfflinePlan:
+    """Solve the whole scenario in hindsight (in windows for long scenarios): the LP
+    relaxation, or with `mip` the MIP of the minimum currents."""
     site = scenario.site
     voltage_v = site.limits.voltage_v
     keys = [c.key for c in site.connectors()]
@@ -93,14 +110,17 @@ def plan_offline(scenario: Scenario, timeline: Timeline) -> OfflinePlan:
         while circuit is not None:
             path.append(circuit)
             circuit = parents.get(circuit)
+        max_a = ev_max_current_a(connector, spec, voltage_v)
+        battery_wh = battery_size_wh(spec.energy_wh, spec.battery_wh)
         sessions.append(
             _Session(
                 spec=spec,
                 column=column_of[spec.connector],
                 phases=ev_phases(connector, spec),
                 path=tuple(path),
-                max_a=ev_max_current_a(connector, spec, voltage_v),
-                battery_wh=battery_size_wh(spec.energy_wh, spec.battery_wh),
+                max_a=max_a,
+                min_a=_least_draw_a(connector.min_current_a, max_a, spec, battery_wh, scenario),
+                battery_wh=battery_wh,
                 first=first,
                 last=min(last, timeline.steps - 1),
             )
@@ -110,21 +130,44 @@ def plan_offline(scenario: Scenario, timeline: Timeline) -> OfflinePlan:
     chunk = max(1, round(DAY_S / timeline.step_s))
     window = 2 * chunk
     solve_ms: list[float] = []
+    statuses: list[str] = []
+    energy_wh = bound_wh = 0.0
     begin = 0
     while begin < timeline.steps:
         end = timeline.steps if timeline.steps - begin <= window else begin + chunk
         horizon_end = min(timeline.steps, begin + window)
         active = [s for s in sessions if s.first < horizon_end and s.last >= begin]
         started = time.perf_counter()
-        currents = _solve_window(scenario, timeline, active, begin, horizon_end)
+        problem = _problem(scenario, timeline, active, begin, horizon_end, mip)
+        solution = solve_offline(problem, mip)
         solve_ms.append((time.perf_counter() - started) * 1000.0)
-        for (index, k), current_a in currents.items():
-            if k < end:
-                session = active[index]
-                plan[k, session.column] = current_a
-                session.delivered_wh += current_a * _wh_per_a(session, timeline, k, voltage_v)
+        statuses.append(solution.status)
+        bound_wh += solution.bound_wh - solution.energy_wh
+        for session, offered, current_a in zip(
+            active, problem.sessions, solution.current_a, strict=True
+        ):
+            for j, a in enumerate(current_a.tolist()):
+                k = begin + offered.first + j
+                if k < end:
+                    plan[k, session.column] = a
+                    delivered = a * offered.wh_per_a[j]
+                    session.delivered_wh += delivered
+                    energy_wh += delivered
         begin = end
-    return OfflinePlan(plan, tuple(solve_ms))
+    return OfflinePlan(plan, tuple(solve_ms), energy_wh, energy_wh + bound_wh, tuple(statuses))
+
+
+def _least_draw_a(
+    minimum_a: float, max_a: float, spec: SessionSpec, battery_wh: float, scenario: Scenario
+) -> float:
+    """The least a session draws in a step it is given at least its minimum: the minimum,
+    or less where its EV's maximum, tapered as the battery fills, falls below it (at the
+    state of charge its request ends at, the lowest it reaches)."""
+    floor_a = max_a
+    if scenario.battery != "ideal":
+        final_soc = arrival_soc(spec.energy_wh, battery_wh) + spec.energy_wh / battery_wh
+        floor_a = max_a * taper_factor(final_soc)
+    return max(0.0, min(minimum_a, floor_a))
 
 
 def _wh_per_a(session: _Session, timeline: Timeline, k: int, voltage_v: float) -> float:
@@ -134,156 +177,86 @@ def _wh_per_a(session: _Session, timeline: Timeline, k: int, voltage_v: float) -
     return len(session.phases) * voltage_v * seconds / 3600.0
 
 
-def _solve_window(
+def _problem(
     scenario: Scenario,
     timeline: Timeline,
     sessions: list[_Session],
     begin: int,
     end: int,
-) -> dict[tuple[int, int], float]:
-    """One LP over steps [begin, end) for these sessions; returns their currents."""
-    if not sessions:
-        return {}
+    mip: MipOptions | None,
+) -> OfflineProblem:
+    """The window [begin, end) as an `OfflineProblem` over these sessions."""
     site = scenario.site
     voltage_v = site.limits.voltage_v
-    pairs = [
-        (i, k)
-        for i, s in enumerate(sessions)
-        for k in range(max(begin, s.first), min(end, s.last + 1))
-    ]
-    wh_per_a = {(i, k): _wh_per_a(sessions[i], timeline, k, voltage_v) for i, k in pairs}
-    m = pyo.ConcreteModel()
-    m.x = pyo.Var(
-        pairs, domain=pyo.NonNegativeReals, bounds=lambda _m, i, _k: (0, sessions[i].max_a)
-    )
-    energy = sum(wh_per_a[i, k] * m.x[i, k] for i, k in pairs)
-    m.objective = pyo.Objective(
-        expr=sum(
-            (1.0 - EARLIER_WEIGHT * (k - begin)) * wh_per_a[i, k] * m.x[i, k] for i, k in pairs
-        ),
-        sense=pyo.maximize,
-    )
-
-    by_session: dict[int, list[int]] = {}
-    for i, k in pairs:
-        by_session.setdefault(i, []).append(k)
-
-    m.energy = pyo.ConstraintList()
-    m.taken = pyo.Var(pairs, domain=pyo.NonNegativeReals)
-    """Energy a session has taken in this window before the step (Wh)."""
-    m.tail = pyo.ConstraintList()
-    for i, steps in by_session.items():
-        s = sessions[i]
+    rows: dict[tuple[str, Phase], int] = {}
+    offered: list[OfflineSession] = []
+    for s in sessions:
+        first, stop = max(begin, s.first), min(end, s.last + 1)
         remaining_wh = max(0.0, s.spec.energy_wh - s.delivered_wh)
-        m.energy.add(sum(wh_per_a[i, k] * m.x[i, k] for k in steps) <= remaining_wh)
         soc = arrival_soc(s.spec.energy_wh, s.battery_wh) + s.delivered_wh / s.battery_wh
-        if scenario.battery == "ideal" or soc + remaining_wh / s.battery_wh <= TAPER_START_SOC:
-            continue
-        # Above the taper start: x_k <= max_a * (1 - slope * (soc_k - start)), where soc_k
-        # grows with the energy taken before step k.
-        per_wh = s.max_a * _TAPER_SLOPE / s.battery_wh
-        bound = s.max_a * (1.0 - _TAPER_SLOPE * (soc - TAPER_START_SOC))
-        m.tail.add(m.taken[i, steps[0]] == 0.0)
-        for previous, k in itertools.pairwise(steps):
-            m.tail.add(
-                m.taken[i, k] == m.taken[i, previous] + wh_per_a[i, previous] * m.x[i, previous]
+        tail = None
+        if scenario.battery != "ideal" and soc + remaining_wh / s.battery_wh > TAPER_START_SOC:
+            # x_k <= max_a * (1 - slope * (soc_k - start)), soc_k growing with the energy
+            # taken before step k
+            tail = Tail(
+                start_a=s.max_a * (1.0 - _TAPER_SLOPE * (soc - TAPER_START_SOC)),
+                a_per_wh=s.max_a * _TAPER_SLOPE / s.battery_wh,
             )
-        for k in steps:
-            m.tail.add(m.x[i, k] + per_wh * m.taken[i, k] <= bound)
-
-    m.limits = pyo.ConstraintList()
-    groups: dict[tuple[int, str, Phase], list[tuple[int, int]]] = {}
-    for i, k in pairs:
-        for node in sessions[i].path:
-            for phase in sessions[i].phases:
-                groups.setdefault((k, node, phase), []).append((i, k))
+        offered.append(
+            OfflineSession(
+                first=first - begin,
+                wh_per_a=np.array(
+                    [_wh_per_a(s, timeline, k, voltage_v) for k in range(first, stop)]
+                ),
+                max_a=s.max_a,
+                min_a=s.min_a,
+                need_wh=remaining_wh,
+                rows=tuple(rows.setdefault((n, p), len(rows)) for n in s.path for p in s.phases),
+                phase_count=len(s.phases),
+                tail=tail,
+            )
+        )
     circuit_limit = {c.id: c.limit_a for c in site.circuits}
-    for (k, node, phase), members in groups.items():
+    row_limit = np.zeros((len(rows), end - begin))
+    for (node, phase), r in rows.items():
         if node == SITE_NODE:
-            rhs = max(0.0, timeline.phase_limit_a[k] - timeline.base_load_a[k, phase])
+            headroom = timeline.phase_limit_a[begin:end] - timeline.base_load_a[begin:end, phase]
+            row_limit[r] = np.maximum(0.0, headroom)
         else:
-            rhs = circuit_limit[node]
-        m.limits.add(sum(m.x[p] for p in members) <= rhs)
-    step_pairs: dict[int, list[tuple[int, int]]] = {}
-    for i, k in pairs:
-        step_pairs.setdefault(k, []).append((i, k))
-    for k, members in step_pairs.items():
-        cap_w = timeline.power_limit_w[k]
-        if np.isnan(cap_w):
-            continue
-        headroom_w = max(0.0, cap_w - timeline.base_load_a[k].sum() * voltage_v)
-        m.limits.add(
-            sum(len(sessions[i].phases) * voltage_v * m.x[i, kk] for i, kk in members) <= headroom_w
-        )
+            row_limit[r] = circuit_limit[node]
+    base_w = timeline.base_load_a[begin:end].sum(axis=1) * voltage_v
+    power = np.maximum(0.0, timeline.power_limit_w[begin:end] - base_w)
+    return OfflineProblem(
+        steps=end - begin,
+        sessions=tuple(offered),
+        row_limit_a=row_limit,
+        power_headroom_w=power,
+        voltage_v=voltage_v,
+        earlier_weight=EARLIER_WEIGHT if mip is None else 0.0,
+        money=_money(scenario, timeline, begin, end) if mip is None else None,
+    )
 
-    solver = Highs()
-    solver.config.stream_solver = False
-    # The many near-identical sessions make the LP highly degenerate; the interior-point
-    # method without crossover is several times faster than simplex here, and the replay
-    # only needs the currents, not a vertex.
-    solver.highs_options = {"solver": "ipm", "run_crossover": "off", "threads": HIGHS_THREADS}
-    solver.solve(m)
+
+def _money(scenario: Scenario, timeline: Timeline, begin: int, end: int) -> OfflineMoney | None:
+    """What the site pays over steps [begin, end), or None without a tariff."""
     tariff = scenario.tariff
-    if not tariff.is_empty:
-        delivered_wh = float(pyo.value(energy))
-        m.objective.deactivate()
-        m.keep_energy = pyo.Constraint(expr=energy >= delivered_wh * (1.0 - ENERGY_TOLERANCE))
-        cost = _money(m, timeline, tariff, pairs, wh_per_a, voltage_v, begin, end)
-        earlier = sum(
-            MONEY_EARLIER_WEIGHT * (k - begin) * wh_per_a[i, k] * m.x[i, k] for i, k in pairs
-        )
-        m.money = pyo.Objective(expr=cost + earlier, sense=pyo.minimize)
-        solver.solve(m)
-    return {(i, k): max(0.0, float(m.x[i, k].value or 0.0)) for i, k in pairs}
-
-
-def _money(
-    m: pyo.ConcreteModel,
-    timeline: Timeline,
-    tariff: Tariff,
-    pairs: list[tuple[int, int]],
-    wh_per_a: Mapping[tuple[int, int], float],
-    voltage_v: float,
-    begin: int,
-    end: int,
-) -> Any:
-    """What the site pays over steps [begin, end): import at its price less export at the
-    feed-in price, plus the demand charge on the highest window average import."""
+    if tariff.is_empty:
+        return None
     step_h = timeline.step_s / SECONDS_PER_HOUR
-    ev_wh: dict[int, Any] = {}
-    for i, k in pairs:
-        ev_wh[k] = ev_wh.get(k, 0.0) + wh_per_a[i, k] * m.x[i, k]
-    steps = range(begin, end)
-    m.import_wh = pyo.Var(steps, domain=pyo.NonNegativeReals)
-    m.net = pyo.ConstraintList()
-    for k in steps:
-        base_wh = float(timeline.base_load_a[k].sum()) * voltage_v * step_h
-        m.net.add(m.import_wh[k] >= base_wh + ev_wh.get(k, 0.0))
-    cost: Any = 0.0
-    export_price = tariff.export_price_per_kwh
-    for k in steps:
-        price = timeline.price_per_kwh[k]
-        price = 0.0 if np.isnan(price) else float(price)
-        base_wh = float(timeline.base_load_a[k].sum()) * voltage_v * step_h
-        net_wh = base_wh + ev_wh.get(k, 0.0)
-        # export = import - net; the price of the export is earned
-        cost += (price * m.import_wh[k] - export_price * (m.import_wh[k] - net_wh)) / 1000.0
+    voltage_v = scenario.site.limits.voltage_v
+    windows: dict[int, list[int]] = {}
     if tariff.demand_price_per_kw > 0.0:
-        m.peak_w = pyo.Var(domain=pyo.NonNegativeReals)
-        m.peak = pyo.ConstraintList()
-        for window in _windows(timeline, begin, end, tariff.demand_window_s):
-            hours = len(window) * step_h
-            m.peak.add(m.peak_w * hours >= sum(m.import_wh[k] for k in window))
-        cost += tariff.demand_price_per_kw * m.peak_w / 1000.0
-    return cost
-
-
-def _windows(timeline: Timeline, begin: int, end: int, window_s: float) -> list[list[int]]:
-    """The steps [begin, end) grouped by the clock-aligned demand window they start in."""
-    groups: dict[int, list[int]] = {}
-    for k in range(begin, end):
-        groups.setdefault(int(timeline.at(k).timestamp() // window_s), []).append(k)
-    return list(groups.values())
+        for k in range(begin, end):
+            moment = int(timeline.at(k).timestamp() // tariff.demand_window_s)
+            windows.setdefault(moment, []).append(k - begin)
+    return OfflineMoney(
+        price_per_kwh=np.nan_to_num(timeline.price_per_kwh[begin:end], nan=0.0),
+        export_price_per_kwh=tariff.export_price_per_kwh,
+        base_wh=timeline.base_load_a[begin:end].sum(axis=1) * voltage_v * step_h,
+        demand_price_per_kw=tariff.demand_price_per_kw,
+        demand_windows=tuple(tuple(w) for w in windows.values()),
+        step_h=step_h,
+    )
 
 
 class ScheduleStrategy:

@@ -104,10 +104,13 @@ class Scenario:
 
     @property
     def priced_site(self) -> SiteConfig:
-        """The site as its controller sees it: with the scenario's prices in its tariff
-        and its PV as the forecast."""
-        forecast = tuple(PowerPeriod(p.at, p.power_w) for p in self.pv)
-        return replace(self.site, tariff=self.tariff, pv_forecast=forecast)
+        """The site as its controller sees it: with the scenario's prices in its tariff,
+        and its PV and its base load as the forecasts its money is planned along (perfect
+        forecasts: the replay measures the policy, not a forecaster)."""
+        voltage_v = self.site.limits.voltage_v
+        load = tuple(PowerPeriod(p.at, sum(p.current_a) * voltage_v) for p in self.base_load)
+        pv = tuple(PowerPeriod(p.at, p.power_w) for p in self.pv)
+        return replace(self.site, tariff=self.tariff, pv_forecast=pv, base_forecast=load)
 
     def connectors_by_key(self) -> dict[str, ConnectorConfig]:
         return {c.key: c for c in self.site.connectors()}

@@ -4,6 +4,8 @@ prices and a capacity tariff and a rooftop-PV site (the full run is
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from rich.console import Console
 
@@ -48,3 +50,31 @@ def test_the_table_and_the_targets_print(rows: list[CostRow]) -> None:
     assert "office-00" in text
     assert "pv-01" in text
     assert "within 3 % of offline's cost" in text
+
+
+def test_the_peak_is_held_to_offline_only_where_a_demand_charge_prices_it(
+    rows: list[CostRow],
+) -> None:
+    """Without a demand charge offline's peak is one of many plans of equal cost: a gap
+    to it is no target (the PV family's worst was +52 %, while its cost was equal)."""
+    office, pv = rows
+    assert office.offline.demand_charge is not None
+    assert pv.offline.demand_charge is None
+    assert office.peak_gap_pct is not None
+    assert pv.peak_gap_pct is None
+    low_peak = replace(pv.offline, peak_import_kw=pv.optimal.peak_import_kw / 10.0)
+    unpriced = CostRow(pv.name, {**pv.kpis, "offline": low_peak})
+    peak_line = targets([office, unpriced])[2]
+    assert f"worst {office.peak_gap_pct:+.2f} %" in peak_line
+
+
+def test_the_cost_target_names_the_scenarios_delivered_short_of_offline(
+    rows: list[CostRow],
+) -> None:
+    office = rows[0]
+    more = replace(office.offline, energy_delivered_kwh=office.optimal.energy_delivered_kwh + 5.0)
+    short = CostRow("short-one", {**office.kpis, "offline": more})
+    assert short.energy_short_kwh == pytest.approx(5.0)
+    cost_line = targets([short])[1]
+    assert "at less energy than offline on short-one (5.0 kWh)" in cost_line
+    assert "at less energy" not in targets([replace(short, kpis=office.kpis)])[1]

@@ -29,6 +29,22 @@ def test_a_row_holds_every_strategy_and_its_gaps(row: QualityRow) -> None:
     assert min(d.values()) < 99.0
 
 
+def test_above_0_a_a_row_measures_optimal_against_the_mip_bound(row: QualityRow) -> None:
+    six = measure(generate("depot", 3, min_connectors=10, max_connectors=10), min_current_a=6.0)
+    assert six.min_current_a == 6.0
+    assert six.mip_bound_pct is not None
+    assert six.gap_to_mip_bound is not None
+    assert six.mip_open is not None
+    assert six.gap_to_mip_bound <= 0.001
+    assert 0.0 <= six.mip_open <= 0.2
+    assert six.mip_bound_pct <= six.delivered_pct["offline"] + 0.01
+    assert row.gap_to_mip_bound is None
+    assert row.mip_open is None
+    console = Console(width=200, record=True)
+    console.print(summary_table([row, six]))
+    assert "MIP bound" in console.export_text()
+
+
 def test_the_table_has_a_row_per_group_and_one_for_all(row: QualityRow) -> None:
     zero = QualityRow(**{**row.__dict__, "min_current_a": 0.0, "shape": "workplace"})
     table = summary_table([row, zero])

@@ -5,9 +5,12 @@ from typing import Any
 
 import pytest
 
-from ems.commands import ProfilePurpose
+from ems.commands import ProfilePurpose, SetLimit
+from ems.control_step import TRIAL_A
+from ems.events import ConnectorStatus, NonComplianceRecalled, SiteLimitChanged, StatusChanged
 from ems.meter_watch import Mode
 from ems.site import ControlSettings
+from ems.solver_port import AllocationSolver
 from optimizer.allocation import Allocation, SolveStatus
 from optimizer.problem import Circuit, Problem
 from tests.ems.fakes import L1, L2, L3, T0, FairShareSolver, connector, site
@@ -43,9 +46,10 @@ def test_connect_installs_station_cap_and_fallbacks() -> None:
     h = two_chargers()
     commands = h.connect("a")
     purposes = [c.purpose for c in commands]
-    assert purposes == [ProfilePurpose.STATION_MAX, ProfilePurpose.TX_DEFAULT]
-    assert commands[1].limit_now_a == h.controller.fallbacks.fallback_a["a/1"]
-    assert commands[1].duration_s is None
+    # the default first: it is what holds an EV that starts right after the boot
+    assert purposes == [ProfilePurpose.TX_DEFAULT, ProfilePurpose.STATION_MAX]
+    assert commands[0].limit_now_a == h.controller.fallbacks.fallback_a["a/1"]
+    assert commands[0].duration_s is None
 
 
 def test_problem_carries_base_load_without_our_rotated_draw() -> None:
@@ -182,18 +186,24 @@ def test_charger_offline_keeps_its_last_limit_counted_as_drawn() -> None:
     assert not problem.connectors[0].ev_present
     assert h.controller.view().connectors[0].state == "offline"
     resend = h.connect("a")
-    assert [c.purpose for c in resend] == [ProfilePurpose.STATION_MAX, ProfilePurpose.TX_DEFAULT]
+    assert [c.purpose for c in resend] == [ProfilePurpose.TX_DEFAULT, ProfilePurpose.STATION_MAX]
     h.advance(1)
     assert tx_limits(h.tick()) == {"a/1": 14.0}
 
 
-def test_rejected_profile_is_retried_once_then_the_connector_is_uncontrolled() -> None:
+def sessions_answered_by_hand() -> tuple[Harness, SetLimit]:
+    """Sessions on both chargers, every answer left to the test; and the first session
+    profile sent to charger a."""
     h = two_chargers(accept=False)
     h.scripted.currents = {"a/1": 14.0, "b/1": 10.0}
     h.meter((10, 10, 10))
     h.start("a", "T1")
     h.start("b", "T2")
-    first = next(c for c in h.tick() if c.charger_id == "a")
+    return h, next(c for c in h.tick() if c.charger_id == "a")
+
+
+def test_rejected_profile_is_retried_once_then_the_connector_is_uncontrolled() -> None:
+    h, first = sessions_answered_by_hand()
     retry = h.answer(first, accepted=False)
     assert len(retry) == 1
     assert retry[0].attempt == 1
@@ -454,3 +464,158 @@ def test_while_unsteered_loads_fill_the_site_every_session_is_paused_without_sol
     assert view.solve_status is None
     assert [r.levelname for r in caplog.records] == ["WARNING"]
     assert "every steered session paused until that falls" in caplog.records[0].getMessage()
+
+
+def test_a_connector_gone_available_ends_its_session_though_no_stop_came() -> None:
+    """The EV left (a StopTransaction lost or late); the next EV charges, without a
+    transaction yet, under the default profile. The old session's profile, accepted after
+    the EV left, bounds nothing: the connector counts at its default, and no profile is
+    sent for the old transaction any more."""
+    h = two_chargers(accept=False)
+    h.scripted.currents = {"a/1": 4.0}
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    (tx,) = h.tick()
+    h.advance(1)
+    h.send(StatusChanged("a", 1, ConnectorStatus.AVAILABLE, h.clock.now))
+    assert h.answer(tx, accepted=True, status="Accepted") == []
+    h.send(StatusChanged("a", 1, ConnectorStatus.CHARGING, h.clock.now))
+    h.advance(SETTINGS.period_s)
+    assert tx_limits(h.tick()) == {}
+    a = h.controller.view().connectors[0]
+    default_a = h.controller.fallbacks.fallback_a["a/1"]
+    assert a.bound_a >= default_a > tx.limit_now_a
+    assert a.transaction_id is None
+
+
+def test_a_charger_refusing_session_profiles_stays_uncontrolled_when_it_takes_a_default() -> None:
+    """Taking a new default shows the charger takes defaults, not that it now obeys the
+    session profiles it refused twice: the connector stays counted as uncontrolled."""
+    h, first = sessions_answered_by_hand()
+    (retry,) = h.answer(first, accepted=False)
+    assert h.answer(retry, accepted=False) == []
+    defaults = [
+        c
+        for c in h.send(SiteLimitChanged(h.clock.now, 50.0, reason="operator override"))
+        if c.charger_id == "a" and c.purpose is ProfilePurpose.TX_DEFAULT
+    ]
+    assert defaults, "a lower site limit moves every fallback"
+    for command in defaults:
+        h.answer(command, accepted=True, status="Accepted")
+    h.advance(1)
+    h.tick()
+    assert h.controller.view().connectors[0].state == "uncontrolled"
+
+
+def flagged_then_back(solver: AllocationSolver, meter_a: float) -> Harness:
+    """Charger a flagged non-compliant in session T1 beside b's T2; then a's next session
+    T3 starts with the site meter at `meter_a` and a step runs: a is on probation."""
+    settings = replace(SETTINGS, noncompliance_after_s=10)
+    h = two_chargers(settings=settings, solver=solver)
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.start("b", "T2")
+    h.tick()
+    for _ in range(3):
+        h.advance(settings.reaction_s + 1)
+        b_a = h.controller.view().connectors[1].limit_a
+        h.sample("a", (32.0, 32.0, 32.0))
+        h.sample("b", (b_a, b_a, b_a))
+        h.meter((42 + b_a, 42 + b_a, 42 + b_a))
+        h.tick()
+    assert h.controller.view().connectors[0].state == "uncontrolled"
+    h.end("a", "T1")
+    for _ in range(6):
+        h.advance(10)
+        h.meter((meter_a, meter_a, meter_a))
+        h.tick()
+    h.start("a", "T3")
+    h.tick()
+    return h
+
+
+def test_a_session_on_probation_has_its_maximum_held_and_is_sent_a_trial_limit() -> None:
+    solver = FairShareSolver()
+    h = flagged_then_back(solver, 10.0)
+    a, b = h.controller.view().connectors
+    assert (a.bound_a, a.limit_a) == (32.0, TRIAL_A)
+    assert "probation" in a.reason
+    assert "32 A maximum is held" in a.reason
+    # the others are planned around a's maximum: 63 - 10 base - 32 = 21 A for b
+    planned = solver.problems[-1]
+    assert planned.base_load_a[0] == pytest.approx(10.0 + 32.0)
+    assert not planned.connectors[0].ev_present
+    assert b.limit_a == pytest.approx(21.0)
+    # a sample within its limit ends the probation: a is planned with the others again
+    h.advance(h.settings.period_s)
+    h.sample("a", (TRIAL_A, TRIAL_A, TRIAL_A))
+    h.tick()
+    assert "probation" not in h.controller.view().connectors[0].reason
+    assert solver.problems[-1].connectors[0].ev_present
+
+
+def test_a_session_on_probation_whose_maximum_does_not_fit_pauses_the_others() -> None:
+    """As a non-compliant charger would: its maximum and the base load fill the site. It is
+    still sent its trial limit, within the room the base load leaves, so that it can show
+    it follows it."""
+    h = flagged_then_back(FairShareSolver(), 40.0)
+    a, b = h.controller.view().connectors
+    # b may still draw what it had until it follows its pause: a waits for that room
+    assert a.limit_a == 0.0
+    assert "waits for room" in a.reason
+    assert b.limit_a == 0.0
+    h.advance(h.settings.period_s)
+    h.meter((40, 40, 40))
+    h.tick()
+    a, b = h.controller.view().connectors
+    assert a.limit_a == TRIAL_A
+    assert a.bound_a == 32.0
+    assert b.limit_a == 0.0
+    assert "fills" in b.reason
+
+
+def test_a_recalled_noncompliance_puts_the_next_session_on_probation() -> None:
+    """After a restart the store tells which chargers were caught drawing too much."""
+    h = two_chargers(solver=FairShareSolver())
+    h.send(NonComplianceRecalled(T0, ("a/1", "gone/1")))
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.start("b", "T2")
+    h.tick()
+    a, b = h.controller.view().connectors
+    assert a.caught_before
+    assert "earlier session" in a.bound_source
+    assert a.limit_a == TRIAL_A
+    assert not b.caught_before
+    assert b.limit_a == pytest.approx(63 - 10 - 32)
+
+
+def test_a_charger_found_drawing_too_much_counts_at_its_maximum_in_its_next_session() -> None:
+    """Until a sample of the new session shows its EV charging within its limit: the
+    session starts before any sample, and a step then must not hand out room that EV may
+    already be taking (the fault rig's non-compliant row, with a quick first step)."""
+    settings = replace(SETTINGS, noncompliance_after_s=10)
+    h = two_chargers(settings=settings)
+    h.scripted.currents = {"a/1": 10.0}
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.tick()
+    for _ in range(3):
+        h.advance(settings.reaction_s + 1)
+        h.sample("a", (32.0, 32.0, 32.0))
+        h.tick()
+    assert h.controller.view().connectors[0].state == "uncontrolled"
+    h.end("a", "T1")
+    h.advance(60)
+    h.start("a", "T2")
+    h.tick()
+    a = h.controller.view().connectors[0]
+    assert a.bound_a == 32.0
+    assert "earlier session" in a.bound_source
+    h.advance(settings.reaction_s + 1)
+    h.sample("a", (a.limit_a, a.limit_a, a.limit_a))
+    h.tick()
+    assert "earlier session" not in h.controller.view().connectors[0].bound_source
+    h.advance(settings.reaction_s + 1)  # the maximum it was counted at lingers that long
+    h.tick()
+    assert h.controller.view().connectors[0].bound_a < 32.0

@@ -8,7 +8,13 @@ from tests.ems.fakes import T0
 
 def reading(seconds: float, amps: float = 10.0, valid: bool = True) -> MeterReading:
     at = T0 + timedelta(seconds=seconds)
-    return MeterReading("main", at, valid, (amps, amps, amps), reason=None if valid else "timeout")
+    return MeterReading(
+        "main",
+        at,
+        valid,
+        (amps, amps, amps),
+        reason=None if valid else "all zero: every value read 0",
+    )
 
 
 def mode(w: MeterWatch) -> Mode:
@@ -65,3 +71,33 @@ def test_out_of_order_reading_is_ignored() -> None:
     w.observe(reading(5, amps=20.0))
     w.observe(reading(1, amps=30.0))
     assert w.current_a == (20.0, 20.0, 20.0)
+
+
+def silence(seconds: float) -> MeterReading:
+    at = T0 + timedelta(seconds=seconds)
+    return MeterReading("main", at, False, reason="timeout: no answer within 1 s", silent=True)
+
+
+def test_a_read_without_an_answer_is_silence_until_the_meter_is_stale() -> None:
+    w = watch()
+    w.observe(reading(0))
+    for second in range(1, 11):
+        w.observe(silence(second))
+        w.check(T0 + timedelta(seconds=second))
+        assert mode(w) is Mode.NORMAL, second
+    w.check(T0 + timedelta(seconds=10.5))
+    assert mode(w) is Mode.CONSERVATIVE
+    assert "stale" in w.reason
+
+
+def test_silence_neither_breaks_nor_counts_towards_a_recovery() -> None:
+    w = watch()
+    w.observe(reading(0))
+    w.observe(reading(1, valid=False))
+    w.observe(reading(2))
+    w.observe(silence(3))
+    w.observe(reading(4))
+    assert mode(w) is Mode.CONSERVATIVE
+    w.observe(silence(5))
+    w.observe(reading(6))
+    assert mode(w) is Mode.NORMAL

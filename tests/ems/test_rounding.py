@@ -42,10 +42,20 @@ def test_a_step_is_given_only_where_every_limit_of_the_connector_holds() -> None
 
 
 def test_no_step_above_the_connector_maximum_nor_below_its_minimum() -> None:
-    a, b = connector("a"), connector("b")
+    a, b = connector("a", max_a=16.05), connector("b")
     s = site(a, b, limit_a=63.0)
     wanted = [_wanted(a, 16.05, cap_a=16.05), _wanted(b, 0.05, min_a=6.0)]
     assert round_jointly(s, (0.0, 0.0, 0.0), {}, wanted) == {"a/1": 16.0, "b/1": 0.0}
+
+
+def test_an_ev_maximum_off_the_grid_is_rounded_up_where_it_fits() -> None:
+    """An 11 kW 3-phase EV takes at most 15.94 A: floored to 15.9 A it would charge below
+    its maximum all stay; 16.0 A fits the site, the connector allows 32 A, and the EV
+    still draws only its 15.94 A. Where the step does not fit, the floor stays."""
+    a = connector("a")
+    wanted = [_wanted(a, 15.94, cap_a=15.94)]
+    assert round_jointly(site(a, limit_a=63.0), (0.0, 0.0, 0.0), {}, wanted) == {"a/1": 16.0}
+    assert round_jointly(site(a, limit_a=15.95), (0.0, 0.0, 0.0), {}, wanted) == {"a/1": 15.9}
 
 
 def test_the_power_cap_is_a_limit_too() -> None:
@@ -123,11 +133,12 @@ def test_rounding_never_exceeds_a_limit_nor_one_step_above_the_value(
         assert math.isclose(value * 10, round(value * 10), abs_tol=1e-9)
         assert round_down(w.current_a) - 1e-9 <= value <= round_down(w.current_a) + GRID_A + 1e-9
         assert value <= w.current_a + GRID_A + 1e-9
-        assert value <= w.cap_a + 1e-9
+        assert value <= w.config.max_current_a + 1e-9
+        assert value < w.cap_a + GRID_A
     # Nothing left that fits: a connector at its floor with a remainder breaks a limit
     # if given one more step.
     for i, (w, value) in enumerate(zip(wanted, values, strict=True)):
-        if value >= w.current_a - 1e-9 or value + GRID_A > w.cap_a + 1e-9:
+        if value >= w.current_a - 1e-9 or value + GRID_A > w.config.max_current_a + 1e-9:
             continue
         more = list(values)
         more[i] = value + GRID_A

@@ -55,6 +55,7 @@ def connectors(
 ) -> tuple[Connector, ...]:
     result = []
     for n in range(count):
+        phases: tuple[Phase, ...]
         if three_phase_only or draw(st.booleans()):
             phases = draw(st.sampled_from(ROTATIONS))
         else:
@@ -310,8 +311,9 @@ def test_permuting_connectors_permutes_the_result(problem: Problem, rng: object)
         base_load_a=problem.base_load_a,
         circuits=problem.circuits,
     )
-    first, second = solve(problem).by_id(), solve(shuffled).by_id()
-    assert [c.connector_id for c in solve(shuffled).connectors] == [c.id for c in order]
+    shuffled_result = solve(shuffled)
+    first, second = solve(problem).by_id(), shuffled_result.by_id()
+    assert [c.connector_id for c in shuffled_result.connectors] == [c.id for c in order]
     for cid, allocation in first.items():
         assert second[cid].current_a == pytest.approx(allocation.current_a, abs=1e-6)
         assert second[cid].state is allocation.state

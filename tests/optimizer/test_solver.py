@@ -11,6 +11,7 @@ from optimizer import (
     Connector,
     ConnectorState,
     Horizon,
+    Lookahead,
     PauseReason,
     Phase,
     Problem,
@@ -335,6 +336,27 @@ def test_persistent_solver_keeps_the_model_while_the_shape_holds() -> None:
     assert solver.model is not model
 
 
+def test_a_shape_that_comes_back_starts_from_its_built_lp_without_pyomo(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from optimizer import persistent
+
+    two = Problem(site=SiteLimits(32.0), connectors=(ev("a"), ev("b")))
+    three = Problem(site=SiteLimits(20.0), connectors=(ev("a"), ev("b"), ev("c")))
+    back = Problem(site=SiteLimits(20.0), base_load_a=(1.0, 2.0, 3.0), connectors=two.connectors)
+    solver = Solver()
+    solver.solve(two)
+    solver.solve(three)
+    builds: list[object] = []
+    real = persistent.build_lp
+    monkeypatch.setattr(persistent, "build_lp", lambda *a: builds.append(a) or real(*a))
+    warm = solver.solve(back)
+    assert builds == []
+    cold = solve(back)
+    assert [c.current_a for c in warm.connectors] == [c.current_a for c in cold.connectors]
+    assert warm.binding == cold.binding
+
+
 def test_solver_failure_returns_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     from optimizer import persistent
 
@@ -359,3 +381,30 @@ def test_a_later_step_between_zero_and_the_minimum_is_planned_at_zero() -> None:
     )
     result = solve(problem)
     assert result.connectors[0].current_a == pytest.approx((16.0, 0.0, 6.0))
+
+
+def test_a_minimum_within_the_solvers_noise_of_zero_is_none() -> None:
+    """A plan at 0 for a session with a minimum of 1.2e-7 A counted as charging at that
+    minimum, and held it above a site limit of 0: an infeasible LP and the fallback."""
+    leaving = START + timedelta(minutes=1)
+    session = Connector(
+        id="x",
+        phases=THREE,
+        max_current_a=1.0,
+        min_current_a=1.192092896e-07,
+        ev_present=True,
+        arrival=START,
+        departure=leaving,
+        energy_need_wh=1.0,
+    )
+    idle = Connector(
+        id="idle", phases=(Phase.L1,), max_current_a=0.0, min_current_a=0.0, ev_present=False
+    )
+    problem = Problem(
+        site=SiteLimits(0.0),
+        connectors=(idle, session),
+        lookahead=Lookahead(start=START, step_s=300.0),
+    )
+    result = solve(problem)
+    assert result.status is SolveStatus.OPTIMAL
+    assert [c.current_a for c in result.connectors] == [(0.0,), (0.0,)]

@@ -50,12 +50,20 @@ function renderHeader(status) {
   const meterOk = meter.valid && meter.age_s !== null && meter.age_s <= meter.stale_after_s;
   setBadge($("meter"), meterOk ? `meter ${age}` : `meter ${meter.valid ? "stale" : "invalid"} · ${age}`,
     meterOk ? "ok" : "bad");
+  // The limit in force when an override or a grid operator's cap holds it below the fuse.
+  const lowered = site.limit_reason ?? null;
   const override = $("override");
-  override.hidden = site.override_limit_a === null;
-  override.textContent = `limit override ${fixed(site.override_limit_a)} A`;
+  override.hidden = lowered === null;
+  const power = site.power_limit_w === null ? "" : ` · ${fixed(site.power_limit_w / 1000)} kW`;
+  override.textContent = `limit ${fixed(site.limit_a.L1)} A${power} · ${lowered}`;
   const exporting = site.export_w !== null && site.export_w !== undefined && site.export_w > 0;
   $("export").hidden = !exporting;
   $("export").textContent = exporting ? `exporting ${fixed(site.export_w / 1000)} kW` : "";
+  // With a PV meter: what it produces, and how much of that the site uses itself.
+  const pv = site.pv_power_w ?? null;
+  $("pv").hidden = pv === null;
+  $("pv").textContent = pv === null ? "" : `solar ${fixed(pv / 1000)} kW`
+    + (site.self_consumption_w === null ? "" : ` · ${fixed(site.self_consumption_w / 1000)} kW used on site`);
   const problems = $("problems");
   problems.hidden = health.ok;
   problems.textContent = health.problems.join(" · ");
@@ -177,6 +185,14 @@ function ageText(seconds) {
   return `${fixed(seconds / 3600, 1)} h old`;
 }
 
+// The building's load the plan expects: its highest quarter hour ahead, and now.
+function loadAheadText(ahead) {
+  if (ahead.length === 0) return "not learned yet: it takes a day of site meter readings";
+  const highest = ahead.reduce((a, b) => (b.kw > a.kw ? b : a));
+  const now = new Date(ahead[0].from) <= new Date() ? ` · ${fixed(ahead[0].kw)} kW now` : "";
+  return `highest ${fixed(highest.kw)} kW at ${hhmm(highest.from)}${now}`;
+}
+
 // What power costs now and ahead, the demand charge's peak, and how fresh the price series is.
 function renderMoney(money) {
   $("money").hidden = money === null;
@@ -194,6 +210,7 @@ function renderMoney(money) {
     return item;
   });
   $("prices-ahead").replaceChildren(...items);
+  $("load-ahead").textContent = loadAheadText(money.load_ahead);
   const source = money.prices_source;
   $("prices-source-row").hidden = source === null;
   if (source !== null) {
@@ -204,7 +221,67 @@ function renderMoney(money) {
   }
 }
 
+const MODES = ["fast", "planned", "solar", "min+solar"];
+const CHARGER_DEFAULT = "";
+
+// A running session's mode as a select that asks the operator API to change it (the token
+// comes from the field beside the table); a connector without a session shows its mode.
+function modeCell(c) {
+  const cell = el("td", { "data-field": "mode" });
+  if (c.session_id === null) {
+    cell.textContent = c.charging_mode;
+    return cell;
+  }
+  const select = el("select", { class: "mode-choice", "aria-label": `Charging mode of ${c.key}` });
+  for (const mode of [...MODES, CHARGER_DEFAULT]) {
+    const attrs = { value: mode };
+    if (mode === c.charging_mode) attrs.selected = "";
+    select.append(el("option", attrs, mode === CHARGER_DEFAULT ? "default" : mode));
+  }
+  select.addEventListener("change", () => {
+    // Give the focus back, so that the next poll redraws the table with the new mode.
+    select.blur();
+    chooseMode(c, select.value === CHARGER_DEFAULT ? null : select.value);
+  });
+  cell.append(select);
+  return cell;
+}
+
+function modeNote(text, bad) {
+  const note = $("mode-note");
+  note.hidden = false;
+  note.textContent = text;
+  note.className = `note${bad ? " bad" : ""}`;
+}
+
+async function chooseMode(c, mode) {
+  const token = $("operator-token").value.trim();
+  if (!token) {
+    modeNote("Enter the operator token to change a mode.", true);
+    return;
+  }
+  const path = `/api/chargers/${encodeURIComponent(c.charger_id)}/connectors/${c.connector_id}/mode`;
+  try {
+    const response = await fetch(path, {
+      method: "POST",
+      cache: "no-store",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ mode }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.ok) {
+      modeNote(`${c.key}: ${mode ?? "its charger's default mode"} until the session ends`, false);
+    } else {
+      modeNote(`${c.key}: not changed — ${body.error ?? `HTTP ${response.status}`}`, true);
+    }
+  } catch (error) {
+    modeNote(`${c.key}: not changed — no answer from the controller`, true);
+  }
+}
+
 function renderConnectors(connectors) {
+  // Not while the operator has a mode select open: the redraw would close it.
+  if (document.activeElement?.classList.contains("mode-choice")) return;
   const rows = connectors.map((c) => {
     const classes = `connector state-${c.state}${c.bound_proven ? "" : " unproven"}`;
     const row = el("tr", { class: classes, "data-connector": c.key });
@@ -212,7 +289,7 @@ function renderConnectors(connectors) {
     row.append(el("td", { "data-field": "status" }, c.status ?? "—"));
     const state = el("td", { "data-field": "state" });
     state.append(el("span", { class: "pill state" }, c.state));
-    row.append(state, el("td", { "data-field": "mode" }, c.charging_mode));
+    row.append(state, modeCell(c));
     row.append(phaseCells(c.allowed_a, "allowed"), phaseCells(c.drawn_a, "drawn"));
     row.append(el("td", { class: "num", "data-field": "bound" }, fixed(c.bound_a)));
     const source = el("td", { class: "source", "data-field": "bound-source" }, c.bound_source || "—");

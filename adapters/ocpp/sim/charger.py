@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from adapters.cancellation import raise_if_cancelled
 from adapters.ocpp.profiles import floor_tenth
 from adapters.ocpp.sim.clock import Clock, ScaledClock
 from adapters.ocpp.sim.ev import SimulatedEV
@@ -260,6 +261,7 @@ class SimulatedCharger:
         link = self._require_link()
         while True:
             status, interval = await link.boot()
+            raise_if_cancelled()
             if status == "Accepted":
                 break
             await asyncio.sleep(min(max(interval, 1) / self.speed, _MAX_BOOT_RETRY_S))
@@ -274,11 +276,13 @@ class SimulatedCharger:
         while True:
             await asyncio.sleep(self.heartbeat_interval_s / self.speed)
             await self.heartbeat()
+            raise_if_cancelled()  # a stop the ocpp library's wait for the answer swallowed
 
     async def _meter_loop(self) -> None:
         while True:
             await asyncio.sleep(self.config.meter_interval_s / self.speed)
             await self.send_meter_values()
+            raise_if_cancelled()
 
     def _require_link(self) -> Link:
         if self._link is None:

@@ -175,8 +175,10 @@ def test_json_document_has_stable_keys(tmp_path: Path, config: Path) -> None:
         "payloads",
         "horizon",
         "money",
+        "grid_caps",
     ]
     assert document["money"] is None  # no [tariff]
+    assert document["grid_caps"] == []
     assert document["dry_run"] is True
     assert document["sent"] is False
     assert document["at"] == AT
@@ -372,14 +374,21 @@ def test_scenario_plans_what_each_session_still_needs_at_the_moment() -> None:
     assert by_session["s-0003"]["departure"] == "2025-03-03T10:53:00Z"
 
 
-def test_scenario_with_a_tariff_shows_the_prices_and_the_peak_it_plans_against() -> None:
-    result = _plan(
-        "--scenario",
-        str(ROOT / "scenarios" / "office-day-ahead"),
-        "--at",
-        "2025-10-07T09:00:00Z",
-        "--json",
+@pytest.fixture(scope="module")
+def office_plans() -> tuple[Result, Result]:
+    """`ems plan` of the office-day-ahead scenario at 09:00, as JSON and as text: each
+    replays the scenario up to then, read-only, so the tests below share the two runs."""
+    scenario = str(ROOT / "scenarios" / "office-day-ahead")
+    at = "2025-10-07T09:00:00Z"
+    return _plan("--scenario", scenario, "--at", at, "--json"), _plan(
+        "--scenario", scenario, "--at", at
     )
+
+
+def test_scenario_with_a_tariff_shows_the_prices_and_the_peak_it_plans_against(
+    office_plans: tuple[Result, Result],
+) -> None:
+    result, text = office_plans
     assert result.exit_code == 0, result.output
     money = json.loads(result.stdout)["money"]
     prices = {p["from"]: p["price_per_kwh"] for p in money["prices"]}
@@ -387,9 +396,6 @@ def test_scenario_with_a_tariff_shows_the_prices_and_the_peak_it_plans_against()
     assert prices["2025-10-07T13:00:00Z"] == 0.1624
     assert money["demand_charge_per_kw"] == 0.4
     assert money["peak_cap_kw"] >= 0.0
-    text = _plan(
-        "--scenario", str(ROOT / "scenarios" / "office-day-ahead"), "--at", "2025-10-07T09:00:00Z"
-    )
     assert "Money the plan weighed" in text.stdout
     assert "demand charge 0.4 per kW" in text.stdout
 
@@ -400,9 +406,12 @@ def test_scenario_needs_a_moment() -> None:
     assert "--scenario needs --at" in result.output
 
 
-def test_scenario_with_a_tariff_says_why_each_session_charges_when_it_does() -> None:
-    scenario = str(ROOT / "scenarios" / "office-day-ahead")
-    document = _plan_json("--scenario", scenario, "--at", "2025-10-07T09:00:00Z")
+def test_scenario_with_a_tariff_says_why_each_session_charges_when_it_does(
+    office_plans: tuple[Result, Result],
+) -> None:
+    result, text = office_plans
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
     whys = {c["key"]: c["why"] for c in document["connectors"] if c["transaction_id"]}
     assert whys
     for why in whys.values():
@@ -411,5 +420,34 @@ def test_scenario_with_a_tariff_says_why_each_session_charges_when_it_does() -> 
         assert "13:00 UTC 0.1624" in why
         assert "now 0.2135 per kWh" in why
     assert all(c["why"] is None for c in document["connectors"] if not c["transaction_id"])
-    text = _plan("--scenario", scenario, "--at", "2025-10-07T09:00:00Z")
     assert "When each session charges, and why:" in text.stdout
+
+
+def test_a_grid_operators_cap_is_planned_with_and_shown(tmp_path: Path, config: Path) -> None:
+    (tmp_path / "caps.csv").write_text(
+        "timestamp,limit_a,power_limit_kw\n"
+        "2025-03-03T08:00:00Z,26,\n"
+        "2025-03-03T17:00:00Z,,11\n"
+        "2025-03-03T20:00:00Z,,\n"
+    )
+    config.write_text(
+        config.read_text().replace("[site]\n", '[site]\ngrid_caps_file = "caps.csv"\n')
+    )
+    state = str(_write(tmp_path, _snapshot()))
+
+    document = _plan_json("--config", str(config), "--state", state)
+    text = _plan("--config", str(config), "--state", state)
+
+    # 26 A less 10 A of base load, shared by the two EVs
+    connectors = {c["key"]: c for c in document["connectors"]}
+    assert connectors["CP-A/1"]["allowed_a"] == {"L1": 8.0, "L2": 8.0, "L3": 8.0}
+    assert document["site"]["limit_a"] == 26.0
+    assert document["site"]["limit_reason"] == "grid operator cap from 2025-03-03T08:00+00:00"
+    assert document["grid_caps"] == [
+        {"from": "2025-03-03T08:00:00Z", "limit_a": 26.0, "power_limit_w": None},
+        {"from": "2025-03-03T17:00:00Z", "limit_a": None, "power_limit_w": 11000.0},
+        {"from": "2025-03-03T20:00:00Z", "limit_a": None, "power_limit_w": None},
+    ]
+    assert text.exit_code == 0, text.output
+    assert "site limit: grid operator cap from 2025-03-03T08:00+00:00" in text.output
+    assert "Grid operator caps ahead" in text.output

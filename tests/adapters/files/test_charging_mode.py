@@ -49,3 +49,24 @@ def test_a_mode_is_written_back(tmp_path: Path) -> None:
     site = replace(scenario.site, chargers=(replace(first, mode=ChargingMode.SOLAR), *others))
     write_scenario(replace(scenario, site=site), tmp_path / "s")
     assert load_scenario(tmp_path / "s").scenario.site.chargers[0].mode is ChargingMode.SOLAR
+
+
+def test_a_mode_per_id_token_is_read() -> None:
+    text = CONFIG + '\n[id_token_modes]\n"04A2B3" = "solar"\nFLEET7 = "fast"\n'
+    site = parse_config(text, "site.toml").site
+    assert site.mode_for_token("04A2B3") is ChargingMode.SOLAR
+    assert site.mode_for_token("FLEET7") is ChargingMode.FAST
+    assert site.mode_for_token("other") is None
+
+
+def test_a_bad_mode_for_an_id_token_names_its_line_and_field() -> None:
+    text = CONFIG + '\n[id_token_modes]\nFLEET7 = "fast"\nFLEET8 = "sunny"\n'
+    with pytest.raises(InputFileError) as caught:
+        parse_config(text, "site.toml")
+    assert str(caught.value).startswith("site.toml:15: id_token_modes.FLEET8: unknown mode 'sunny'")
+
+
+def test_id_token_modes_must_be_a_table() -> None:
+    with pytest.raises(InputFileError) as caught:
+        parse_config('id_token_modes = "solar"\n' + CONFIG, "site.toml")
+    assert "id_token_modes: expected a table" in str(caught.value)

@@ -200,7 +200,8 @@ def sample_snapshot(at: datetime = NOW) -> StatusSnapshot:
 
 def sample_money(at: datetime = NOW) -> MoneySnapshot:
     """Day-ahead prices fetched 5 minutes ago: 0.2150 now, 0.3120 from 15:00, 0.1875 from
-    16:00; a demand charge of 12.5 per kW, with a peak of 21.3 kW so far in May."""
+    16:00; a demand charge of 12.5 per kW, with a peak of 21.3 kW so far in May; the
+    building's load learned: 8.4 kW now, 17.2 kW from 15:00, 9.1 kW from 15:15."""
     return MoneySnapshot(
         price_per_kwh=0.215,
         prices_ahead=(
@@ -215,6 +216,11 @@ def sample_money(at: datetime = NOW) -> MoneySnapshot:
         demand_peak_w=21300.0,
         planned_cap_w=21300.0,
         prices_source=PricesSource("http://prices.test/day-ahead", 300.0),
+        load_ahead=(
+            (at, 8400.0),
+            (datetime(2024, 5, 6, 15, 0, tzinfo=UTC), 17200.0),
+            (datetime(2024, 5, 6, 15, 15, tzinfo=UTC), 9100.0),
+        ),
     )
 
 

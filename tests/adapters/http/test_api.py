@@ -31,11 +31,14 @@ async def test_site(http: aiohttp.ClientSession, base_url: str) -> None:
         "limit_a": {"L1": 32.0, "L2": 32.0, "L3": 32.0},
         "configured_limit_a": 32.0,
         "override_limit_a": None,
+        "limit_reason": None,
         "power_limit_w": 22000.0,
         "current_a": {"L1": 23.8, "L2": 31.5, "L3": 24.8},
         "base_load_a": {"L1": 8.0, "L2": 6.0, "L3": 9.0},
         "net_import_w": 18400.0,
         "export_w": 0.0,
+        "pv_power_w": None,
+        "self_consumption_w": None,
         "mode": "normal",
         "meter": {"age_s": 1.5, "valid": True, "reason": None, "stale_after_s": 10.0},
     }
@@ -77,6 +80,7 @@ async def test_connectors(http: aiohttp.ClientSession, base_url: str) -> None:
         "bound_source": "a session profile not yet applied",
         "bound_proven": True,
         "charging_mode": "fast",
+        "caught_drawing_too_much": False,
     }
     assert connectors[2]["state"] == "paused"
     assert connectors[2]["reason"] == "insufficient_capacity"
@@ -176,6 +180,7 @@ async def test_health_ok(http: aiohttp.ClientSession, base_url: str) -> None:
         "unproven": ["cp3/1"],
         "held_raises": [],
         "untrusted_circuit_meters": [],
+        "drawing_too_much": [],
     }
 
 
@@ -202,6 +207,20 @@ async def test_health_unhealthy_is_503(
 
     assert health["ok"] is False
     assert problem in health["problems"]
+
+
+async def test_a_poll_without_an_answer_is_healthy_while_the_last_reading_is_fresh(
+    http: aiohttp.ClientSession, base_url: str, source: FakeSource
+) -> None:
+    silent = {"meter_valid": False, "meter_reason": "timeout: no answer", "meter_silent": True}
+    site = dataclasses.replace(source.current.site, **silent)
+    source.current = dataclasses.replace(source.current, site=site)
+    assert (await get(http, f"{base_url}/api/health"))["ok"] is True
+
+    site = dataclasses.replace(site, meter_age_s=42.0)
+    source.current = dataclasses.replace(source.current, site=site)
+    health = await get(http, f"{base_url}/api/health", status=503)
+    assert health["problems"] == ["meter stale: last reading 42 s ago (limit 10 s)"]
 
 
 async def test_page_and_assets_are_served(http: aiohttp.ClientSession, base_url: str) -> None:

@@ -112,6 +112,24 @@ async def test_a_connector_unproven_past_the_grace_period_is_503_and_named(
     assert health["unproven"] == ["cp3/1", "cp2/2"]
 
 
+async def test_a_charger_drawing_more_than_allowed_is_503_and_named(
+    http: aiohttp.ClientSession, base_url: str, source: FakeSource
+) -> None:
+    change_controller(source, drawing_too_much=("cp2/1",))
+
+    health = await get(http, f"{base_url}/api/health", status=503)
+    status = await get(http, f"{base_url}/api/status")
+    metrics = await scrape(http, base_url)
+
+    assert health["problems"] == [
+        "drawing more than allowed (counted at their hardware maximum, steered no more this"
+        " session): cp2/1"
+    ]
+    assert health["drawing_too_much"] == ["cp2/1"]
+    assert status["controller"]["drawing_too_much"] == ["cp2/1"]
+    assert values(metrics["ems_connectors_drawing_too_much"]) == {(): 1}
+
+
 async def test_every_fault_at_once_lists_every_problem(
     http: aiohttp.ClientSession, base_url: str, source: FakeSource
 ) -> None:
@@ -167,6 +185,7 @@ async def test_status_shows_bounds_and_the_control_loop(
         "unproven_grace_s": 60.0,
         "held_raises": ["cp2/1"],
         "untrusted_circuit_meters": [],
+        "drawing_too_much": [],
     }
     assert status["health"]["ok"] is True
 

@@ -42,6 +42,11 @@ async def test_status_shows_the_price_now_and_ahead_and_the_peak_against_the_cap
             "planned_cap_kw": 21.3,
         },
         "prices_source": {"name": "http://prices.test/day-ahead", "age_s": 300.0, "error": None},
+        "load_ahead": [
+            {"from": "2024-05-06T14:30:00Z", "kw": 8.4},
+            {"from": "2024-05-06T15:00:00Z", "kw": 17.2},
+            {"from": "2024-05-06T15:15:00Z", "kw": 9.1},
+        ],
     }
     assert [c["charging_mode"] for c in status["connectors"]] == [
         "planned",
@@ -150,6 +155,20 @@ async def test_page_shows_the_money_the_export_and_the_modes(
     assert "http://prices.test/day-ahead · 5 min old" in dom
     assert "exporting 4.2 kW" in dom
     assert rendered_rows(dom).rows["cp2/1"]["mode"] == "fast"
+    assert "highest 17.2 kW at " in dom
+    assert " · 8.4 kW now" in dom
+
+
+@needs_chromium
+async def test_page_says_when_the_buildings_load_is_not_learned_yet(
+    base_url: str, source: FakeSource
+) -> None:
+    assert CHROMIUM is not None
+    change(source, "money", load_ahead=())
+
+    dom = await dump_dom(f"{base_url}/", chromium=CHROMIUM, timeout_s=90)
+
+    assert "not learned yet: it takes a day of site meter readings" in dom
 
 
 @needs_chromium

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from html.parser import HTMLParser
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from adapters.http.browser import PHONE, dump_dom, evaluate, find_chromium, screenshot
-from tests.adapters.http.fakes import FakeSource
+from tests.adapters.http.conftest import TOKEN
+from tests.adapters.http.fakes import FakeActions, FakeSource
 
 CHROMIUM = find_chromium()
 needs_chromium = pytest.mark.skipif(
@@ -19,7 +22,8 @@ needs_chromium = pytest.mark.skipif(
 
 
 class Rows(HTMLParser):
-    """The connector rows of the rendered table: key → {field: text}."""
+    """The connector rows of the rendered table: key → {field: text}, a select's text
+    being its selected option's, as a person sees it."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -27,10 +31,13 @@ class Rows(HTMLParser):
         self.classes: dict[str, str] = {}
         self._row: str | None = None
         self._field: str | None = None
+        self._unselected = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
-        if tag == "tr" and attributes.get("data-connector"):
+        if tag == "option":
+            self._unselected = "selected" not in attributes
+        elif tag == "tr" and attributes.get("data-connector"):
             self._row = attributes["data-connector"]
             assert self._row is not None
             self.rows[self._row] = {}
@@ -39,13 +46,15 @@ class Rows(HTMLParser):
             self._field = attributes.get("data-field")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "td":
+        if tag == "option":
+            self._unselected = False
+        elif tag == "td":
             self._field = None
         elif tag == "tr":
             self._row = None
 
     def handle_data(self, data: str) -> None:
-        if self._row is not None and self._field is not None:
+        if self._row is not None and self._field is not None and not self._unselected:
             row = self.rows[self._row]
             row[self._field] = (row.get(self._field, "") + " " + data).strip()
 
@@ -131,3 +140,84 @@ async def test_screenshot(base_url: str, tmp_path: Path) -> None:
     path = await screenshot(f"{base_url}/", tmp_path / "page.png", chromium=CHROMIUM, timeout_s=90)
 
     assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+CHOOSE_SOLAR = """(async () => {
+  const select = document.querySelector('tr[data-connector="cp2/1"] select.mode-choice');
+  const note = document.getElementById("mode-note");
+  const choose = async (mode) => {
+    select.value = mode;
+    select.dispatchEvent(new Event("change"));
+    while (note.hidden || note.textContent === shown) await new Promise((r) => setTimeout(r, 50));
+    shown = note.textContent;
+    return shown;
+  };
+  let shown = "";
+  const withoutToken = await choose("solar");
+  document.getElementById("operator-token").value = "wrong";
+  const wrongToken = await choose("solar");
+  document.getElementById("operator-token").value = TOKEN;
+  const chosen = await choose("solar");
+  const cleared = await choose("");
+  const idle = document.querySelector('tr[data-connector="cp3/1"] [data-field="mode"]');
+  return { withoutToken, wrongToken, chosen, cleared, idle: idle.innerHTML };
+})()"""
+"""Changes cp2/1's mode from the page as an operator would, and what the page answered."""
+
+
+@needs_chromium
+async def test_an_operator_changes_a_sessions_mode_from_the_page(
+    base_url: str, actions: FakeActions
+) -> None:
+    assert CHROMIUM is not None
+
+    answers = await evaluate(
+        f"{base_url}/",
+        CHOOSE_SOLAR.replace("TOKEN", json.dumps(TOKEN)),
+        ready=CONNECTOR_ROWS,
+        chromium=CHROMIUM,
+        timeout_s=90,
+    )
+
+    assert answers["withoutToken"] == "Enter the operator token to change a mode."
+    assert answers["wrongToken"] == "cp2/1: not changed — wrong token"
+    assert answers["chosen"] == "cp2/1: solar until the session ends"
+    assert answers["cleared"] == "cp2/1: its charger's default mode until the session ends"
+    assert answers["idle"] == "planned"  # no session there: nothing to choose
+    assert actions.modes == [("cp2", 1, "solar"), ("cp2", 1, None)]
+
+
+@needs_chromium
+async def test_page_shows_a_grid_operators_cap(base_url: str, source: FakeSource) -> None:
+    assert CHROMIUM is not None
+    site = dataclasses.replace(
+        source.current.site,
+        limit_a=(25.0, 25.0, 25.0),
+        power_limit_w=11000.0,
+        limit_reason="grid operator cap from 2026-03-02T17:00+00:00",
+    )
+    source.current = dataclasses.replace(source.current, site=site)
+
+    dom = await dump_dom(f"{base_url}/", chromium=CHROMIUM, timeout_s=90)
+
+    assert "limit 25.0 A · 11.0 kW · grid operator cap from 2026-03-02T17:00+00:00" in dom
+
+
+@needs_chromium
+async def test_page_shows_the_pv_and_what_the_site_uses_of_it(
+    base_url: str, http: aiohttp.ClientSession, source: FakeSource
+) -> None:
+    assert CHROMIUM is not None
+    site = dataclasses.replace(source.current.site, pv_power_w=5200.0, net_import_w=-2100.0)
+    source.current = dataclasses.replace(source.current, site=site)
+
+    dom = await dump_dom(f"{base_url}/", chromium=CHROMIUM, timeout_s=90)
+    async with http.get(f"{base_url}/api/site") as response:
+        document = await response.json()
+    async with http.get(f"{base_url}/metrics") as response:
+        metrics = await response.text()
+
+    assert "solar 5.2 kW · 3.1 kW used on site" in dom
+    assert "exporting 2.1 kW" in dom
+    assert (document["pv_power_w"], document["self_consumption_w"]) == (5200.0, 3100.0)
+    assert "ems_site_pv_watts 5200.0" in metrics

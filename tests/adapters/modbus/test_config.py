@@ -115,3 +115,44 @@ def test_error_inside_a_map_file_names_that_file(tmp_path: Path) -> None:
 
     assert caught.value.path == tmp_path / "bad.toml"
     assert (caught.value.line, caught.value.field) == (4, "registers.curent_l1")
+
+
+PV = '\n[[meters]]\nid = "roof"\nmap = "sunspec_inverter"\nhost = "192.168.1.60"\nrole = "pv"\n'
+
+
+def test_a_pv_meter_beside_the_site_meter() -> None:
+    *_, roof = parse(SITE + PV)
+    assert roof.is_pv
+    assert roof.circuit is None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        ('role = "pv"', 'role = "solar"', "role", "must be one of grid, pv (got 'solar')"),
+        ('role = "pv"', 'role = "pv"\ncircuit = "garage"', "circuit", "not a circuit"),
+    ],
+)
+def test_bad_pv_meters_name_line_and_field(old: str, new: str, field: str, message: str) -> None:
+    text = SITE + PV.replace(old, new)
+    with pytest.raises(InputFileError) as caught:
+        parse(text)
+    assert caught.value.field == f"meters[3].{field}"
+    last = max(i for i, line in enumerate(text.splitlines(), 1) if line.startswith(field))
+    assert caught.value.line == last
+    assert message in caught.value.message
+
+
+def test_a_pv_meter_is_read_over_modbus() -> None:
+    text = SITE + '\n[[meters]]\nid = "roof"\nmap = "virtual"\nrole = "pv"\ncurrent_a = 1\n'
+    with pytest.raises(InputFileError) as caught:
+        parse(text)
+    assert caught.value.field == "meters[3].map"
+
+
+def test_an_inverters_map_needs_the_pv_role() -> None:
+    text = SITE + PV.replace('role = "pv"\n', "")
+    with pytest.raises(InputFileError) as caught:
+        parse(text)
+    assert caught.value.field == "meters[3].map"
+    assert 'give this meter role = "pv"' in caught.value.message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from adapters.modbus.reader import ModbusMeterReader
 from adapters.modbus.register_map import load_map
 from adapters.modbus.simulator import MeterSimulator
 from adapters.modbus.virtual import VirtualMeter
+from ems.events import MeterReading
 from tests.adapters.modbus.support import ManualClock, settings_for
 
 
@@ -114,3 +116,42 @@ async def test_virtual_meter_follows_its_schedule(tmp_path: Path) -> None:
 def test_virtual_meter_needs_a_load() -> None:
     with pytest.raises(ValueError, match="current_a or a schedule"):
         VirtualMeter(replace(MeterSettings(id="v", map="virtual")))
+
+
+class AnswerOnStop:
+    """A meter source that, like pymodbus on Python 3.11 when a stop arrives in the same
+    turn as the answer (`asyncio.wait_for`), returns its reading and loses the stop."""
+
+    def __init__(self, settings: MeterSettings) -> None:
+        self.inner = VirtualMeter(settings)
+        self.reads = 0
+        self.second_read = asyncio.Event()
+        self.closed = False
+
+    async def read(self) -> MeterReading:
+        self.reads += 1
+        if self.reads == 2:
+            self.second_read.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0.05)
+        return await self.inner.read()
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+async def test_a_poll_loop_stops_though_its_client_swallowed_the_stop() -> None:
+    settings = MeterSettings(id="grid", map="virtual", current_a=(5.0, 5.0, 5.0), interval_s=0.01)
+    source = AnswerOnStop(settings)
+    seen: list[PolledReading] = []
+    task = asyncio.create_task(MeterPoller(settings, source).run(seen.append))
+    await asyncio.wait_for(source.second_read.wait(), 5.0)
+    task.cancel()  # arrives while the source waits for its answer
+    done, _ = await asyncio.wait([task], timeout=5.0)
+    assert task in done, "the poll loop went on polling after it was cancelled"
+    assert task.cancelled()
+    assert source.closed
+    reads = source.reads
+    await asyncio.sleep(0.1)
+    assert source.reads == reads
+    assert len(seen) == 1, "the reading that came with the stop is not handed on"

@@ -3,7 +3,6 @@ WebSocket edge to the simulated charger, which checks units and stack levels its
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,14 +17,6 @@ from ems.events import ChargerCapabilities
 from tests.adapters.ocpp.stations import Events, make_settings
 
 BOTH = pytest.mark.parametrize("protocol", [OCPP16, OCPP201])
-
-
-@pytest.fixture
-async def chargers() -> AsyncIterator[list[SimulatedCharger]]:
-    made: list[SimulatedCharger] = []
-    yield made
-    for sim in made:
-        await sim.stop()
 
 
 async def central(store: SqliteStore, events: Events, **settings: Any) -> CentralSystem:

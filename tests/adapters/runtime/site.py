@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Any
+
+from adapters.storage.sqlite import SqliteStore
 
 SITE_TOML = """\
 [site]
@@ -51,6 +54,27 @@ token = "operator-token-for-tests"
 [store]
 path = "runtime.sqlite"
 """
+
+METER_TOML = """
+[[meters]]
+id = "grid"
+map = "sdm630"
+host = "127.0.0.1"
+port = {port}
+interval_s = 0.2
+timeout_s = 0.1
+"""
+"""A site meter for `SITE_TOML`, polled five times a second: format with its port."""
+
+
+def stored_setting(path: Path, name: str) -> dict[str, Any] | None:
+    """The setting `name` as the store at `path` holds it, read with the store closed
+    after."""
+    store = SqliteStore(path)
+    try:
+        return store.get_setting(name)
+    finally:
+        store.close()
 
 
 def free_port() -> int:

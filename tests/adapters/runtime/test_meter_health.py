@@ -13,18 +13,8 @@ from adapters.modbus.profile import LoadProfile
 from adapters.modbus.register_map import load_map
 from adapters.modbus.simulator import MeterSimulator
 from adapters.runtime import SiteRuntime
-from tests.adapters.runtime.site import SITE_TOML
+from tests.adapters.runtime.site import METER_TOML, SITE_TOML
 from tests.e2e.rig import wait_until
-
-METER_TOML = """
-[[meters]]
-id = "grid"
-map = "sdm630"
-host = "127.0.0.1"
-port = {port}
-interval_s = 0.2
-timeout_s = 0.1
-"""
 
 
 async def test_health_says_why_the_meter_readings_are_invalid(tmp_path: Path) -> None:

@@ -61,6 +61,12 @@ async def test_a_failing_meter_is_logged_when_its_reason_changes_not_on_every_po
         True, True, False, False, False, False, False, False, False, False, True, True
     ]  # fmt: skip
     assert counters.meter_errors == 8
+    no_answer = [r for r in forwarded if (r.reason or "").startswith(("timeout", "waiting"))]
+    wrong_answer = [r for r in forwarded if (r.reason or "").startswith("not available")]
+    assert no_answer
+    assert all(r.silent for r in no_answer)
+    assert wrong_answer
+    assert not any(r.silent for r in wrong_answer)
     assert any((r.reason or "").startswith("waiting to reconnect") for r in forwarded)
     assert len(logged) == 4, logged
     assert logged[0] == ("INFO", "meter grid: first valid reading")

@@ -5,12 +5,10 @@ imports all the time (its virtual meter reads the worst base load), so a session
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from adapters.files.app_config import load_app_config
 from adapters.ocpp.sim import SimulatedCharger, SimulatedEV
@@ -19,14 +17,6 @@ from tests.adapters.runtime.test_status_view import connect, roomy_site
 from tests.e2e.rig import wait_until
 
 TOKEN = "operator-token-for-tests"
-
-
-@pytest.fixture
-async def chargers() -> AsyncIterator[list[SimulatedCharger]]:
-    made: list[SimulatedCharger] = []
-    yield made
-    for sim in made:
-        await sim.stop()
 
 
 async def choose(runtime: SiteRuntime, mode: str | None) -> tuple[int, Any]:
@@ -67,3 +57,45 @@ async def test_a_session_put_on_solar_without_surplus_pauses_until_cleared(
     assert chosen[0] == 200
     assert chosen[1]["charging_mode"] == "solar"
     assert cleared == (200, {**chosen[1], "charging_mode": None})
+
+
+async def test_a_chosen_mode_survives_a_restart_of_the_controller(
+    tmp_path: Path, chargers: list[SimulatedCharger]
+) -> None:
+    config = load_app_config(roomy_site(tmp_path))
+    first = SiteRuntime(config)
+    await first.start()
+    try:
+        cp2 = await connect(chargers, first, "CP2")
+        await cp2.plug_in(1, SimulatedEV(max_current_a=12, charger_phases=(1,)))
+        await wait_until(lambda: shown(first) == ("planned", "charging"), 15, "CP2 charging")
+        assert (await choose(first, "solar"))[0] == 200
+        await wait_until(lambda: shown(first) == ("solar", "paused"), 15, "CP2 paused")
+    finally:
+        await first.stop()
+
+    second = SiteRuntime(config)
+    await second.start()
+    try:
+        # before CP2 is back: the session and its mode come from the store
+        await wait_until(lambda: shown(second)[0] == "solar", 15, "CP2/1 in solar after restart")
+    finally:
+        await second.stop()
+
+
+async def test_an_id_tokens_mode_is_its_sessions_default(
+    tmp_path: Path, chargers: list[SimulatedCharger]
+) -> None:
+    path = roomy_site(tmp_path)
+    path.write_text(path.read_text() + '\n[id_token_modes]\nSUNNY = "solar"\n')
+    runtime = SiteRuntime(load_app_config(path))
+    await runtime.start()
+    try:
+        cp2 = await connect(chargers, runtime, "CP2")
+        await cp2.plug_in(1, SimulatedEV(max_current_a=12, charger_phases=(1,)), id_tag="SUNNY")
+        await wait_until(lambda: shown(runtime) == ("solar", "paused"), 15, "CP2 paused on solar")
+        chosen = await choose(runtime, "fast")
+        await wait_until(lambda: shown(runtime) == ("fast", "charging"), 15, "CP2 charging fast")
+    finally:
+        await runtime.stop()
+    assert chosen[0] == 200

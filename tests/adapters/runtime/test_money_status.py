@@ -19,7 +19,7 @@ from adapters.files.app_config import load_app_config
 from adapters.runtime import SiteRuntime
 from adapters.runtime.demand_memory import DEMAND_SETTING
 from adapters.storage.sqlite import SqliteStore
-from tests.adapters.runtime.site import SITE_TOML
+from tests.adapters.runtime.site import SITE_TOML, stored_setting
 from tests.e2e.rig import wait_until
 
 TARIFF_TOML = """
@@ -109,11 +109,7 @@ async def test_a_restart_keeps_the_billing_periods_peak(tmp_path: Path) -> None:
         await peak_observed(first)
     finally:
         await first.stop()
-    kept = SqliteStore(config.store.path)
-    try:
-        remembered = kept.get_setting(DEMAND_SETTING)
-    finally:
-        kept.close()
+    remembered = stored_setting(config.store.path, DEMAND_SETTING)
     assert remembered is not None
     assert remembered["peak_w"] == pytest.approx(BASE_LOAD_W, rel=0.01)
 

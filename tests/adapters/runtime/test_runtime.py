@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -43,14 +42,6 @@ async def next_call_error(websocket: ClientConnection) -> list[object]:
 
 def connector(runtime: SiteRuntime, key: str) -> ConnectorView:
     return next(c for c in runtime.view().connectors if c.key == key)
-
-
-@pytest.fixture
-async def chargers() -> AsyncIterator[list[SimulatedCharger]]:
-    made: list[SimulatedCharger] = []
-    yield made
-    for sim in made:
-        await sim.stop()
 
 
 async def start_charger(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +26,6 @@ def roomy_site(directory: Path, ocpp_port: int = 0) -> Path:
     path = write_site(directory, ocpp_port)
     path.write_text(path.read_text().replace("limit_a = 40", "limit_a = 80"))
     return path
-
-
-@pytest.fixture
-async def chargers() -> AsyncIterator[list[SimulatedCharger]]:
-    made: list[SimulatedCharger] = []
-    yield made
-    for sim in made:
-        await sim.stop()
 
 
 async def connect(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -175,3 +176,25 @@ def test_samples_profiles_events_and_operator_commands(tmp_path: Path) -> None:
     assert done.result == {"ok": True}
     assert store.next_id("x") < store.next_id("x")
     store.close()
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]", "5", "null"])
+def test_a_damaged_setting_reads_as_none_and_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, text: str
+) -> None:
+    path = tmp_path / "store.sqlite"
+    store = SqliteStore(path)
+    try:
+        store.put_setting("demand_peak", {"peak_w": 1.0}, AT)
+        store.put_setting("site_limit_override", {"limit_a": 20.0}, AT)
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE settings SET value = ? WHERE name = 'demand_peak'", (text,))
+        with caplog.at_level(logging.ERROR):
+            damaged = store.get_setting("demand_peak")
+        kept = store.get_setting("site_limit_override")
+    finally:
+        store.close()
+
+    assert damaged is None
+    assert "setting demand_peak is not a JSON object" in caplog.text
+    assert kept == {"limit_a": 20.0}

@@ -5,7 +5,7 @@ delivered energy must agree within 0.1 %.
 
 ACN-Sim models a network by linear current constraints, so the scenarios are 1-phase: every
 connector on L1, a circuit below the site, a flat base load and, in some, a power cap.
-Needs the `acn` extra (`pip install -e .[acn]`); skipped without it.
+ACN-Sim (`acnportal`) comes with the test extra.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from acnportal import acnsim, algorithms
 
 from ems.replay import ReplayOptions, replay
 from ems.replay.engine import ev_max_current_a
@@ -21,9 +22,6 @@ from ems.replay.ev import SimulatedEv, battery_size_wh
 from ems.replay.scenario import BaseLoadPoint, LimitPoint, Scenario, SessionSpec
 from ems.site import ChargerConfig, ConnectorConfig, SiteConfig
 from optimizer.problem import Circuit, Phase, SiteLimits
-
-acnsim = pytest.importorskip("acnportal.acnsim")
-algorithms = pytest.importorskip("acnportal.algorithms")
 
 START = datetime(2025, 3, 3, 6, 0, tzinfo=UTC)
 STEP_S = 300.0

@@ -1,56 +1,36 @@
-"""The product beats the simple strategies on every shipped scenario, and comes within 1 %
-of the hindsight bound."""
+"""The product beats the simple strategies on the shipped scenarios, and comes within 1 %
+of the hindsight bound: the checks of `benchmarks.reference_quality`, on the scenarios
+that replay in seconds. The residential garage (220 connectors) is left to that benchmark
+(`python -m benchmarks.reference_quality`): its checks take minutes.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from ems.replay import ReplayOptions, Scenario, compute_kpis, replay
-from ems.replay.controller_strategy import ControllerStrategy, replay_settings
-from ems.replay.engine import run_replay
+from benchmarks.reference_quality import SLOW, lookahead_check, quality_checks
 from ems.replay.synthetic import REFERENCE
-from ems.replay.timeline import build_timeline
-from ems.site import ControlSettings
-from optimizer import Solver
 
-HINDSIGHT_GAP = 0.01
-"""The share of the hindsight bound's energy `optimal` may fall short by."""
+FAST = sorted(set(REFERENCE) - set(SLOW))
+"""The shipped scenarios replayed in seconds; `SLOW` ones are the benchmark's."""
 
 
 @pytest.mark.parametrize("min_current_a", [None, 0.0], ids=["6A-minimum", "no-minimum"])
-@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("name", FAST)
 def test_optimal_is_within_one_percent_of_hindsight_and_beats_equal_and_fcfs(
     name: str, min_current_a: float | None
 ) -> None:
     """Knowing only the sessions that have arrived, and not the batteries' tails, the
-    product delivers within 1 % of the energy of one LP that knows the whole scenario,
-    and at least as much energy and as many fully served sessions as the simple splits."""
-    scenario = REFERENCE[name]()
-    options = ReplayOptions(min_current_a=min_current_a)
-    optimal = compute_kpis(replay(scenario, "optimal", options))
-    assert optimal.limit_violation_steps == 0
-    offline = compute_kpis(replay(scenario, "offline", options))
-    assert optimal.energy_delivered_kwh >= (1.0 - HINDSIGHT_GAP) * offline.energy_delivered_kwh
-    for baseline in ("equal", "fcfs"):
-        other = compute_kpis(replay(scenario, baseline, options))
-        assert optimal.energy_delivered_kwh >= other.energy_delivered_kwh, baseline
-        assert optimal.sessions_fully_served >= other.sessions_fully_served, baseline
+    product breaks no limit and delivers within 1 % of the energy of one LP that knows the
+    whole scenario, and at least as much energy and as many fully served sessions as the
+    simple splits."""
+    checks = quality_checks(name, min_current_a)
+    assert len(checks) == 6
+    assert [(check, numbers) for check, passed, numbers in checks if not passed] == []
 
 
-def _optimal_kwh(scenario: Scenario, lookahead: bool) -> float:
-    """The controller's delivered energy, with or without its look-ahead."""
-    step_s = ReplayOptions().step_s
-    settings = replace(replay_settings(ControlSettings(), step_s), lookahead=lookahead)
-    strategy = ControllerStrategy(scenario.site, settings, Solver())
-    result = run_replay(scenario, build_timeline(scenario, step_s), strategy, "optimal", None)
-    return compute_kpis(result).energy_delivered_kwh
-
-
-@pytest.mark.parametrize("name", ["small", "residential-garage"])
-def test_the_lookahead_delivers_more_where_capacity_is_lost_if_not_used_now(name: str) -> None:
-    """On `small` a 20 A circuit whose EVs cannot finish; in the garage 1-phase EVs on a
-    phase that 3-phase EVs with time to spare also draw on."""
-    scenario = REFERENCE[name]()
-    assert _optimal_kwh(scenario, lookahead=True) > _optimal_kwh(scenario, lookahead=False)
+def test_the_lookahead_delivers_more_where_capacity_is_lost_if_not_used_now() -> None:
+    """On `small` a 20 A circuit whose EVs cannot finish. (In the garage, 1-phase EVs on a
+    phase that 3-phase EVs with time to spare also draw on: the benchmark.)"""
+    _, passed, numbers = lookahead_check("small")
+    assert passed, numbers
