@@ -20,7 +20,8 @@ part of what the meter sees, and the meter must agree with them:
 
 A distrusted meter turns the controller conservative (the worst configured base load),
 as a stale one does (`ems.meter_watch`), and is trusted again only once it has followed a
-change of our chargers' draw. While a change is still to show on the meter, no
+change of our chargers' draw that a lagging meter could not pass off as an earlier one
+(no change the same way shortly before it, and a move of the same size). While a change is still to show on the meter, no
 raise rests on it (`settling`), and a change it never showed that proves no fault (an
 arrival, whose start is known only roughly; changes too close together; the follow check
 off) keeps raises held until the meter shows it late or shows a later change of ours: a
@@ -81,7 +82,7 @@ def observe_step(
         step = Step(connector.key, phase, change, before, latest.at, arrival)
         clear = abs(change) >= settings.meter_follow_step_a
         (agreement.steps if clear else agreement.past).append(step)
-    keep_s = STEP_WINDOWS * settings.meter_follow_s
+    keep_s = 2 * STEP_WINDOWS * settings.meter_follow_s  # a proof looks one window back
     agreement.past = [s for s in agreement.past if (latest.at - s.after).total_seconds() <= keep_s]
 
 
@@ -183,6 +184,7 @@ def _not_following(
         quiet_s = (reading.at - agreement.disagreed_at).total_seconds()
         if quiet_s >= STEP_WINDOWS * settings.meter_follow_s:
             agreement.unfollowed = None
+            agreement.regained = f"it agreed with our chargers for {quiet_s:.0f} s"
     return agreement.unfollowed
 
 
@@ -211,15 +213,43 @@ def _followed(
     settings: ControlSettings,
 ) -> str | None:
     """After the meter disagreed (short, or not following), trust returns once it has
-    shown a change of ours again — a few quiet readings prove nothing of a lagging or
-    frozen meter — or after `STEP_WINDOWS` follow windows of agreeing readings."""
+    shown a change of ours again that only a fresh meter could show (`_proves_fresh`) — a
+    few quiet readings prove nothing of a lagging or frozen meter — or after
+    `STEP_WINDOWS` follow windows of agreeing readings."""
     if unfollowed is None:
         return None
     base = state.meter.reading_at_or_before(step.before)
     if base is None or reading.at < step.after:
         return unfollowed
     moved = current[step.phase] - base[1][step.phase]
-    return None if _shows(moved, step.change_a, settings) else unfollowed
+    if not _proves_fresh(state.meter.agreement, step, moved, settings):
+        return unfollowed
+    state.meter.agreement.regained = (
+        f"it showed {step.key}'s {step.change_a:+.1f} A on {step.phase.name} "
+        f"(moved {moved:+.1f} A since {step.before.isoformat(timespec='seconds')})"
+    )
+    return None
+
+
+def _proves_fresh(
+    agreement: Agreement, step: Step, moved_a: float, settings: ControlSettings
+) -> bool:
+    """Whether the meter moving `moved_a` proves it shows the present. A lagging meter
+    shows our earlier changes late: one the same way in the follow windows before the
+    step could pass for it, so the step must come alone. An arrival's start is known only
+    roughly. And the move must match ours in size, not merely go the same way: a building
+    change shown late could pass for a part of it."""
+    if step.arrival:
+        return False
+    since = step.before - timedelta(seconds=STEP_WINDOWS * settings.meter_follow_s)
+    for other in (*agreement.steps, *agreement.past, *agreement.unshown):
+        earlier = other.before < step.before and other.after > since
+        same_way = other.change_a * step.change_a > 0
+        if other is not step and other.phase is step.phase and earlier and same_way:
+            return False
+    expected = step.change_a
+    share = abs(moved_a - expected) / abs(expected)
+    return share <= 1 - FOLLOW_SHARE or abs(moved_a - expected) <= settings.meter_agree_tolerance_a
 
 
 def _shows(moved_a: float, expected_a: float, settings: ControlSettings) -> bool:

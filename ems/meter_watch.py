@@ -66,6 +66,8 @@ class Agreement:
     """Changes of ours the meter did not show in time but that prove no fault (an
     arrival, a change among others, the follow check off): no raise rests on the meter
     until it shows one of them late or a later change of ours."""
+    regained: str | None = None
+    """How the meter last regained trust after a disagreement (for the operator's log)."""
 
 
 @dataclass
@@ -100,7 +102,8 @@ class MeterWatch:
         needed = self.recover_readings if self.faulted else 1
         if self.conservative and self.good_streak >= needed:
             self.conservative = False
-            self.reason = "site meter trusted"
+            regained = self.agreement.regained
+            self.reason = "site meter trusted" + (f" again: {regained}" if regained else "")
 
     def check(self, now: datetime) -> None:
         """Turn conservative when the last good reading has grown stale."""
@@ -180,6 +183,7 @@ class MeterWatch:
         self.faulted = True
         self.good_streak = 0
         self.reason = reason
+        self.agreement.regained = None
 
     def _problem(self, reading: MeterReading) -> str | None:
         if not reading.valid:

@@ -148,7 +148,9 @@ def test_trust_returns_once_the_meter_has_shown_a_change_of_ours_again() -> None
     assert h.controller.view().mode is Mode.CONSERVATIVE
     for _ in range(SETTINGS.meter_recover_readings - 1):
         report(h, 8.0, 0.0, seen=True)
-    assert h.controller.view().mode is Mode.NORMAL
+    view = h.controller.view()
+    assert view.mode is Mode.NORMAL
+    assert view.mode_reason.startswith("site meter trusted again: it showed b/1's -8.0 A on L1")
 
 
 def test_no_raise_rests_on_a_reading_that_has_not_shown_an_arrival_yet() -> None:
@@ -349,3 +351,28 @@ def test_a_pv_site_meter_may_read_less_than_our_chargers_by_the_pv_peak(
     if not trusted:
         pv = f", PV up to {pv_peak_a:g} A" if pv_peak_a else ""
         assert f"(tolerance 3 A{pv})" in view.mode_reason
+
+
+def test_a_lagging_meter_regains_no_trust_by_showing_an_earlier_change_late() -> None:
+    """A meter further behind than the follow window fails to follow b's drop. When a drops
+    the same way just as the meter shows b's drop, that move passes for a's — but it is the
+    past, and the meter stays distrusted until a change of ours comes alone."""
+    h = charging_pair()
+    lag = int(SETTINGS.meter_follow_s) + 5
+    noise = [0.0, 0.2]  # the building's: the meter is not frozen
+    shown = [BASE_A + 16.0 + noise[i % 2] for i in range(lag)]  # what it reads, oldest first
+
+    def step(a_a: float, b_a: float) -> None:
+        shown.append(BASE_A + a_a + b_a + noise[len(shown) % 2])
+        report(h, a_a, b_a, seen=True, meter_a=shown.pop(0))
+
+    for _ in range(lag - 1):
+        step(8.0, 0.0)
+    view = h.controller.view()
+    assert view.mode is Mode.CONSERVATIVE
+    assert "did not follow our chargers: L1 expected -8.0 A" in view.mode_reason
+    for _ in range(SETTINGS.meter_recover_readings + 3):  # a drops 8 A as b's drop shows
+        step(0.0, 0.0)
+    view = h.controller.view()
+    assert view.mode is Mode.CONSERVATIVE, view.mode_reason
+    assert "did not follow" in view.mode_reason
