@@ -66,6 +66,10 @@ class Agreement:
     """Changes of ours the meter did not show in time but that prove no fault (an
     arrival, a change among others, the follow check off): no raise rests on the meter
     until it shows one of them late or a later change of ours."""
+    gauging: list[Step] = field(default_factory=list)
+    """Changes of ours the meter showed, to measure once their follow window has passed."""
+    gains: dict[Phase, deque[tuple[float, float]]] = field(default_factory=dict)
+    """Per phase, the newest changes of ours the meter showed: (ours, the meter's move)."""
     regained: str | None = None
     """How the meter last regained trust after a disagreement (for the operator's log)."""
 

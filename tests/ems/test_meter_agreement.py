@@ -5,12 +5,14 @@ phase."""
 
 from __future__ import annotations
 
+import random
+import re
 from dataclasses import replace
 
 import pytest
 
 from ems.events import ConnectorStatus, StatusChanged
-from ems.meter_agreement import STEP_WINDOWS
+from ems.meter_agreement import GAIN_MIN, GAIN_STEPS, STEP_WINDOWS
 from ems.meter_watch import Mode
 from ems.site import ControlSettings
 from tests.ems.fakes import FairShareSolver, connector, site
@@ -376,3 +378,32 @@ def test_a_lagging_meter_regains_no_trust_by_showing_an_earlier_change_late() ->
     view = h.controller.view()
     assert view.mode is Mode.CONSERVATIVE, view.mode_reason
     assert "did not follow" in view.mode_reason
+
+
+@pytest.mark.parametrize("share", [1.0, 0.7])
+def test_a_meter_that_shows_too_little_of_our_changes_is_distrusted(share: float) -> None:
+    """A CT ratio set wrong reads everything at `share`: each change of ours still shows
+    (0.7 of 8 A is within the tolerance), but over `GAIN_STEPS` of them, each measured at
+    the end of its follow window, the meter shows 70 % — filled to its limit as read, the
+    site would carry 1/0.7 of it. The building's noise (up to 3 A either way at every
+    reading) does not make an honest meter suspect."""
+    h = charging_pair()
+    noise = random.Random(7)
+    a_a = 8.0
+    every = int(SETTINGS.meter_follow_s) + 5
+    for second in range(every * (GAIN_STEPS + 1)):
+        if second % every == 0:
+            a_a = 16.0 if a_a == 8.0 else 8.0
+        truth = BASE_A + a_a + 8.0 + noise.uniform(-3.0, 3.0)
+        report(h, a_a, 8.0, seen=True, meter_a=share * truth)
+    view = h.controller.view()
+    if share == 1.0:
+        assert view.mode is Mode.NORMAL, view.mode_reason
+    else:
+        assert view.mode is Mode.CONSERVATIVE
+        shown = re.search(
+            r"site meter main shows (\d+)% of our chargers' changes on L1", view.mode_reason
+        )
+        assert shown is not None, view.mode_reason
+        assert 60 <= int(shown.group(1)) < 100 * GAIN_MIN
+        assert "wrong CT ratio" in view.mode_reason
