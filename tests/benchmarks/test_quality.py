@@ -56,7 +56,7 @@ def test_the_table_has_a_row_per_group_and_one_for_all(row: QualityRow) -> None:
     assert "workplace" in text
     assert "all" in text
     six = QualityRow(**{**row.__dict__, "min_current_a": 6.0})
-    assert len(targets([zero, six])) == 3
+    assert len(targets([zero, six])) == 4
     assert targets([six]) == ["no scenario at 0 A minimum"]
 
 
@@ -81,3 +81,22 @@ def test_set_replaces_a_policy_constant_and_refuses_anything_else(
         with pytest.raises(ValueError, match=why):
             set_constant(wrong)
     assert lookahead.TAIL_WH > 0.0
+
+
+@pytest.mark.parametrize(
+    ("optimal_pct", "optimal_served", "ranks"),
+    [(60.0, 3, True), (60.0, 5, True), (50.02, 5, True), (50.02, 3, False), (49.0, 9, False)],
+)
+def test_in_the_issues_order_energy_ranks_before_sessions_served(
+    row: QualityRow, optimal_pct: float, optimal_served: int, ranks: bool
+) -> None:
+    """EDF delivers 50 % and fully serves 5: more energy wins whatever is served; within
+    0.05 points it is a tie, and sessions served decide."""
+    edf_and_optimal = QualityRow(
+        **{
+            **row.__dict__,
+            "delivered_pct": {**row.delivered_pct, "edf": 50.0, "optimal": optimal_pct},
+            "fully_served": {**row.fully_served, "edf": 5, "optimal": optimal_served},
+        }
+    )
+    assert edf_and_optimal.ranks_at_least_edf is ranks
