@@ -41,6 +41,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from adapters.solver_banner import silence_solver_banner
 from ems.replay import ReplayOptions, compute_kpis, replay
 from ems.replay.engine import apply_options
 from ems.replay.ev import BATTERIES
@@ -271,6 +272,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.count < 1:
         parser.error("--count must be at least 1")
+    silence_solver_banner()
     console = Console(width=200)
     for assignment in args.set:
         try:

@@ -31,6 +31,7 @@ from dataclasses import replace
 from rich.console import Console
 from rich.table import Table
 
+from adapters.solver_banner import silence_solver_banner
 from ems.replay import ReplayOptions, Scenario, compute_kpis, replay
 from ems.replay.controller_strategy import ControllerStrategy, replay_settings
 from ems.replay.engine import run_replay
@@ -102,6 +103,7 @@ def main() -> None:
     chosen.add_argument("--scenario", choices=sorted(REFERENCE), help="one shipped scenario")
     args = parser.parse_args()
     names = sorted(REFERENCE) if args.all else [args.scenario] if args.scenario else list(SLOW)
+    silence_solver_banner()
 
     console = Console(width=150)
     table = Table(title="reference scenarios: optimal against hindsight and the simple splits")
