@@ -40,6 +40,7 @@ from ems.events import (
     MeterReading,
     MeterSample,
     ModeChosen,
+    NonComplianceForgiven,
     NonComplianceRecalled,
     PricesChanged,
     ProfileAnswer,
@@ -136,6 +137,8 @@ class Controller:
                 self._state.load_history.recall(event.slots)
             case NonComplianceRecalled():
                 self._recall_noncompliance(event)
+            case NonComplianceForgiven():
+                self._forgive_noncompliance(event)
             case PricesChanged():
                 self._site = with_prices(self._state, self._site, event)
             case ModeChosen():
@@ -536,6 +539,12 @@ class Controller:
                 compliance = runtime.compliance
                 compliance.times_flagged = max(compliance.times_flagged, 1)
         self._replan = True
+
+    def _forgive_noncompliance(self, event: NonComplianceForgiven) -> None:
+        runtime = self._state.connectors.get(event.key)
+        if runtime is not None and not runtime.compliance.flagged:
+            runtime.compliance.times_flagged = 0
+            self._replan = True
 
     def _on_recalled(self, event: ProfileRecalled) -> None:
         """A profile sent before a restart: counted as the charger answered it then, so a

@@ -239,6 +239,16 @@ class NonComplianceRecalled:
 
 
 @dataclass(frozen=True)
+class NonComplianceForgiven:
+    """The operator trusts the connector's charger again (repaired, its firmware updated):
+    its sessions are no longer on probation. A charger drawing too much now stays flagged:
+    forgiving it would not stop it."""
+
+    at: datetime
+    key: str
+
+
+@dataclass(frozen=True)
 class PricesChanged:
     """A new dynamic import price series (day-ahead prices) from the site's price source;
     it replaces the tariff's series (`ems.tariff`)."""
@@ -272,6 +282,7 @@ Event = (
     | DemandRecalled
     | LoadHistoryRecalled
     | NonComplianceRecalled
+    | NonComplianceForgiven
     | PricesChanged
     | Tick
 )

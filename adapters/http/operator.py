@@ -1,5 +1,5 @@
-"""The endpoints that change something: a site limit override, a remote stop and the
-charging mode of a running session.
+"""The endpoints that change something: a site limit override, a remote stop, the
+charging mode of a running session, and trusting a charger again.
 
 A remote stop names the charger with the transaction
 (`POST /api/chargers/{charger}/sessions/{id}/stop`): OCPP 2.0.1 transaction ids are the
@@ -10,6 +10,11 @@ the charger itself, and refuses an id that runs on more than one.
 the session running there in that mode until it ends (`{"mode": null}`: its charger's
 configured mode again). A mode only bounds a session below every limit, so no choice
 relaxes one.
+
+`POST /api/chargers/{charger}/connectors/{connector}/trust` forgets that the connector's
+charger was caught drawing more than allowed (repaired, its firmware updated): its
+sessions are no longer on probation. A charger drawing too much now cannot be forgiven
+(409): it stays counted at its maximum until it stops.
 
 All need `Authorization: Bearer <token>`. Without a configured token they are disabled
 (403), so a fresh install exposes nothing that acts on chargers. Every accepted action
@@ -26,6 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.http.snapshot import ConnectorSnapshot
 from adapters.http.source import OperatorActions, StatusSource
 from ems.site import ChargingMode
 
@@ -123,6 +129,7 @@ class OperatorApi:
             web.post("/api/chargers/{charger}/sessions/{id}/stop", self.stop_charger_session),
             web.post("/api/sessions/{id}/stop", self.stop_session),
             web.post("/api/chargers/{charger}/connectors/{connector}/mode", self.choose_mode),
+            web.post("/api/chargers/{charger}/connectors/{connector}/trust", self.trust_again),
         ]
 
     def _refusal(self, request: web.Request) -> web.Response | None:
@@ -163,10 +170,8 @@ class OperatorApi:
             )
         return web.json_response({"override_limit_a": limit_a})
 
-    async def choose_mode(self, request: web.Request) -> web.Response:
-        refusal = self._refusal(request)
-        if refusal is not None:
-            return refusal
+    def _connector(self, request: web.Request) -> ConnectorSnapshot | web.Response:
+        """The connector the path names, or the 404 that says it does not exist."""
         charger_id, connector = request.match_info["charger"], request.match_info["connector"]
         found = next(
             (
@@ -180,6 +185,16 @@ class OperatorApi:
             return error_response(
                 404, f"no connector {connector!r} on charger {charger_id!r}", "connector"
             )
+        return found
+
+    async def choose_mode(self, request: web.Request) -> web.Response:
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
+        found = self._connector(request)
+        if isinstance(found, web.Response):
+            return found
+        charger_id = found.charger_id
         if found.session_id is None:
             return error_response(
                 409, f"no session runs on {found.key}: a mode is chosen per session", "connector"
@@ -201,6 +216,32 @@ class OperatorApi:
         return web.json_response(
             {"connector": found.key, "session_id": found.session_id, "charging_mode": mode}
         )
+
+    async def trust_again(self, request: web.Request) -> web.Response:
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
+        found = self._connector(request)
+        if isinstance(found, web.Response):
+            return found
+        if found.key in self._source.snapshot().controller.drawing_too_much:
+            return error_response(
+                409,
+                f"{found.key} draws more than allowed now: it stays counted at its maximum "
+                "until it stops",
+                "connector",
+            )
+        if not found.caught_drawing_too_much:
+            return error_response(
+                409, f"{found.key} was never caught drawing more than allowed", "connector"
+            )
+        self._actions.trust_again(found.charger_id, found.connector_id)
+        log.warning(
+            "operator trusts %s again: its sessions are no longer on probation (from %s)",
+            found.key,
+            request.remote,
+        )
+        return web.json_response({"connector": found.key, "caught_drawing_too_much": False})
 
     async def stop_charger_session(self, request: web.Request) -> web.Response:
         refusal = self._refusal(request)

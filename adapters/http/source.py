@@ -43,6 +43,11 @@ class OperatorActions(Protocol):
         """
         ...
 
+    def trust_again(self, charger_id: str, connector_id: int) -> None:
+        """Forget that the connector's charger was caught drawing more than allowed: its
+        sessions are no longer on probation."""
+        ...
+
     async def remote_stop(self, charger_id: str, transaction_id: str) -> RemoteStopResult:
         """Ask `charger_id` to stop its transaction `transaction_id` (2.0.1 transaction ids
         are per station: the id alone may name sessions on two chargers)."""

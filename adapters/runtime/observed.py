@@ -20,6 +20,7 @@ from ems.events import (
     MeterReading,
     MeterSample,
     ModeChosen,
+    NonComplianceForgiven,
     NonComplianceRecalled,
     PricesChanged,
     ProfileAnswer,
@@ -77,6 +78,7 @@ class Observed:
             | DemandRecalled
             | LoadHistoryRecalled
             | NonComplianceRecalled
+            | NonComplianceForgiven
             | PricesChanged
             | ModeChosen
             | Tick,

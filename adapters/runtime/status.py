@@ -35,7 +35,7 @@ from adapters.runtime.observed import ChargerFacts, Observed
 from adapters.runtime.price_feed import PriceFeed
 from adapters.runtime.site_limit_feed import SiteLimitFeed
 from adapters.runtime.startup import remember_override
-from ems.events import Event, ModeChosen
+from ems.events import Event, ModeChosen, NonComplianceForgiven
 from ems.site import ChargingMode, connector_key
 from ems.view import ConnectorView, ControllerView
 
@@ -234,6 +234,11 @@ class RuntimeStatus:
             running = {k: s.transaction_id for k, s in self._observed.sessions.items()}
             remember_mode(self._central.store, key, session.transaction_id, chosen, running, now)
         self._put(ModeChosen(charger_id, connector_id, now, chosen))
+
+    def trust_again(self, charger_id: str, connector_id: int) -> None:
+        """The controller forgets the charger was caught drawing too much (unless it does
+        now); the store follows from its view (`ComplianceMemory`)."""
+        self._put(NonComplianceForgiven(self._clock(), connector_key(charger_id, connector_id)))
 
     async def remote_stop(self, charger_id: str, transaction_id: str) -> RemoteStopResult:
         if not self._observed.is_running(charger_id, transaction_id):

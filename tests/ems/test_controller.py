@@ -7,7 +7,13 @@ import pytest
 
 from ems.commands import ProfilePurpose, SetLimit
 from ems.control_step import TRIAL_A
-from ems.events import ConnectorStatus, NonComplianceRecalled, SiteLimitChanged, StatusChanged
+from ems.events import (
+    ConnectorStatus,
+    NonComplianceForgiven,
+    NonComplianceRecalled,
+    SiteLimitChanged,
+    StatusChanged,
+)
 from ems.meter_watch import Mode
 from ems.site import ControlSettings
 from ems.solver_port import AllocationSolver
@@ -588,6 +594,48 @@ def test_a_recalled_noncompliance_puts_the_next_session_on_probation() -> None:
     assert a.limit_a == TRIAL_A
     assert not b.caught_before
     assert b.limit_a == pytest.approx(63 - 10 - 32)
+
+
+def test_a_charger_the_operator_trusts_again_is_planned_with_the_others() -> None:
+    """Forgiven, a caught charger's session gets its share of the plan, not a trial limit;
+    a charger drawing too much now stays flagged whatever the operator says."""
+    h = two_chargers(solver=FairShareSolver())
+    h.send(NonComplianceRecalled(T0, ("a/1",)))
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.start("b", "T2")
+    h.tick()
+    assert h.controller.view().connectors[0].limit_a == TRIAL_A
+    h.send(NonComplianceForgiven(T0, "a/1"))
+    for _ in range(4):  # both EVs follow their limits, and the meter shows them
+        h.advance(SETTINGS.reaction_s + SETTINGS.period_s)
+        a, b = h.controller.view().connectors
+        h.sample("a", (a.limit_a,) * 3)
+        h.sample("b", (b.limit_a,) * 3)
+        h.meter((10 + a.limit_a + b.limit_a,) * 3)
+        h.tick()
+    a, b = h.controller.view().connectors
+    assert not a.caught_before
+    assert "earlier session" not in a.bound_source
+    assert a.limit_a == pytest.approx((63 - 10) / 2, abs=0.2)
+    assert b.limit_a == pytest.approx(a.limit_a, abs=0.2)
+
+
+def test_a_charger_drawing_too_much_now_is_not_forgiven() -> None:
+    settings = replace(SETTINGS, noncompliance_after_s=10)
+    h = two_chargers(settings=settings)
+    h.meter((10, 10, 10))
+    h.start("a", "T1")
+    h.tick()
+    for _ in range(3):
+        h.advance(settings.reaction_s + 1)
+        h.sample("a", (32.0, 32.0, 32.0))
+        h.tick()
+    h.send(NonComplianceForgiven(h.clock.now, "a/1"))
+    h.tick()
+    a = h.controller.view().connectors[0]
+    assert a.state == "uncontrolled"
+    assert a.caught_before
 
 
 def test_a_charger_found_drawing_too_much_counts_at_its_maximum_in_its_next_session() -> None:

@@ -253,8 +253,14 @@ class FakeActions:
             raise ValueError(self.refuse_override)
         self.overrides.append(limit_a)
 
+    trusted: list[tuple[str, int]] = field(default_factory=list)
+    """(charger id, connector id) of every charger trusted again."""
+
     def choose_mode(self, charger_id: str, connector_id: int, mode: str | None) -> None:
         self.modes.append((charger_id, connector_id, mode))
+
+    def trust_again(self, charger_id: str, connector_id: int) -> None:
+        self.trusted.append((charger_id, connector_id))
 
     async def remote_stop(self, charger_id: str, transaction_id: str) -> RemoteStopResult:
         self.stops.append((charger_id, transaction_id))

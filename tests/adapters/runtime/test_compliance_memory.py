@@ -85,3 +85,36 @@ async def test_a_restart_keeps_the_chargers_caught_drawing_too_much(tmp_path: Pa
     assert shown["CP1/1"]["caught_drawing_too_much"] is False
     # written back as the controller sees it: the connector nobody configured left out
     assert stored_setting(config.store.path, COMPLIANCE_SETTING) == {"connectors": ["CP2/1"]}
+
+
+async def test_a_charger_the_operator_trusts_again_is_forgotten_across_a_restart(
+    tmp_path: Path,
+) -> None:
+    config = load_app_config(write_site(tmp_path))
+    store = SqliteStore(config.store.path)
+    store.put_setting(COMPLIANCE_SETTING, {"connectors": ["CP2/1"]}, AT)
+    store.close()
+    runtime = SiteRuntime(config)
+    await runtime.start()
+    try:
+        await wait_until(lambda: runtime.view().at is not None, 20, "a control step")
+        assert {c.key for c in runtime.view().connectors if c.caught_before} == {"CP2/1"}
+        url = f"http://127.0.0.1:{runtime.http_port}/api/chargers/CP2/connectors/1/trust"
+        headers = {"Authorization": "Bearer operator-token-for-tests"}
+        async with aiohttp.ClientSession() as http, http.post(url, headers=headers) as response:
+            assert response.status == 200, await response.text()
+        await wait_until(
+            lambda: not any(c.caught_before for c in runtime.view().connectors),
+            20,
+            "CP2/1 no longer caught",
+        )
+    finally:
+        await runtime.stop()
+    assert stored_setting(config.store.path, COMPLIANCE_SETTING) == {"connectors": []}
+    runtime = SiteRuntime(config)
+    await runtime.start()
+    try:
+        await wait_until(lambda: runtime.view().at is not None, 20, "a control step")
+        assert not any(c.caught_before for c in runtime.view().connectors)
+    finally:
+        await runtime.stop()
