@@ -222,8 +222,10 @@ def _gauge(state: SiteState, at: datetime, current: PhaseTriple, settings: Contr
             waiting.append(step)
             continue
         base = state.meter.reading_at_or_before(step.before)
+        if base is None or _straddled(agreement, step, base[0]):
+            continue
         ours = _our_change(agreement, step, at)
-        if base is None or abs(ours) < settings.meter_follow_step_a:
+        if abs(ours) < settings.meter_follow_step_a:
             continue
         gains = agreement.gains.setdefault(step.phase, deque(maxlen=GAIN_STEPS))
         gains.append((ours, current[step.phase] - base[1][step.phase]))
@@ -341,7 +343,7 @@ def _judge(
     if base is None:
         return Verdict.MOOT, None
     steps = state.meter.agreement.steps
-    if _straddled(steps, step):
+    if _straddled(state.meter.agreement, step, base[0]):
         return Verdict.MOOT, None
     expected = _our_change(state.meter.agreement, step, reading.at)
     if abs(expected) < settings.meter_follow_step_a:
@@ -388,12 +390,19 @@ def _busy(steps: list[Step], step: Step, settings: ControlSettings) -> bool:
     )
 
 
-def _straddled(steps: list[Step], step: Step) -> bool:
-    """Whether another change on the phase may have happened before or after the step's
-    baseline reading alike: then the meter's move from that reading says nothing sure."""
+def _straddled(agreement: Agreement, step: Step, base_at: datetime) -> bool:
+    """Whether another change of ours on the phase, begun before the step, may have reached
+    the meter after the baseline reading taken at `base_at`: the meter's move from that
+    reading then holds part of it, which `_our_change` does not count, and says nothing
+    sure. (A charger's brief dip — a sample at 0 A between two at 18 A, the meter dipping
+    for one reading — made the rise after it look unshown when measured from a reading
+    taken before the dip.)"""
     return any(
-        other is not step and other.phase is step.phase and other.before < step.before < other.after
-        for other in steps
+        other is not step
+        and other.phase is step.phase
+        and other.before < step.before
+        and other.after > base_at
+        for other in (*agreement.steps, *agreement.past, *agreement.unshown)
     )
 
 

@@ -407,3 +407,28 @@ def test_a_meter_that_shows_too_little_of_our_changes_is_distrusted(share: float
         assert shown is not None, view.mode_reason
         assert 60 <= int(shown.group(1)) < 100 * GAIN_MIN
         assert "wrong CT ratio" in view.mode_reason
+
+
+def test_a_brief_dip_the_meter_caught_in_one_reading_is_no_fault() -> None:
+    """a's charger reports 0 A for one sample between two at 8 A (an EV pausing as its
+    profile is replaced), and the meter dips for one reading. The rise after the dip,
+    measured from the last reading before the dip, shows no move: that reading predates the
+    fall, so it proves nothing (this made an honest meter look lagging in the closed loop)."""
+    h = charging_pair()
+    level = BASE_A + 16.0
+    h.advance(0.3)
+    h.sample("a", (0.0,) * 3)  # the dip, as a's charger saw it
+    h.advance(0.2)
+    h.meter((level - 8.0,) * 3)  # the meter's one reading of it
+    h.advance(0.3)
+    h.sample("a", (8.0,) * 3)  # back
+    h.sample("b", (8.0,) * 3)
+    for _ in range(int(SETTINGS.meter_follow_s) + 5):
+        h.advance(0.2)
+        h.meter((level,) * 3)
+        h.tick()
+        h.advance(0.8)
+        h.sample("a", (8.0,) * 3)
+        h.sample("b", (8.0,) * 3)
+    view = h.controller.view()
+    assert view.mode is Mode.NORMAL, view.mode_reason
