@@ -33,19 +33,12 @@ NOT_DELIVERED = frozenset({"Offline", "InvalidRequest"})
 """Answers for a profile that never reached the charger: it still enforces what it had."""
 
 
-def profile_end(command: SetLimit) -> datetime | None:
-    """When the profile stops applying; None for an open-ended one."""
-    if command.duration_s is None:
-        return None
-    return command.start + timedelta(seconds=command.duration_s)
-
-
 def peak_a(command: SetLimit, now: datetime) -> float | None:
     """The highest limit the profile still applies from `now` on; None once it lapsed.
 
     Later periods count too: a charger follows its schedule without asking us.
     """
-    end = profile_end(command)
+    end = command.end
     if end is not None and now >= end:
         return None
     elapsed_s = (now - command.start).total_seconds()
@@ -140,15 +133,23 @@ class Slot:
     ) -> float:
         """The most that sent-but-unanswered (unless not `pending`) and just-replaced
         profiles may still allow."""
-        values = [0.0]
+        # a running maximum, not max() of a list: this runs for every connector several
+        # times a step, mostly with nothing pending
+        value = 0.0
         for command in self.pending if pending else ():
-            peak = peak_a(command, now) if command.transaction_id == transaction_id else None
-            if peak is not None:
-                values.append(peak)
+            if command.transaction_id == transaction_id:
+                peak = peak_a(command, now)
+                if peak is not None and peak > value:
+                    value = peak
         linger = self.lingering
-        if linger is not None and now < linger.until and linger.transaction_id == transaction_id:
-            values.append(linger.limit_a)
-        return max(values)
+        if (
+            linger is not None
+            and now < linger.until
+            and linger.transaction_id == transaction_id
+            and linger.limit_a > value
+        ):
+            value = linger.limit_a
+        return value
 
 
 @dataclass
@@ -219,14 +220,15 @@ def profile_bound(
 ) -> Bound:
     """What the profiles let the connector draw: its session profile in force, else its
     default; either raised by what is sent and unanswered (unless not `pending`) or just
-    replaced."""
-    fallback = default_bound(proof, max_a, now, pending=pending)
+    replaced. The default is read only where it decides (no session, or no session
+    profile in force): this runs for every connector several times a step."""
     if transaction_id is None:
-        return fallback
+        return default_bound(proof, max_a, now, pending=pending)
     slot = proof.tx
     uncertain = slot.uncertain_a(now, transaction_id, pending=pending)
     installed = slot.in_force(now, transaction_id)
     if installed is None:
+        fallback = default_bound(proof, max_a, now, pending=pending)
         if uncertain > fallback.limit_a:
             return Bound(uncertain, "a session profile not yet confirmed")
         return fallback

@@ -7,8 +7,9 @@ Limits are always in amperes per phase here; the adapter renders W (total power 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 
 
 class ProfilePurpose(StrEnum):
@@ -52,6 +53,15 @@ class SetLimit:
     @property
     def limit_now_a(self) -> float:
         return self.periods[0].limit_a if self.periods else 0.0
+
+    @cached_property
+    def end(self) -> datetime | None:
+        """When the profile stops applying; None for an open-ended one. Worked out once:
+        the proven bounds ask it of every profile in force several times a step, and the
+        command never changes (frozen)."""
+        if self.duration_s is None:
+            return None
+        return self.start + timedelta(seconds=self.duration_s)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from ems import planner, rate_limit
 from ems.bottleneck import bottleneck
+from ems.bounds import Bound
 from ems.capacity import Capacity, arrival_a, assess, capacity_without
 from ems.closed_loop import probe
 from ems.commands import SetLimit
@@ -27,7 +28,7 @@ from ems.problem_builder import build_problem
 from ems.raise_gate import Loads, check_raise, raised, room_a
 from ems.rate_limit import Decision
 from ems.rounding import Wanted, round_jointly
-from ems.site import ControlSettings
+from ems.site import ConnectorConfig, ControlSettings
 from ems.solver_port import AllocationSolver
 from ems.state import ConnectorRuntime, HeldRaise, Outcome, Sent, SiteState
 from optimizer.allocation import (
@@ -248,7 +249,8 @@ def release_held(
     same_reading = stepped is not None and stepped.reading_at == capacity.reading_at
     if stepped is not None and same_reading and stepped.mode is capacity.mode:
         capacity = replace(capacity, base_load_a=stepped.base_load_a)
-    loads = proven_loads(state, settings, now)
+    bounds = _planned_bounds(state, settings, now)
+    loads = _loads_of(bounds)
     commands: list[SetLimit] = []
     for runtime in held:
         raise_ = runtime.held
@@ -263,7 +265,8 @@ def release_held(
             continue
         peak = _peak(raise_.limits_a, raise_.step_s, settings)
         wanted = spread(runtime.active_phases, peak)
-        level = _level(state, runtime, loads, settings, now)
+        # its bound is as read above: sending to another changed only that one's
+        level = _level(runtime, loads, bounds[runtime.key][1].proven, settings, now)
         if not check_raise(state.site, capacity, loads, runtime.key, wanted, level).fits:
             continue
         runtime.held = None
@@ -280,17 +283,36 @@ def release_held(
 def proven_loads(state: SiteState, settings: ControlSettings, now: datetime) -> Loads:
     """Every planned connector at what it may draw as far as the controller can prove (a
     session on probation is held at its bound in the capacity's reserved load)."""
+    return _loads_of(_planned_bounds(state, settings, now))
+
+
+def _planned_bounds(
+    state: SiteState, settings: ControlSettings, now: datetime
+) -> dict[str, tuple[ConnectorRuntime, Bound]]:
+    """Every planned connector with its bound (`SiteState.bound`), read once: the raise
+    gate needs both what it may draw (`_loads_of`) and whether that is proven (`_level`).
+    A bound so read holds until a profile is sent to or answered by that connector."""
     return {
-        c.key: (c.config, state.bound_load(c, now, settings))
+        c.key: (c, state.bound(c, now, settings))
         for c in state.connectors.values()
         if state.is_planned(c, settings)
     }
 
 
+def _loads_of(
+    bounds: dict[str, tuple[ConnectorRuntime, Bound]],
+) -> dict[str, tuple[ConnectorConfig, PhaseTriple]]:
+    """The bounds on the site phases each EV uses (`SiteState.bound_load`)."""
+    return {
+        key: (c.config, spread(c.active_phases, bound.limit_a) if c.ev_present else ZERO)
+        for key, (c, bound) in bounds.items()
+    }
+
+
 def _level(
-    state: SiteState,
     runtime: ConnectorRuntime,
     loads: Loads,
+    proven: bool,
     settings: ControlSettings,
     now: datetime,
 ) -> PhaseTriple:
@@ -300,9 +322,10 @@ def _level(
     limit was sent shows (plus the tolerance a charger is allowed over its limit), and
     without such a sample the limit last sent to it (its EV may well hold to that one,
     answered or not). Those maximums add up beyond any fuse, so what holds the site then
-    is what such EVs actually draw, and sending one more is a raise."""
+    is what such EVs actually draw, and sending one more is a raise. `proven`: whether
+    its bound is proven (`Bound.proven`)."""
     bound_a = loads[runtime.key][1]
-    if state.bound(runtime, now, settings).proven:
+    if proven:
         return bound_a
     draw = runtime.drawn
     sent = runtime.sent_for_session()
@@ -336,32 +359,33 @@ def _gate_raises(
 ) -> None:
     """Hold every raise that does not fit the proven bounds of everything else; the
     smallest raises are tried first."""
-    loads = dict(proven_loads(state, settings, now))
-    wanted: list[tuple[float, ConnectorRuntime]] = []
+    bounds = _planned_bounds(state, settings, now)
+    loads = _loads_of(bounds)
+    wanted: list[tuple[float, ConnectorRuntime, float]] = []
     lowering: list[str] = []
     levels: dict[str, PhaseTriple] = {}
     for runtime in steered:
         runtime.held = None
         plan = plans[runtime.key]
         peak = _peak(plan.limits_a, step_s, settings)
-        level = levels[runtime.key] = _level(state, runtime, loads, settings, now)
+        proven = bounds[runtime.key][1].proven
+        level = levels[runtime.key] = _level(runtime, loads, proven, settings, now)
         extra = peak - max(level)
         # Never held: a lower session limit than the one sent (holding it would keep that).
         sent = runtime.sent_for_session()
         raising = sent is None or plan.decision.limit_a > sent.limit_a
         raising = raising or peak > max(loads[runtime.key][1])
         if plan.decision.send and extra > 1e-9 and raising:
-            wanted.append((extra, runtime))
+            wanted.append((extra, runtime, peak))
         elif plan.decision.send and peak < max(loads[runtime.key][1]) - 1e-9:
             lowering.append(runtime.key)
     waiting_meter = settling(state)
     waiting: list[str] | None = None
-    for _, runtime in sorted(wanted, key=lambda item: (item[0], item[1].key)):
+    for _, runtime, peak in sorted(wanted, key=lambda item: (item[0], item[1].key)):
         plan = plans[runtime.key]
         if waiting_meter:
             plans[runtime.key] = _hold(runtime, plan, (), [], step_s, now)
             continue
-        peak = _peak(plan.limits_a, step_s, settings)
         load = spread(runtime.active_phases, peak)
         level = levels[runtime.key]
         verdict = check_raise(state.site, capacity, loads, runtime.key, load, level)

@@ -39,7 +39,10 @@ class LoadHistory:
     completed slot of the last `KEPT_SLOTS`."""
 
     _means: dict[int, float] = field(default_factory=dict)
-    _snapshot: Slots = ()
+    _kept_from: int | None = None
+    """No slot in `_means` is older than this (None: not known)."""
+    _snapshot: Slots | None = ()
+    """The completed slots in order; None once `_means` changed since it was taken."""
     _open: int | None = None
     """The slot the readings fall in now, counted into `_energy_ws` over `_covered_s`."""
     _energy_ws: float = 0.0
@@ -51,6 +54,8 @@ class LoadHistory:
     def slots(self) -> Slots:
         """The completed slots, for keeping across a restart. The same tuple until a slot
         closes: reading it every control step costs nothing."""
+        if self._snapshot is None:
+            self._snapshot = tuple(sorted(self._means.items()))
         return self._snapshot
 
     def observe(self, at: datetime, import_w: float) -> None:
@@ -75,6 +80,7 @@ class LoadHistory:
             if math.isfinite(mean_w) and slot != self._open:
                 self._means.setdefault(slot, mean_w)
         if self._means:
+            self._kept_from = None  # a remembered slot may be older than any kept
             self._keep_until(max(self._means))
 
     def forecast(self, now: datetime, until: datetime) -> tuple[PowerPeriod, ...]:
@@ -110,7 +116,16 @@ class LoadHistory:
         self._open, self._energy_ws, self._covered_s = slot, 0.0, 0.0
 
     def _keep_until(self, newest: int) -> None:
-        """Drop the slots older than `KEPT_SLOTS` before `newest`, and take a new snapshot."""
+        """Drop the slots older than `KEPT_SLOTS` before `newest`; the snapshot is taken
+        again when next asked for. As slots close one after another only the few that
+        expired since the last call are looked for, not all eight days of them (a replay
+        closes a slot every step or so)."""
         oldest = newest - KEPT_SLOTS + 1
-        self._means = {slot: w for slot, w in self._means.items() if slot >= oldest}
-        self._snapshot = tuple(sorted(self._means.items()))
+        kept_from = self._kept_from
+        if kept_from is not None and kept_from <= oldest <= kept_from + len(self._means):
+            for slot in range(kept_from, oldest):
+                self._means.pop(slot, None)
+        else:
+            self._means = {slot: w for slot, w in self._means.items() if slot >= oldest}
+        self._kept_from = oldest
+        self._snapshot = None

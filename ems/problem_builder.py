@@ -30,7 +30,7 @@ def build_problem(
 ) -> Problem:
     connectors = tuple(_connector(state, c, settings, now) for c in state.connectors.values())
     modes = _modes(state)
-    surplus_w = _surplus_w(state, settings, now)
+    surplus_w = _surplus_w(state, modes, settings, now)
     voltage_v = state.site.limits.voltage_v
     # Each build is one control step: the surplus hysteresis of the solar sessions steps
     # with it (`ems.solar_gate`), and their gates are kept in the state. A session held
@@ -111,15 +111,16 @@ def _modes(state: SiteState) -> dict[str, ChargingMode]:
     return {key: mode_of(state, runtime) for key, runtime in state.connectors.items()}
 
 
-def _surplus_w(state: SiteState, settings: ControlSettings, now: datetime) -> float:
+def _surplus_w(
+    state: SiteState, modes: dict[str, ChargingMode], settings: ControlSettings, now: datetime
+) -> float:
     """What the site would export now without our chargers that charge from the sun: the
-    net import besides all of them, plus what the others last drew (0 while it imports,
-    or without a fresh reading)."""
+    net import besides all of them, plus what the others (by `modes`, each connector's
+    mode now) last drew (0 while it imports, or without a fresh reading)."""
     net_w = _net_import_w(state, settings, now)
     if net_w is None:
         return 0.0
     voltage_v = state.site.limits.voltage_v
-    modes = _modes(state)
     others_w = 0.0
     for key, runtime in state.connectors.items():
         draw = runtime.drawn

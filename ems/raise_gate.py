@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ems.capacity import Capacity
-from ems.limit_check import check_loads, circuit_loads, circuit_path
+from ems.limit_check import check_loads, circuit_path, load_totals
 from ems.phases import ZERO, add, larger
 from ems.site import ConnectorConfig, SiteConfig
 from optimizer.problem import Phase, PhaseTriple
@@ -71,9 +71,11 @@ def check_raise(
     )
     if max(extra) <= 1e-9:
         return Verdict(True, ())
-    others = {k: v for k, v in loads.items() if k != key}
-    trial = [*others.values(), (config, wanted_a)]
-    broken = check_loads(site, capacity.fixed_load_a, capacity.circuit_reserved_a, trial)
+    trial = [load for k, load in loads.items() if k != key]
+    trial.append((config, wanted_a))
+    # only the circuits it hangs on: no other is among the limits it adds load to
+    path = circuit_path(site, config.circuit)
+    broken = check_loads(site, capacity.fixed_load_a, capacity.circuit_reserved_a, trial, path)
     hit = tuple(sorted(set(broken) & touched_limits(site, config, extra)))
     return Verdict(not hit, hit)
 
@@ -113,17 +115,14 @@ def room_a(
     if not phases:
         return 0.0
     others = [load for k, load in loads.items() if k != key]
-    site_total = capacity.fixed_load_a
-    for _, load in others:
-        site_total = add(site_total, load)
-    limits = site.limits
-    room = min(limits.phase_limit_a - site_total[p] for p in phases)
-    if limits.power_limit_w is not None:
-        power_room_a = limits.power_limit_w / limits.voltage_v - sum(site_total)
-        room = min(room, power_room_a / len(phases))
     path = circuit_path(site, config.circuit)
+    total, per_circuit = load_totals(site, capacity.fixed_load_a, others, path)
+    limits = site.limits
+    room = min(limits.phase_limit_a - total[p] for p in phases)
+    if limits.power_limit_w is not None:
+        power_room_a = limits.power_limit_w / limits.voltage_v - sum(total)
+        room = min(room, power_room_a / len(phases))
     if path:
-        per_circuit = circuit_loads(site, others)
         by_id = {c.id: c for c in site.circuits}
         for circuit_id in path:
             used = add(

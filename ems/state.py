@@ -318,14 +318,18 @@ class SiteState:
         draw above them (unless `with_draw` is False) — one taken since they settled: an
         older sample shows what the EV drew under the limits before; its hardware maximum
         where its profiles cannot be counted on."""
-        max_a = connector.config.max_current_a
-        if not self.charger_of(connector).smart_charging:
+        # read for every connector several times a step: the lookups are spelled out
+        config = connector.config
+        max_a = config.max_current_a
+        if not self.chargers[config.charger_id].smart_charging:
             return Bound(max_a, NOT_SMART)
-        if connector.compliance.flagged:
+        compliance = connector.compliance
+        if compliance.flagged:
             return Bound(max_a, NON_COMPLIANT)
-        if self.on_probation(connector, settings):
+        if compliance.times_flagged > 0 and self.on_probation(connector, settings):
             return Bound(max_a, NON_COMPLIANT_BEFORE)
-        proof, tx = connector.proof, connector.transaction_id()
+        proof, session = connector.proof, connector.session
+        tx = None if session is None else session.transaction_id
         bound = profile_bound(proof, max_a, tx, now)
         draw = connector.drawn
         if not with_draw or draw is None:

@@ -109,6 +109,22 @@ def test_slots_older_than_eight_days_are_dropped() -> None:
     assert [slot for slot, _ in history.slots] == [newest - KEPT_SLOTS + 1, newest]
 
 
+def test_slots_closing_one_by_one_keep_exactly_the_last_eight_days() -> None:
+    history = LoadHistory()
+    for k in range(KEPT_SLOTS + 30):  # a reading per slot, each closing the one before
+        history.observe(MONDAY + k * QUARTER, float(k))
+        newest = SLOT + k - 1
+        expected = [
+            (s, float(s - SLOT)) for s in range(max(SLOT, newest - KEPT_SLOTS + 1), SLOT + k)
+        ]
+        assert list(history.slots) == expected
+
+    history.recall([(SLOT + 10, 1.0), (SLOT + KEPT_SLOTS + 40, 2.0)])  # one too old, one new
+
+    kept = [slot for slot, _ in history.slots]
+    assert kept == [*range(SLOT + 41, SLOT + KEPT_SLOTS + 29), SLOT + KEPT_SLOTS + 40]
+
+
 def test_a_recalled_slot_does_not_replace_one_observed_since() -> None:
     history = LoadHistory()
     steady(history, MONDAY, 1, 1_000.0)
