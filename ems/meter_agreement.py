@@ -28,8 +28,11 @@ change of our chargers' draw that a lagging meter could not pass off as an earli
 is still to show on the meter, no raise rests on it (`settling`), and a change it never
 showed that proves no fault (an arrival, whose start is known only roughly; changes too
 close together; the follow check off) keeps raises held until the meter shows it late or
-shows a later change of ours: a frozen or blind meter can never justify a raise. The
-gain check is slow by nature (a dozen changes per phase): it catches a meter installed
+shows a later change of ours, or for as long as the changes that would show it are
+remembered (`_memory_s`): a frozen or blind meter cannot justify a raise meanwhile, and the
+first raise after is a change of ours it must show. (Held for good, it kept a site paused in
+the closed loop: with every session paused, no change of ours came for the meter to show.)
+The gain check is slow by nature (a dozen changes per phase): it catches a meter installed
 wrong within the first hours of charging, not the moment it goes wrong.
 """
 
@@ -100,8 +103,14 @@ def observe_step(
         step = Step(connector.key, phase, change, before, latest.at, arrival)
         clear = abs(change) >= settings.meter_follow_step_a
         (agreement.steps if clear else agreement.past).append(step)
-    keep_s = 2 * STEP_WINDOWS * settings.meter_follow_s  # a proof looks one window back
+    keep_s = _memory_s(settings)
     agreement.past = [s for s in agreement.past if (latest.at - s.after).total_seconds() <= keep_s]
+
+
+def _memory_s(settings: ControlSettings) -> float:
+    """How long changes of ours are remembered: a proof of freshness looks `STEP_WINDOWS`
+    follow windows back from a change judged up to as long after it."""
+    return 2 * STEP_WINDOWS * settings.meter_follow_s
 
 
 def _arrived(agreement: Agreement, key: str, since: datetime) -> bool:
@@ -174,8 +183,12 @@ def _not_following(
     """Settle the steps a reading can judge; the reason for the first one the meter
     failed to follow in time."""
     agreement = state.meter.agreement
+    memory_s = _memory_s(settings)
     agreement.unshown = [
-        s for s in agreement.unshown if not _shown_late(state, s, reading.at, current, settings)
+        s
+        for s in agreement.unshown
+        if (reading.at - s.after).total_seconds() <= memory_s
+        and not _shown_late(state, s, reading.at, current, settings)
     ][-UNSHOWN_KEPT:]
     failed: str | None = None
     kept: list[Step] = []

@@ -269,6 +269,45 @@ def test_an_arrival_the_meter_never_showed_keeps_raises_held(follow_check: bool)
     assert sent["b/1"] > default_a
 
 
+def test_an_arrival_never_shown_holds_raises_only_as_long_as_changes_are_remembered() -> None:
+    """Held for good, a change the meter never showed kept every session paused: no change of
+    ours came for it to show. Once it is older than the changes remembered, b's raise goes
+    out — a change of ours standing alone, which a meter that does not see b fails."""
+    s = site(connector("a"), connector("b"), limit_a=63, worst_a=(30, 30, 30))
+    h = Harness(s, SETTINGS, FairShareSolver())
+    building = 25.0
+    h.meter((building,) * 3)
+    h.start("a", "T1")
+    h.tick()
+    h.advance(1)
+    h.sample("a", (8.0,) * 3)
+    h.meter((building + 8,) * 3)
+    h.tick()
+    h.send(StatusChanged("b", 1, ConnectorStatus.PREPARING, h.clock.now))
+    default_a = h.controller.fallbacks.fallback_a["b/1"]
+    h.start("b", "T2")
+    sent: dict[str, float] = {}
+    memory_s = int(2 * STEP_WINDOWS * SETTINGS.meter_follow_s)
+    for i in range(memory_s + 5):  # alive, never showing b
+        h.advance(1)
+        h.sample("a", (8.0,) * 3)
+        h.sample("b", (sent.get("b/1", default_a),) * 3)
+        h.meter((building + 8 + 0.1 * (i % 2),) * 3)
+        sent |= tx_limits(h.tick())
+        if i < memory_s - 5:
+            assert "b/1" not in sent, f"raised after {i} s"
+    assert sent["b/1"] > default_a
+    for i in range(int(SETTINGS.meter_follow_s) + 3):
+        h.advance(1)
+        h.sample("a", (sent.get("a/1", 8.0),) * 3)
+        h.sample("b", (sent["b/1"],) * 3)
+        h.meter((building + 8 + 0.1 * (i % 2),) * 3)
+        h.tick()
+    view = h.controller.view()
+    assert view.mode is Mode.CONSERVATIVE
+    assert "did not follow our chargers" in view.mode_reason
+
+
 @pytest.mark.parametrize("follow_check", [True, False])
 def test_a_meter_reading_exactly_the_same_across_an_arrival_is_frozen(
     follow_check: bool,
