@@ -52,8 +52,20 @@ fairness terms (deviation, earliness) are scaled below the money
 (`PRICE_RESOLUTION`), so a session waits for a cheaper hour rather than take its fair
 share now; a plan with money is followed exactly now (`PlanNow.priced`), not topped up.
 Waiting must not cost energy the plan counted on: with money a session is planned to be
-done `DEADLINE_MARGIN_S` before it leaves, and an EV not yet seen drawing charges at its
-minimum now (`PROBE_A`), so that its phases are known before it waits.
+done some time before it leaves (`deadline_margins`), and an EV not yet seen drawing
+charges at its minimum now (`PROBE_A`), so that its phases are known before it waits. The
+time kept in hand is the session's own: a share (`TAIL_MARGIN_SHARE`) of the time its
+remaining battery tail takes at its taper, which is what the real taper can take beyond
+the planned one; up to `DEADLINE_MARGIN_S` where the rows are crowded
+(`CROWDED_FROM`), where newcomers' shares take the last minutes. One margin of 30 minutes
+for every session cost the cost family (`python -m benchmarks.cost`) up to 9.6 % over
+offline's bill on a rooftop-PV site, whose 1-phase EVs, planned to be done half an hour
+early, bought at 0.30 what the sun would have given later. The session's own margin
+brought the worst to 5.6 % (seeds 100, 12, and the shipped ones; 5.9 % on seeds 100, 40;
+3.1 % from 5.0 % on seeds 300, 20; on seeds 200, 20, a congested PV day short of offline's
+energy went from 14.3 % to 14.6 % at 0.15 kWh more), and the worst peak above offline's
+where a demand charge prices it from 18.9 % to 16.5 % (17.4 % to 15.2 %; 23.4 % to 23.7 %;
+15.8 % to 11.5 %), delivering as much on every one of those scenarios.
 
 In the replays of the shipped scenarios this brings the controller within 1 % of the
 hindsight bound's energy on every one, at a 6 A minimum and at none (the table in
@@ -132,10 +144,34 @@ eight rounds changed the replays of `small` and the garage by at most 0.01 kWh."
 TAIL_TOLERANCE_A = 1e-6
 """A plan over its battery tail by less than this (solver noise) breaks no tail row."""
 NOW_SLACK_A = 1e-4
+"""Room the plan leaves on every row now, so that its currents raised to their exact
+minimums (they hold them only to the solver's tolerance) still fit."""
 DEADLINE_MARGIN_S = 1800.0
-"""With money, each session is planned to be done this long before it leaves: a plan
-that waits for a cheap hour must not count on the last minutes, which the EV's real
-taper and newcomers' shares take from it."""
+"""With money, the most time a session is planned to be done before it leaves (see
+`deadline_margins`): a plan that waits for a cheap hour must not count on the last
+minutes, which the EV's real taper and newcomers' shares take from it. Kept for every
+session on crowded rows. Given to every session alike (before issue 17), a sweep on the
+cost family's pv-03 read: 0 s lost 4.2 kWh (the probe off as well; 3.4 kWh with it on),
+900 s lost 1.1 kWh at +3.5 % over offline's cost, 1800 s lost nothing at +9.6 %, 3600 s
++20.9 %."""
+TAIL_MARGIN_SHARE = 0.2
+"""With money and rows not crowded, a session is planned to be done this share of the time
+its remaining tail takes at its taper before it leaves (at most `DEADLINE_MARGIN_S`): 31
+minutes (so 30) for a 1-phase 16 A EV with the whole tail ahead, 10 for a 3-phase one, 5
+at 32 A. The model's tail (`TAIL_WH`, `TAIL_END`) is close to the simulated battery's, but
+its rows bound a block by the energy taken before it, so a tail planned in the long blocks
+at the end is planned too fast. On the cost family (seeds 100, 40 scenarios, and the
+shipped ones), 0.1 (crowded from 1.0) lost up to 0.8 kWh on 8 of them; 0.2 lost nothing."""
+CROWDED_FROM = 2.0
+"""Rows are crowded when the planned sessions at their maximum and every empty connector at
+its own would take more than this many times what is free on one of them (see
+`crowding`): there newcomers' shares can take the last minutes, and the margin rises
+linearly from the session's own to `DEADLINE_MARGIN_S` at one more. Congested office days
+(office-38 of seeds 100) delivered up to 1.3 kWh less without it, the margin the session's
+own throughout; from 1.0 (full at 2.0) the worst cost over offline was 7.7 %, from 1.5
+6.3 %, from 2.0 5.9 % (seeds 100, 40), each delivering as much as before on every
+scenario (from 2.0 on seeds 200 and 300, 20 each, too; from 1.5 one scenario of seeds 200
+delivered 0.05 kWh less)."""
 PROBE_A = 1.0
 """Nor on phases it has not seen the EV draw on: with money, an EV charges at its minimum
 (at least this) until it has been seen drawing, before it may wait (one that waited on
@@ -148,8 +184,9 @@ PRICE_RESOLUTION = 0.05
 terms (deviation from the fair shares, earliness)."""
 WH_PER_PHASE_AMP_SECOND_PER_V = 1.0 / SECONDS_PER_HOUR
 KW_PER_W = 1e-3
-"""Room the plan leaves on every row now, so that its currents raised to their exact
-minimums (they hold them only to the solver's tolerance) still fit."""
+MIN_DIVISOR = 1e-9
+"""Floor of a divisor that may be 0 (a row with nothing free, a session with no maximum):
+the quotient becomes huge, which is what it means, rather than a division by zero."""
 
 
 @dataclass(frozen=True)
@@ -186,9 +223,12 @@ def plan_now(
     money = _Money.of(params, lookahead, edges, others_phase_amps)
     if money is None and np.all(at_most <= free - NOW_SLACK_A):
         return None
-    solution = _solve(
-        params, rows[:, sessions], free, fair_a[sessions], sessions, edges, lookahead.step_s, money
-    )
+    if money is None:
+        blocks = _Blocks.of(params, sessions, edges)
+    else:
+        margin_s = deadline_margins(params, sessions, crowding(params, rows, free, at_most))
+        blocks = _Blocks.of(params, sessions, edges, margin_s, probe=True)
+    solution = _solve(blocks, rows[:, sessions], free, fair_a[sessions], lookahead.step_s, money)
     if solution is None:
         return None
     current = fair_a.copy()
@@ -206,6 +246,35 @@ def planned(params: Parameters, now_s: float) -> BoolArray:
             & np.isfinite(params.need_wh)
             & (params.need_wh > MIN_NEED_WH)
         )
+
+
+def deadline_margins(params: Parameters, sessions: IntArray, crowded: float) -> FloatArray:
+    """(M,) how long before it leaves each of `sessions` is planned to be done, with money.
+
+    Its own margin is `TAIL_MARGIN_SHARE` of the time its remaining tail (at most
+    `TAIL_WH` of its need) takes at the planned taper, at its maximum now: what the real
+    taper and the plan's coarse late blocks can take beyond the plan grows with that time
+    (31 minutes, so 30, for a 1-phase 16 A EV; 5 at 32 A on three phases). On crowded rows
+    (`crowded` from `crowding` above `CROWDED_FROM`) newcomers' shares can take the last
+    minutes as well, and the margin rises to `DEADLINE_MARGIN_S`; never above it."""
+    power_w = np.maximum(params.cap_a[sessions] * params.phase_count[sessions], MIN_DIVISOR)
+    tail_wh = np.minimum(params.need_wh[sessions], TAIL_WH)
+    # time through a tail whose rate falls linearly in the energy left to TAIL_END of the top
+    taper = np.log(1.0 / TAIL_END) / (1.0 - TAIL_END)
+    tail_s = tail_wh / (power_w * params.voltage_v) * SECONDS_PER_HOUR * taper
+    own = np.minimum(TAIL_MARGIN_SHARE * tail_s, DEADLINE_MARGIN_S)
+    share = float(np.clip(crowded - CROWDED_FROM, 0.0, 1.0))
+    return np.asarray(own + share * (DEADLINE_MARGIN_S - own), dtype=np.float64)
+
+
+def crowding(params: Parameters, rows: FloatArray, free: FloatArray, at_most: FloatArray) -> float:
+    """How many times what is free now on its most crowded row the planned sessions at their
+    maximum (`at_most`, per row) and every empty connector at its own would take: below 1,
+    no newcomer can take a share from them. `free` is what the others leave of each row."""
+    empty = ~params.present
+    newcomers = np.einsum("kn,n->k", rows[:, empty], params.cap_a[empty])
+    wanted = at_most + newcomers
+    return float(np.max(wanted / np.maximum(free, MIN_DIVISOR), initial=0.0))
 
 
 def _block_edges(now_s: float, step_s: float, last_departure_s: float) -> FloatArray:
@@ -349,13 +418,18 @@ class _Blocks:
 
     @staticmethod
     def of(
-        params: Parameters, sessions: IntArray, edges: FloatArray, margin_s: float = 0.0
+        params: Parameters,
+        sessions: IntArray,
+        edges: FloatArray,
+        margin_s: FloatArray | float = 0.0,
+        probe: bool = False,
     ) -> _Blocks:
-        """`margin_s`: plan each session to be done this long before it leaves (but never
-        before the end of the first block)."""
+        """`margin_s` (M,) or one for all: plan each session to be done this long before it
+        leaves (but never before the end of the first block). `probe`: an EV not yet seen
+        drawing charges at its minimum now (with money, see `PROBE_A`)."""
         length = np.diff(edges)
         departure = np.maximum(params.departure_s[sessions] - margin_s, edges[1])
-        unseen = ~params.phases_seen[sessions] & (margin_s > 0.0)
+        unseen = ~params.phases_seen[sessions] & probe
         cap = params.cap_a[sessions]
         tail = TAIL_WH * SECONDS_PER_HOUR / params.voltage_v
         need = params.need_wh[sessions] * SECONDS_PER_HOUR / params.voltage_v
@@ -386,19 +460,16 @@ class _Blocks:
 
 
 def _solve(
-    params: Parameters,
+    blocks: _Blocks,
     members: FloatArray,
     free: FloatArray,
     fair_a: FloatArray,
-    sessions: IntArray,
-    edges: FloatArray,
     step_s: float,
     money: _Money | None = None,
 ) -> FloatArray | None:
-    """The first block's currents of the planned `sessions`, or None. `members` (K, M) are
-    their columns of the rows, `free` (K,) what the others leave of each row now, `fair_a`
-    (M,) their fair shares now."""
-    blocks = _Blocks.of(params, sessions, edges, 0.0 if money is None else DEADLINE_MARGIN_S)
+    """The first block's currents of the planned sessions (`blocks`), or None. `members`
+    (K, M) are their columns of the rows, `free` (K,) what the others leave of each row
+    now, `fair_a` (M,) their fair shares now."""
     highs = HIGHS()
     for name, option in SOLVER_OPTIONS.items():
         highs.setOptionValue(name, option)

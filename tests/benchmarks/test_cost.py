@@ -50,6 +50,8 @@ def test_the_table_and_the_targets_print(rows: list[CostRow]) -> None:
     assert "office-00" in text
     assert "pv-01" in text
     assert "within 3 % of offline's cost" in text
+    office_line = next(line for line in text.splitlines() if "office-00" in line)
+    assert f"{rows[0].peak_gap_pct:+.2f}" in office_line
 
 
 def test_the_peak_is_held_to_offline_only_where_a_demand_charge_prices_it(

@@ -26,11 +26,17 @@ HOUR = timedelta(hours=1)
 KWH_AT_16_A_3_PHASE = 16 * 3 * 230 / 1000.0  # 11.04 kW: 11.04 kWh in an hour
 
 
-def _problem(lookahead: Lookahead, need_wh: float, stay: timedelta, min_a: float = 0.0) -> Problem:
+def _problem(
+    lookahead: Lookahead,
+    need_wh: float,
+    stay: timedelta,
+    min_a: float = 0.0,
+    phases: tuple[Phase, ...] = (Phase.L1, Phase.L2, Phase.L3),
+) -> Problem:
     car = ev(
         "car",
-        phases=(Phase.L1, Phase.L2, Phase.L3),
-        ev_phases=(Phase.L1, Phase.L2, Phase.L3),
+        phases=phases,
+        ev_phases=phases,
         max_a=16.0,
         min_current_a=min_a,
         departure=START + stay,
@@ -61,7 +67,8 @@ def test_it_waits_for_the_cheap_hours_when_they_can_still_deliver_the_need() -> 
 
 def test_energy_outranks_price_when_the_cheap_hours_cannot_deliver_it() -> None:
     """Three hours at 16 A deliver 33 kWh; 30 kWh by a departure 3 h away leaves no
-    room to wait, however dear now is (the plan keeps 30 minutes in hand)."""
+    room to wait, however dear now is (the plan keeps 10 minutes in hand, a fifth of
+    the 52 its tail takes)."""
     lookahead = Lookahead(START, STEP_S, prices=_expensive_then_cheap())
     assert _now_a(_problem(lookahead, 30_000.0, 3 * HOUR)) == pytest.approx(16.0)
 
@@ -74,11 +81,12 @@ def test_a_minimum_current_is_kept_or_the_ev_waits_at_zero() -> None:
 
 
 def test_a_demand_charge_spreads_the_charging_over_the_stay() -> None:
-    """11.04 kWh over four hours (the plan keeps 30 minutes in hand) at the lowest peak:
-    11.04 kWh / 3.5 h is 3.15 kW, 4.57 A on three phases, far below 16 A now."""
+    """8 kWh on one phase over four hours at the lowest peak. A fifth of the 2.6 h its tail
+    takes at 3.68 kW is more than 30 minutes, so the plan keeps 30 minutes in hand:
+    8 kWh / 3.5 h is 2.29 kW, 9.94 A, far below 16 A now."""
     lookahead = Lookahead(START, STEP_S, peak_price_per_kw=10.0)
-    now = _now_a(_problem(lookahead, KWH_AT_16_A_3_PHASE * 1000.0, 4 * HOUR))
-    assert now == pytest.approx(16.0 / 3.5, rel=0.05)
+    now = _now_a(_problem(lookahead, 8_000.0, 4 * HOUR, phases=(Phase.L1,)))
+    assert now == pytest.approx(8_000.0 / 3.5 / 230.0, rel=0.05)
 
 
 def test_the_peak_already_paid_for_is_free_to_use() -> None:
