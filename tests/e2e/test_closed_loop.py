@@ -154,7 +154,6 @@ async def test_capacity_moves_to_others_when_an_ev_tapers(rig: Rig) -> None:
         return next(c for c in rig.runtime.view().connectors if c.charger_id == taper)
 
     before = await steady_value(rig, lambda: others_allowed_a(rig, taper))
-    allowed_before = tapered().limit_a
     rig.evs[taper].soc_pct = 95.0  # a 32 A EV that now takes only 8 A
     # Both take about 3.5 s on a quiet machine; on a busy one the steps can come late.
     await wait_until(lambda: tapered().taper_bound_a is not None, 20, f"{taper} seen drawing less")
@@ -163,7 +162,11 @@ async def test_capacity_moves_to_others_when_an_ev_tapers(rig: Rig) -> None:
         20,
         f"the others' allowance to rise from {before:.1f} A when {taper} tapers",
     )
-    assert tapered().limit_a < allowed_before
+    # no more than it takes: its share can have been below that already (under load the
+    # steady allocation before can leave it 7-9 A), so a fall is not what to check
+    bound = tapered().taper_bound_a
+    assert bound is not None
+    assert tapered().limit_a <= bound + 0.1, f"{tapered()}"
     for _ in range(20):
         assert_under_limit(rig)
         await asyncio.sleep(0.1)
