@@ -235,7 +235,7 @@ def _gauge(state: SiteState, at: datetime, current: PhaseTriple, settings: Contr
             waiting.append(step)
             continue
         base = state.meter.reading_at_or_before(step.before)
-        if base is None or _straddled(agreement, step, base[0]):
+        if base is None or _straddled(agreement, step, base[0], either_way=True):
             continue
         ours = _our_change(agreement, step, at)
         if abs(ours) < settings.meter_follow_step_a:
@@ -356,7 +356,7 @@ def _judge(
     if base is None:
         return Verdict.MOOT, None
     steps = state.meter.agreement.steps
-    if _straddled(state.meter.agreement, step, base[0]):
+    if _straddled(state.meter.agreement, step, base[0], either_way=False):
         return Verdict.MOOT, None
     expected = _our_change(state.meter.agreement, step, reading.at)
     if abs(expected) < settings.meter_follow_step_a:
@@ -403,18 +403,25 @@ def _busy(steps: list[Step], step: Step, settings: ControlSettings) -> bool:
     )
 
 
-def _straddled(agreement: Agreement, step: Step, base_at: datetime) -> bool:
-    """Whether another change of ours on the phase, begun before the step, may have reached
-    the meter after the baseline reading taken at `base_at`: the meter's move from that
-    reading then holds part of it, which `_our_change` does not count, and says nothing
-    sure. (A charger's brief dip — a sample at 0 A between two at 18 A, the meter dipping
-    for one reading — made the rise after it look unshown when measured from a reading
-    taken before the dip.)"""
-    return any(
+def _straddled(agreement: Agreement, step: Step, base_at: datetime, either_way: bool) -> bool:
+    """Whether the meter's move from the baseline reading (taken at `base_at`) says nothing
+    sure of the step: another change on the phase still being judged may have happened
+    before or after that reading alike; or another change of ours, begun before the step,
+    may have reached the meter only after that reading — then the move holds part of it,
+    which `_our_change` does not count. Such a change the other way could hide the step (a
+    charger's brief dip — a sample at 0 A between two at 18 A, the meter dipping for one
+    reading — made the rise after it look unshown, measured from before the dip); one the
+    same way only adds to the move (`either_way` counts those too, for a measure of it)."""
+    pending = any(
+        other is not step and other.phase is step.phase and other.before < step.before < other.after
+        for other in agreement.steps
+    )
+    return pending or any(
         other is not step
         and other.phase is step.phase
         and other.before < step.before
         and other.after > base_at
+        and (either_way or other.change_a * step.change_a < 0)
         for other in (*agreement.steps, *agreement.past, *agreement.unshown)
     )
 
