@@ -168,10 +168,16 @@ async def test_capacity_moves_to_others_when_an_ev_tapers(rig: Rig) -> None:
         f"the others' allowance to rise from {before:.1f} A when {taper} tapers",
     )
     # no more than it takes: its share can have been below that already (under load the
-    # steady allocation before can leave it 7-9 A), so a fall is not what to check
+    # steady allocation before can leave it 7-9 A), so a fall is not what to check; and in
+    # normal mode (on a busy machine a report and a reading straddling the taper can make
+    # the meter look short for a moment, and conservative mode plans without the taper)
     bound = tapered().taper_bound_a
     assert bound is not None
-    assert tapered().limit_a <= bound + 0.1, f"{tapered()}"
+
+    def capped() -> bool:
+        return rig.runtime.view().mode is Mode.NORMAL and tapered().limit_a <= bound + 0.1
+
+    await wait_until(capped, 40, f"{taper} allowed no more than the {bound:.1f} A it takes")
     for _ in range(20):
         assert_under_limit(rig)
         await asyncio.sleep(0.1)
