@@ -20,7 +20,7 @@ from ems.capacity import Capacity, arrival_a, assess, capacity_without
 from ems.closed_loop import probe
 from ems.commands import SetLimit
 from ems.limit_check import check_loads
-from ems.meter_agreement import settling
+from ems.meter_agreement import awaited, settling
 from ems.mode_choice import mode_of
 from ems.modes import SOLAR_MODES
 from ems.phases import ZERO, non_negative, round_down, spread
@@ -379,12 +379,12 @@ def _gate_raises(
             wanted.append((extra, runtime, peak))
         elif plan.decision.send and peak < max(loads[runtime.key][1]) - 1e-9:
             lowering.append(runtime.key)
-    waiting_meter = settling(state)
+    meter_wait = awaited(state) if settling(state) else None
     waiting: list[str] | None = None
     for _, runtime, peak in sorted(wanted, key=lambda item: (item[0], item[1].key)):
         plan = plans[runtime.key]
-        if waiting_meter:
-            plans[runtime.key] = _hold(runtime, plan, (), [], step_s, now)
+        if meter_wait is not None:
+            plans[runtime.key] = _hold(runtime, plan, (), [], step_s, now, meter_wait)
             continue
         load = spread(runtime.active_phases, peak)
         level = levels[runtime.key]
@@ -447,18 +447,17 @@ def _hold(
     waiting: list[str],
     step_s: float | None,
     now: datetime,
+    meter_wait: str = "our chargers' last change",
 ) -> _Plan:
-    """Keep the limit in force and remember the raise, with who it waits for."""
+    """Keep the limit in force and remember the raise, with who (or what change the site
+    meter has yet to show) it waits for."""
     assert runtime.session is not None
     if broken:
         on = f"lower limits of {', '.join(waiting)} not yet confirmed" if waiting else ""
         why = f"raise to {plan.decision.limit_a:g} A waits for room under {', '.join(broken)}"
         why = f"{why}: {on}" if on else why
     else:
-        why = (
-            f"raise to {plan.decision.limit_a:g} A waits for the site meter to show our "
-            "chargers' last change"
-        )
+        why = f"raise to {plan.decision.limit_a:g} A waits for the site meter to show {meter_wait}"
     runtime.held = HeldRaise(
         plan.limits_a, step_s, plan.reason, runtime.session.transaction_id, now
     )

@@ -132,6 +132,23 @@ def settling(state: SiteState) -> bool:
     return state.meter.mode is Mode.NORMAL and suspect
 
 
+def awaited(state: SiteState) -> str:
+    """What the meter has yet to show while `settling`, for the operator: the change of ours
+    it waits for (the oldest), or that its last reading was short."""
+    agreement = state.meter.agreement
+    if agreement.short_streak > 0:
+        return "our chargers' draw (its last reading was short of it)"
+    waiting = agreement.steps or agreement.unshown
+    if not waiting:
+        return "our chargers' last change"
+    step = min(waiting, key=lambda s: s.after)
+    kind = "arrival" if step.arrival else "change"
+    return (
+        f"{step.key}'s {step.change_a:+.1f} A {kind} on {step.phase.name}, "
+        f"reported at {step.after.isoformat(timespec='seconds')}"
+    )
+
+
 def check_reading(state: SiteState, reading: MeterReading, settings: ControlSettings) -> str | None:
     """Why the good reading just observed cannot be trusted; None when it agrees."""
     current = state.meter.current_a

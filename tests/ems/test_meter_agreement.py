@@ -262,7 +262,10 @@ def test_an_arrival_the_meter_never_showed_keeps_raises_held(follow_check: bool)
     view = h.controller.view()
     assert view.mode is Mode.NORMAL
     assert "b/1" in view.held_raises
-    assert "waits for the site meter to show" in view.connectors[1].reason
+    assert (
+        f"waits for the site meter to show b/1's +{default_a:.1f} A arrival on L1, reported at"
+        in (view.connectors[1].reason)
+    )
     sent: dict[str, float] = {}
     for _ in range(int(settings.period_s) + 1):  # the meter shows b at last
         sent |= second(building + 8 + default_a)
