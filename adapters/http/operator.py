@@ -171,7 +171,11 @@ class OperatorApi:
         return web.json_response({"override_limit_a": limit_a})
 
     def _connector(self, request: web.Request) -> ConnectorSnapshot | web.Response:
-        """The connector the path names, or the 404 that says it does not exist."""
+        """The connector the path names, or why this request may not act on it: the token's
+        refusal, or the 404 that says it does not exist."""
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
         charger_id, connector = request.match_info["charger"], request.match_info["connector"]
         found = next(
             (
@@ -188,20 +192,16 @@ class OperatorApi:
         return found
 
     async def choose_mode(self, request: web.Request) -> web.Response:
-        refusal = self._refusal(request)
-        if refusal is not None:
-            return refusal
         found = self._connector(request)
         if isinstance(found, web.Response):
             return found
-        charger_id = found.charger_id
         if found.session_id is None:
             return error_response(
                 409, f"no session runs on {found.key}: a mode is chosen per session", "connector"
             )
         try:
             mode = parse_mode_choice(await request.text())
-            self._actions.choose_mode(charger_id, found.connector_id, mode)
+            self._actions.choose_mode(found.charger_id, found.connector_id, mode)
         except InvalidInput as error:
             return error_response(400, str(error), error.field)
         except ValueError as error:
@@ -218,9 +218,6 @@ class OperatorApi:
         )
 
     async def trust_again(self, request: web.Request) -> web.Response:
-        refusal = self._refusal(request)
-        if refusal is not None:
-            return refusal
         found = self._connector(request)
         if isinstance(found, web.Response):
             return found

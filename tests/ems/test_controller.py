@@ -621,9 +621,10 @@ def test_a_charger_the_operator_trusts_again_is_planned_with_the_others() -> Non
     assert b.limit_a == pytest.approx(a.limit_a, abs=0.2)
 
 
-def test_a_charger_drawing_too_much_now_is_not_forgiven() -> None:
-    settings = replace(SETTINGS, noncompliance_after_s=10)
+def a_caught_drawing_too_much(settings: ControlSettings) -> Harness:
+    """a's session T1 flagged non-compliant: its EV draws 32 A whatever it is sent."""
     h = two_chargers(settings=settings)
+    h.scripted.currents = {"a/1": 10.0}
     h.meter((10, 10, 10))
     h.start("a", "T1")
     h.tick()
@@ -631,6 +632,12 @@ def test_a_charger_drawing_too_much_now_is_not_forgiven() -> None:
         h.advance(settings.reaction_s + 1)
         h.sample("a", (32.0, 32.0, 32.0))
         h.tick()
+    assert h.controller.view().connectors[0].state == "uncontrolled"
+    return h
+
+
+def test_a_charger_drawing_too_much_now_is_not_forgiven() -> None:
+    h = a_caught_drawing_too_much(replace(SETTINGS, noncompliance_after_s=10))
     h.send(NonComplianceForgiven(h.clock.now, "a/1"))
     h.tick()
     a = h.controller.view().connectors[0]
@@ -643,16 +650,7 @@ def test_a_charger_found_drawing_too_much_counts_at_its_maximum_in_its_next_sess
     session starts before any sample, and a step then must not hand out room that EV may
     already be taking (the fault rig's non-compliant row, with a quick first step)."""
     settings = replace(SETTINGS, noncompliance_after_s=10)
-    h = two_chargers(settings=settings)
-    h.scripted.currents = {"a/1": 10.0}
-    h.meter((10, 10, 10))
-    h.start("a", "T1")
-    h.tick()
-    for _ in range(3):
-        h.advance(settings.reaction_s + 1)
-        h.sample("a", (32.0, 32.0, 32.0))
-        h.tick()
-    assert h.controller.view().connectors[0].state == "uncontrolled"
+    h = a_caught_drawing_too_much(settings)
     h.end("a", "T1")
     h.advance(60)
     h.start("a", "T2")

@@ -229,6 +229,30 @@ def test_after_a_disagreement_long_agreement_restores_trust_too() -> None:
     assert h.controller.view().mode is Mode.NORMAL
 
 
+BUILDING_A = 25.0
+"""The building's load in the arrival tests: it keeps the reading above our chargers'
+draw, so a meter not showing b is not short."""
+
+
+def b_arrives_beside_a(settings: ControlSettings) -> tuple[Harness, float]:
+    """a charges 8 A (the meter shows it) beside the building; then b's EV arrives and
+    starts its session at its default profile, which the meter has yet to show. Returns
+    the harness and b's default."""
+    s = site(connector("a"), connector("b"), limit_a=63, worst_a=(30, 30, 30))
+    h = Harness(s, settings, FairShareSolver())
+    h.meter((BUILDING_A,) * 3)
+    h.start("a", "T1")
+    h.tick()
+    h.advance(1)
+    h.sample("a", (8.0,) * 3)
+    h.meter((BUILDING_A + 8,) * 3)
+    h.tick()
+    h.send(StatusChanged("b", 1, ConnectorStatus.PREPARING, h.clock.now))
+    default_a = h.controller.fallbacks.fallback_a["b/1"]
+    h.start("b", "T2")
+    return h, default_a
+
+
 @pytest.mark.parametrize("follow_check", [True, False])
 def test_an_arrival_the_meter_never_showed_keeps_raises_held(follow_check: bool) -> None:
     """An arrival not shown in time proves no fault (when the EV started is known only
@@ -236,19 +260,7 @@ def test_an_arrival_the_meter_never_showed_keeps_raises_held(follow_check: bool)
     is dropped from the follow check: b's raise waits until the meter shows the arrival
     late. (The building's 25 A keeps the reading above our chargers' draw: not short.)"""
     settings = replace(SETTINGS, meter_follow_check=follow_check)
-    s = site(connector("a"), connector("b"), limit_a=63, worst_a=(30, 30, 30))
-    h = Harness(s, settings, FairShareSolver())
-    building = 25.0
-    h.meter((building,) * 3)
-    h.start("a", "T1")
-    h.tick()
-    h.advance(1)
-    h.sample("a", (8.0,) * 3)
-    h.meter((building + 8,) * 3)
-    h.tick()
-    h.send(StatusChanged("b", 1, ConnectorStatus.PREPARING, h.clock.now))
-    default_a = h.controller.fallbacks.fallback_a["b/1"]
-    h.start("b", "T2")
+    h, default_a = b_arrives_beside_a(settings)
 
     def second(meter_a: float) -> dict[str, float]:
         h.advance(1)
@@ -258,7 +270,7 @@ def test_an_arrival_the_meter_never_showed_keeps_raises_held(follow_check: bool)
         return tx_limits(h.tick())
 
     for i in range(int(settings.meter_follow_s * 3)):  # alive, but not showing b
-        assert "b/1" not in second(building + 8 + 0.1 * (i % 2))
+        assert "b/1" not in second(BUILDING_A + 8 + 0.1 * (i % 2))
     view = h.controller.view()
     assert view.mode is Mode.NORMAL
     assert "b/1" in view.held_raises
@@ -268,7 +280,7 @@ def test_an_arrival_the_meter_never_showed_keeps_raises_held(follow_check: bool)
     )
     sent: dict[str, float] = {}
     for _ in range(int(settings.period_s) + 1):  # the meter shows b at last
-        sent |= second(building + 8 + default_a)
+        sent |= second(BUILDING_A + 8 + default_a)
     assert sent["b/1"] > default_a
 
 
@@ -276,26 +288,14 @@ def test_an_arrival_never_shown_holds_raises_only_as_long_as_changes_are_remembe
     """Held for good, a change the meter never showed kept every session paused: no change of
     ours came for it to show. Once it is older than the changes remembered, b's raise goes
     out — a change of ours standing alone, which a meter that does not see b fails."""
-    s = site(connector("a"), connector("b"), limit_a=63, worst_a=(30, 30, 30))
-    h = Harness(s, SETTINGS, FairShareSolver())
-    building = 25.0
-    h.meter((building,) * 3)
-    h.start("a", "T1")
-    h.tick()
-    h.advance(1)
-    h.sample("a", (8.0,) * 3)
-    h.meter((building + 8,) * 3)
-    h.tick()
-    h.send(StatusChanged("b", 1, ConnectorStatus.PREPARING, h.clock.now))
-    default_a = h.controller.fallbacks.fallback_a["b/1"]
-    h.start("b", "T2")
+    h, default_a = b_arrives_beside_a(SETTINGS)
     sent: dict[str, float] = {}
     memory_s = int(2 * STEP_WINDOWS * SETTINGS.meter_follow_s)
     for i in range(memory_s + 5):  # alive, never showing b
         h.advance(1)
         h.sample("a", (8.0,) * 3)
         h.sample("b", (sent.get("b/1", default_a),) * 3)
-        h.meter((building + 8 + 0.1 * (i % 2),) * 3)
+        h.meter((BUILDING_A + 8 + 0.1 * (i % 2),) * 3)
         sent |= tx_limits(h.tick())
         if i < memory_s - 5:
             assert "b/1" not in sent, f"raised after {i} s"
@@ -304,7 +304,7 @@ def test_an_arrival_never_shown_holds_raises_only_as_long_as_changes_are_remembe
         h.advance(1)
         h.sample("a", (sent.get("a/1", 8.0),) * 3)
         h.sample("b", (sent["b/1"],) * 3)
-        h.meter((building + 8 + 0.1 * (i % 2),) * 3)
+        h.meter((BUILDING_A + 8 + 0.1 * (i % 2),) * 3)
         h.tick()
     view = h.controller.view()
     assert view.mode is Mode.CONSERVATIVE
