@@ -247,36 +247,57 @@ function modeCell(c) {
   return cell;
 }
 
-function modeNote(text, bad) {
-  const note = $("mode-note");
+function operatorNote(text, bad) {
+  const note = $("operator-note");
   note.hidden = false;
   note.textContent = text;
   note.className = `note${bad ? " bad" : ""}`;
 }
 
-async function chooseMode(c, mode) {
+// Posts an operator action on connector `c` with the token from the field beside the table,
+// and says in the note what came of it: `done` on success, the controller's error if not.
+async function operatorAction(c, action, body, what, done) {
   const token = $("operator-token").value.trim();
   if (!token) {
-    modeNote("Enter the operator token to change a mode.", true);
+    operatorNote(`Enter the operator token to ${what}.`, true);
     return;
   }
-  const path = `/api/chargers/${encodeURIComponent(c.charger_id)}/connectors/${c.connector_id}/mode`;
+  const path = `/api/chargers/${encodeURIComponent(c.charger_id)}/connectors/${c.connector_id}/${action}`;
   try {
     const response = await fetch(path, {
       method: "POST",
       cache: "no-store",
       headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ mode }),
+      body: JSON.stringify(body),
     });
-    const body = await response.json().catch(() => ({}));
+    const answer = await response.json().catch(() => ({}));
     if (response.ok) {
-      modeNote(`${c.key}: ${mode ?? "its charger's default mode"} until the session ends`, false);
+      operatorNote(`${c.key}: ${done}`, false);
     } else {
-      modeNote(`${c.key}: not changed — ${body.error ?? `HTTP ${response.status}`}`, true);
+      operatorNote(`${c.key}: not changed — ${answer.error ?? `HTTP ${response.status}`}`, true);
     }
   } catch (error) {
-    modeNote(`${c.key}: not changed — no answer from the controller`, true);
+    operatorNote(`${c.key}: not changed — no answer from the controller`, true);
   }
+}
+
+function chooseMode(c, mode) {
+  const done = `${mode ?? "its charger's default mode"} until the session ends`;
+  return operatorAction(c, "mode", { mode }, "change a mode", done);
+}
+
+// A charger once caught drawing more than it was allowed: its sessions start on probation,
+// until an operator who had it repaired trusts it again.
+function stateCell(c) {
+  const cell = el("td", { "data-field": "state" });
+  cell.append(el("span", { class: "pill state" }, c.state));
+  if (!c.caught_drawing_too_much) return cell;
+  cell.append(" ", el("span", { class: "pill caught", title: "caught drawing more than allowed: its sessions start on probation" }, "caught"));
+  const button = el("button", { type: "button", class: "trust-again", "aria-label": `Trust ${c.key} again` }, "trust again");
+  button.addEventListener("click", () =>
+    operatorAction(c, "trust", {}, "trust a charger again", "trusted again; its sessions are no longer on probation"));
+  cell.append(" ", button);
+  return cell;
 }
 
 function renderConnectors(connectors) {
@@ -287,9 +308,7 @@ function renderConnectors(connectors) {
     const row = el("tr", { class: classes, "data-connector": c.key });
     row.append(el("td", { class: "conn", "data-field": "key" }, c.key));
     row.append(el("td", { "data-field": "status" }, c.status ?? "—"));
-    const state = el("td", { "data-field": "state" });
-    state.append(el("span", { class: "pill state" }, c.state));
-    row.append(state, modeCell(c));
+    row.append(stateCell(c), modeCell(c));
     row.append(phaseCells(c.allowed_a, "allowed"), phaseCells(c.drawn_a, "drawn"));
     row.append(el("td", { class: "num", "data-field": "bound" }, fixed(c.bound_a)));
     const source = el("td", { class: "source", "data-field": "bound-source" }, c.bound_source || "—");

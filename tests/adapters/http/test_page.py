@@ -144,7 +144,7 @@ async def test_screenshot(base_url: str, tmp_path: Path) -> None:
 
 CHOOSE_SOLAR = """(async () => {
   const select = document.querySelector('tr[data-connector="cp2/1"] select.mode-choice');
-  const note = document.getElementById("mode-note");
+  const note = document.getElementById("operator-note");
   const choose = async (mode) => {
     select.value = mode;
     select.dispatchEvent(new Event("change"));
@@ -221,3 +221,51 @@ async def test_page_shows_the_pv_and_what_the_site_uses_of_it(
     assert "exporting 2.1 kW" in dom
     assert (document["pv_power_w"], document["self_consumption_w"]) == (5200.0, 3100.0)
     assert "ems_site_pv_watts 5200.0" in metrics
+
+
+TRUST_AGAIN = """(async () => {
+  const button = document.querySelector('tr[data-connector="cp2/2"] button.trust-again');
+  const note = document.getElementById("operator-note");
+  let shown = "";
+  const click = async () => {
+    button.click();
+    while (note.hidden || note.textContent === shown) await new Promise((r) => setTimeout(r, 50));
+    shown = note.textContent;
+    return shown;
+  };
+  const withoutToken = await click();
+  document.getElementById("operator-token").value = "wrong";
+  const wrongToken = await click();
+  document.getElementById("operator-token").value = TOKEN;
+  const trusted = await click();
+  const buttons = [...document.querySelectorAll("button.trust-again")].map(
+    (b) => b.closest("tr").dataset.connector);
+  return { withoutToken, wrongToken, trusted, buttons };
+})()"""
+"""Trusts cp2/2 again from the page as an operator would, and what the page answered."""
+
+
+@needs_chromium
+async def test_an_operator_trusts_a_caught_charger_again_from_the_page(
+    base_url: str, source: FakeSource, actions: FakeActions
+) -> None:
+    assert CHROMIUM is not None
+    connectors = tuple(
+        dataclasses.replace(c, caught_drawing_too_much=c.key == "cp2/2")
+        for c in source.current.connectors
+    )
+    source.current = dataclasses.replace(source.current, connectors=connectors)
+
+    answers = await evaluate(
+        f"{base_url}/",
+        TRUST_AGAIN.replace("TOKEN", json.dumps(TOKEN)),
+        ready=CONNECTOR_ROWS,
+        chromium=CHROMIUM,
+        timeout_s=90,
+    )
+
+    assert answers["withoutToken"] == "Enter the operator token to trust a charger again."
+    assert answers["wrongToken"] == "cp2/2: not changed — wrong token"
+    assert answers["trusted"] == "cp2/2: trusted again; its sessions are no longer on probation"
+    assert answers["buttons"] == ["cp2/2"]  # only the caught charger offers it
+    assert actions.trusted == [("cp2", 2)]
