@@ -25,7 +25,7 @@ from ems.circuit_meters import observe_circuit_reading
 from ems.closed_loop import observe_draw
 from ems.commands import Command, ProfilePurpose, SetLimit
 from ems.control_step import proven_loads, release_held, run_step
-from ems.demand import observe_demand, recall_demand
+from ems.demand import count_demand, recall_demand
 from ems.energy_need import observe_register, state_need
 from ems.events import (
     ChargerAdmitted,
@@ -163,6 +163,7 @@ class Controller:
         )
 
     def _on_tick(self, now: datetime) -> list[Command]:
+        count_demand(self._state)
         due = self._last_step is None or (
             (now - self._last_step).total_seconds() >= self._settings.period_s - 1e-6
         )
@@ -301,7 +302,6 @@ class Controller:
             reason = check_reading(self._state, reading, self._settings)
             if reason is not None:  # the runtime logs the change of mode, with the reason
                 meter.distrust(reason)
-            observe_demand(self._state, reading)
             observe_load(self._state, reading)
         if meter.mode is not before:
             self._replan = True

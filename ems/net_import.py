@@ -19,15 +19,21 @@ def import_besides_ours(state: SiteState, reading: MeterReading) -> float | None
     draw is the sample that was current when the meter read, not a later one."""
     if reading.total_power_w is None:
         return None
+    return reading.total_power_w - ours_w(state, reading.at)
+
+
+def ours_w(state: SiteState, moment: datetime) -> float:
+    """What our chargers behind the site meter drew as of `moment` (W): each one's sample
+    that was current then."""
     voltage_v = state.site.limits.voltage_v
-    ours_w = 0.0
+    drawn_w = 0.0
     for connector in state.connectors.values():
         if not state.charger_of(connector).config.behind_meter:
             continue
-        draw = connector.draw_as_of(reading.at)
+        draw = connector.draw_as_of(moment)
         if draw is not None:
-            ours_w += sum(draw.current_a) * voltage_v
-    return reading.total_power_w - ours_w
+            drawn_w += sum(draw.current_a) * voltage_v
+    return drawn_w
 
 
 def load_forecast(state: SiteState, now: datetime, until: datetime) -> tuple[PowerPeriod, ...]:

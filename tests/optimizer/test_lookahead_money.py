@@ -89,6 +89,18 @@ def test_a_demand_charge_spreads_the_charging_over_the_stay() -> None:
     assert now == pytest.approx(8_000.0 / 3.5 / 230.0, rel=0.05)
 
 
+def test_a_session_leaving_early_in_a_long_block_counts_in_the_peak_at_its_rate_there() -> None:
+    """8 kWh on one phase, planned done 30 minutes before it leaves at 4 h 50, so by
+    4 h 20: in the plan's block from 3 h 35 to 6 h 15 it is there for 45 of 160 minutes.
+    Counted at its mean over that block the plan would see room under a lower peak than
+    the session needs there (6.3 A now); counted at its rate while there, the lowest peak
+    is the even spread: 8 kWh / 4 h 20 is 1.85 kW, 8.03 A."""
+    lookahead = Lookahead(START, STEP_S, peak_price_per_kw=10.0)
+    stay = 4 * HOUR + timedelta(minutes=50)
+    now = _now_a(_problem(lookahead, 8_000.0, stay, phases=(Phase.L1,)))
+    assert now == pytest.approx(8_000.0 / (260.0 / 60.0) / 230.0, rel=0.02)
+
+
 def test_the_peak_already_paid_for_is_free_to_use() -> None:
     paid_w = 16 * 3 * 230.0
     lookahead = Lookahead(START, STEP_S, peak_price_per_kw=10.0, peak_so_far_w=paid_w)

@@ -12,11 +12,13 @@ from ems.controller import Controller
 from ems.events import (
     DemandRecalled,
     MeterReading,
+    MeterSample,
     ModeChosen,
     PricesChanged,
     SessionEnded,
     SessionStarted,
     SiteLimitChanged,
+    Tick,
 )
 from ems.site import ChargerConfig, ChargingMode, ConnectorConfig, ControlSettings, SiteConfig
 from ems.tariff import Tariff
@@ -50,13 +52,34 @@ def _reading(at: datetime, amps: float) -> MeterReading:
 
 def test_the_peak_so_far_and_the_price_now_are_in_the_view() -> None:
     controller = Controller(_site(), ControlSettings(), Solver())
-    for second in range(0, 30 * 60 + 1, 10):
+    for second in range(0, 30 * 60 + 11, 10):
         at = START + timedelta(seconds=second)
         amps = 20.0 if second < 15 * 60 else 10.0
         controller.handle(_reading(at, amps), at)
+        controller.handle(Tick(at), at)
     view = controller.view(START + timedelta(minutes=30))
     assert view.demand_peak_w == pytest.approx(3 * 20.0 * 230.0)
     assert view.price_per_kwh == 0.3
+
+
+def test_the_peak_counts_what_our_chargers_drew_over_an_interval_not_the_reading_before() -> None:
+    """Every 5 minutes the meter reads, then the EV's sample reports its draw since the
+    last one. The building steps from 10 A to 20 A as the EV steps from 10 A to 0 A: the
+    site imports 20 A throughout, but the reading at the step still shows the EV's 10 A
+    beside the building's 20 A. Held over the interval it would count 30 A that never
+    were; the interval counts the building then and the EV's draw over it."""
+    controller = Controller(_site(), ControlSettings(), Solver())
+    controller.handle(SessionStarted("a", 1, "tx-1", START), START)
+    step = timedelta(minutes=5)
+    for k in range(8):
+        at = START + k * step
+        building_a = 10.0 if k < 3 else 20.0
+        ev_before_a = 10.0 if k <= 3 else 0.0  # what the EV drew over the step before
+        controller.handle(_reading(at, building_a + ev_before_a), at)
+        controller.handle(MeterSample("a", 1, at, "tx-1", (ev_before_a,) * 3), at)
+        controller.handle(Tick(at), at)
+    view = controller.view(START + 8 * step)
+    assert view.demand_peak_w == pytest.approx(3 * 20.0 * 230.0)
 
 
 def test_without_a_tariff_there_is_no_price() -> None:
