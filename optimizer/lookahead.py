@@ -146,15 +146,21 @@ PRICED_EARLY_WEIGHT = 1e-3
 below the fairness terms: money decides when energy is bought (a plan with money is
 followed exactly, `PlanNow.priced`), and a bonus for now would outweigh a demand charge
 that has only a step's share of the energy to weigh against."""
-LOOKAHEAD_OPTIONS: dict[str, Any] = {**SOLVER_OPTIONS, "simplex_dual_edge_weight_strategy": DEVEX}
-"""HiGHS's options for the plan: Devex pricing instead of the dual steepest edge. Most
-solves of a plan start from a basis (the last step's, see `PlanMemory`, or the last
-solve's after tail rows or bounds changed), where steepest edge weights are computed
-again; with Devex the garage day's plans took about a fifth less time. Without presolve a
-cold solve took half the time, but it then broke a tie between two plans of equal value
-the other way (`tests/optimizer/test_lookahead.py`, who charges at the minimum), and a
-solve from a basis skips presolve anyway. `simplex_scale_strategy` 0 or 2, Dantzig
-pricing and the primal simplex were slower, the last twice as slow."""
+LOOKAHEAD_OPTIONS: dict[str, Any] = {
+    **SOLVER_OPTIONS,
+    "simplex_dual_edge_weight_strategy": DEVEX,
+    "dual_simplex_cost_perturbation_multiplier": 0.0,
+}
+"""HiGHS's options for the plan. Most solves of a plan start from a basis (the last step's,
+see `PlanMemory`, or the last solve's after tail rows or bounds changed): Devex pricing
+instead of the dual steepest edge, whose weights are computed again for such a basis,
+and no cost perturbation, which the dual simplex otherwise adds and then cleans up with
+primal iterations at every solve. On the garage day's plans each took about a fifth off
+(6.2 s to 5.1 s CPU for both; the workplace day's 1.12 s to 0.78 s), the plans the same.
+Without presolve a cold solve took half the time, but it then broke a tie between two
+plans of equal value the other way (`tests/optimizer/test_lookahead.py`, who charges at
+the minimum), and a solve from a basis skips presolve anyway. `simplex_scale_strategy` 0
+or 2, Dantzig pricing and the primal simplex were slower, the last twice as slow."""
 MIN_NEED_WH = 1e-6
 UNDECIDED_A = 1e-6
 """A current now further than this from 0 and from the minimum is a choice left open."""
