@@ -880,30 +880,34 @@ def _broken_tail(highs: Any, blocks: _Blocks) -> tuple[IntArray, IntArray] | Non
 
 
 def _tail_rows(blocks: _Blocks, block: IntArray, session: IntArray) -> _Rows:
-    """The battery-tail rows of `session`s in `block`s (both (R,), blocks after the first)."""
+    """The battery-tail rows of `session`s in `block`s (both (R,), blocks after the first):
+    row r holds its session's current in its block, then its currents in the blocks
+    before (weighted by the energy they take)."""
     _, m = blocks.shape
     length, phases, slope = blocks.length, blocks.phases, blocks.tail_slope
     rhs = blocks.cap * TAIL_END + slope * blocks.need
+    sizes = block + 1
+    row = np.repeat(np.arange(len(block)), sizes)
+    place = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    j = session[row]
+    earlier = place - 1
+    index = np.where(place == 0, block[row], earlier) * m + j
+    value = np.where(place == 0, 1.0, slope[j] * length[earlier] * phases[j])
     builder = _Rows()
-    for b in np.unique(block):
-        j = session[block == b]
-        earlier = np.arange(b) * m
-        builder.add_many(
-            np.column_stack([b * m + j, earlier[None, :] + j[:, None]]),
-            np.column_stack([np.ones(len(j)), slope[j, None] * length[None, :b] * phases[j, None]]),
-            rhs[j],
-        )
+    builder.add_ragged(sizes, index, value, rhs[session])
     return builder
 
 
 class _Rows:
-    """Rows of the LP in HiGHS's row-wise sparse form, added in batches of equal length."""
+    """Rows of the LP in HiGHS's row-wise sparse form, added in batches (of rows of equal
+    length, or ragged)."""
 
     def __init__(self) -> None:
         self.index: list[IntArray] = []
         self.value: list[FloatArray] = []
         self.lower: list[FloatArray] = []
         self.upper: list[FloatArray] = []
+        self.sizes: list[IntArray] = []
 
     def add_many(
         self,
@@ -916,13 +920,25 @@ class _Rows:
         count = index.shape[0]
         self.index.append(np.asarray(index, dtype=np.int64).reshape(count, -1))
         self.value.append(np.asarray(value, dtype=np.float64).reshape(count, -1))
+        self.sizes.append(np.full(count, self.index[-1].shape[1]))
         self.upper.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), (count,)))
         self.lower.append(
             np.full(count, -np.inf) if lower is None else np.broadcast_to(lower, (count,))
         )
 
+    def add_ragged(
+        self, sizes: IntArray, index: IntArray, value: FloatArray, upper: FloatArray
+    ) -> None:
+        """Rows `value . x[index] <= upper` of `sizes` entries each, `index` and `value`
+        the rows' entries one after the other."""
+        self.index.append(np.asarray(index, dtype=np.int64))
+        self.value.append(np.asarray(value, dtype=np.float64))
+        self.sizes.append(np.asarray(sizes, dtype=np.int64))
+        self.upper.append(np.asarray(upper, dtype=np.float64))
+        self.lower.append(np.full(len(sizes), -np.inf))
+
     def pass_to(self, highs: Any) -> None:
-        lengths = np.concatenate([np.full(i.shape[0], i.shape[1]) for i in self.index])
+        lengths = np.concatenate(self.sizes)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int32)
         lower = np.maximum(np.concatenate(self.lower), -highspy.kHighsInf)
         upper = np.minimum(np.concatenate(self.upper), highspy.kHighsInf)
