@@ -517,13 +517,21 @@ def _solve(
     (K, M) are their columns of the rows, `free` (K,) what the others leave of each row
     now, `fair_a` (M,) their fair shares now. With a `memory` (and the plan's `key`), the
     solve starts from the last plan's basis and leaves its own for the next."""
-    highs = HIGHS()
-    for name, option in LOOKAHEAD_OPTIONS.items():
-        highs.setOptionValue(name, option)
-    lp = _Lp(highs, blocks, _build(highs, blocks, members, free, fair_a, step_s, money))
-    if memory is not None and key is not None:
-        memory.start(lp, key)
+
+    def new_lp() -> _Lp:
+        highs = HIGHS()
+        for name, option in LOOKAHEAD_OPTIONS.items():
+            highs.setOptionValue(name, option)
+        return _Lp(highs, blocks, _build(highs, blocks, members, free, fair_a, step_s, money))
+
+    lp = new_lp()
+    warm = memory is not None and key is not None and memory.start(lp, key)
     solved = _run(lp)
+    if not solved and warm:
+        # a start HiGHS could not finish from (none seen in the replays): solve cold, as
+        # without a memory, rather than fall back to the fair shares
+        lp = new_lp()
+        solved = _run(lp)
     if memory is not None and key is not None:
         memory.keep(lp, key, solved)
     if not solved:
@@ -627,12 +635,12 @@ class PlanMemory:
     def __init__(self) -> None:
         self._last: _Last | None = None
 
-    def start(self, lp: _Lp, key: _Key) -> None:
+    def start(self, lp: _Lp, key: _Key) -> bool:
         """Give `lp` the tail rows that bound the last plan and the last plan's basis, by
-        session and block index (see the module notes)."""
+        session and block index (see the module notes); False if there is none to give."""
         last = self._last
         if last is None or last.key.size != key.size:
-            return
+            return False
         block = np.arange(lp.blocks.shape[0], dtype=np.int64)
         block[block >= last.blocks] = -1
         old_tails = keys(_TAIL, last.tail_owner, last.tail_block)
@@ -640,7 +648,7 @@ class PlanMemory:
         carried = np.isin(wanted, old_tails) & (lp.blocks.present[1:] > 0.0)
         tail_block, tail_session = np.nonzero(carried)
         lp.add_tail(tail_block + 1, tail_session)
-        last.basis.start(
+        return last.basis.start(
             lp.highs, lp.col_keys(key.sessions, block), lp.row_keys(key.sessions, block)
         )
 
