@@ -36,14 +36,17 @@ energy in the plan to be made); then, between plans of (nearly) equal energy, th
 that finishes sessions (`FINISH_WEIGHT`). The first block's currents are the plan for
 now. Its shape changes at every step (sessions come and go, blocks shrink), so it is
 built directly as a HiGHS model rather than through a persistent model; but it starts
-from the last step's plan (`PlanMemory`, kept by the caller): the tail rows that bound
-that plan are stated up front, and the last basis is mapped onto the new model by
-session and block index (`optimizer.warm_start`), not by time: block b's statuses were
-a better start for block b than those of the block covering the same time (on a slice of
-the garage day, 5,200 iterations against 9,800 mapped by time and 22,300 cold). On the
-garage day the plans took about two thirds of the time of cold solves (fewer iterations
-in the first solve, and the tail rounds mostly gone); where the plan's optimum is not
-unique, the plan may differ from a cold solve's at equal value.
+from the last step's relaxed plan (`PlanMemory`, kept by the caller): the tail rows that
+bound that plan are stated up front, and the last basis is mapped onto the new model by
+session and block index (`optimizer.warm_start`), not by time: block b's statuses were a
+better start for block b than those of the block covering the same time (on a slice of
+the garage day, 5,200 iterations against 9,800 mapped by time and 22,300 cold). With
+`LOOKAHEAD_OPTIONS`, the garage day's recorded plans took 4.7 s of CPU against 9.8 s
+cold (the first solves 40,000 iterations against 100,000, the tail rounds 6,400 against
+82,000), its replay 8.4-8.6 s against 14.0-14.1 s on a busy machine (issue 15's target
+is 8 s); where the plan's optimum is not unique, it may differ from a cold solve's at
+equal value (the garage delivered 0.06 kWh more, the quality family as much or more). A
+start HiGHS cannot finish from is solved again cold.
 
 Money ranks below the energy and above the fairness terms (`Lookahead.has_money`): each
 block's energy is priced at the block's mean import price, and a demand charge prices the
