@@ -1,5 +1,5 @@
-"""Replay speed: wall time and simulated steps per second for the shipped scenarios and
-a synthetic year (365 days, 15-min steps, 50 connectors), printed as a table.
+"""Replay speed: wall and CPU time and simulated steps per CPU second for the shipped
+scenarios and a synthetic year (365 days, 15-min steps, 50 connectors), printed as a table.
 
     .venv/bin/python -m benchmarks.replay            # everything, `optimal` strategy
     .venv/bin/python -m benchmarks.replay --quick    # skip the year
@@ -10,7 +10,9 @@ package.)
 
 Targets (`optimal`, 5-min steps for the shipped scenarios): a workplace day (about 55
 connectors) within 1 s, the residential garage (220 connectors) within 8 s, the synthetic
-year within 90 s.
+year within 90 s. The verdict is on the CPU time of this process (`time.process_time`):
+on a machine shared with other work the wall time measures the neighbours too. The
+`÷ target` column is that CPU time over the target (at most 1 meets it).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown strategies {sorted(unknown)}; choose from {', '.join(STRATEGIES)}")
 
-    console = Console(width=150)
+    console = Console(width=180)
     table = Table(title="replay speed")
     for header in (
         "scenario",
@@ -57,24 +59,25 @@ def main() -> None:
         "steps",
         "step s",
         "wall s",
-        "steps/s",
+        "cpu s",
+        "steps/CPU s",
         "decide ms p50",
         "decide ms p95",
         "delivered %",
         "target",
+        "÷ target",
     ):
         table.add_column(header, justify="left" if header in ("scenario", "strategy") else "right")
     for scenario, step_s in _cases(args.quick):
         for strategy in strategies:
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             result = replay(scenario, strategy, ReplayOptions(step_s=step_s))
             wall_s = time.perf_counter() - began
+            cpu_s = time.process_time() - began_cpu
             kpis = compute_kpis(result)
             target = TARGETS_S.get(scenario.name) if strategy == "optimal" else None
             verdict = (
-                ""
-                if target is None
-                else f"{'ok' if wall_s <= target else 'MISSED'} <= {target:g} s"
+                "" if target is None else f"{'ok' if cpu_s <= target else 'MISSED'} <= {target:g} s"
             )
             table.add_row(
                 scenario.name,
@@ -84,13 +87,17 @@ def main() -> None:
                 str(kpis.steps),
                 f"{step_s:g}",
                 f"{wall_s:.2f}",
-                f"{kpis.steps / wall_s:,.0f}",
+                f"{cpu_s:.2f}",
+                f"{kpis.steps / cpu_s:,.0f}",
                 f"{kpis.solve_ms_p50:.2f}",
                 f"{kpis.solve_ms_p95:.2f}",
                 f"{kpis.energy_delivered_pct:.2f}",
                 verdict,
+                "" if target is None else f"{cpu_s / target:.2f}",
             )
-            console.print(f"{scenario.name} {strategy}: {wall_s:.2f} s", style="dim")
+            console.print(
+                f"{scenario.name} {strategy}: {wall_s:.2f} s, {cpu_s:.2f} s CPU", style="dim"
+            )
     console.print(table)
 
 

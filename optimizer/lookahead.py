@@ -35,7 +35,18 @@ the capacity it counts on later); then the least deviation from the fair shares 
 energy in the plan to be made); then, between plans of (nearly) equal energy, the one
 that finishes sessions (`FINISH_WEIGHT`). The first block's currents are the plan for
 now. Its shape changes at every step (sessions come and go, blocks shrink), so it is
-built directly as a HiGHS model rather than through a persistent model.
+built directly as a HiGHS model rather than through a persistent model; but it starts
+from the last step's relaxed plan (`PlanMemory`, kept by the caller): the tail rows that
+bound that plan are stated up front, and the last basis is mapped onto the new model by
+session and block index (`optimizer.warm_start`), not by time: block b's statuses were a
+better start for block b than those of the block covering the same time (on a slice of
+the garage day, 5,200 iterations against 9,800 mapped by time and 22,300 cold). With
+`LOOKAHEAD_OPTIONS`, the garage day's recorded plans took 4.7 s of CPU against 9.8 s
+cold (the first solves 40,000 iterations against 100,000, the tail rounds 6,400 against
+82,000), its replay 8.4-8.6 s against 14.0-14.1 s on a busy machine (issue 15's target
+is 8 s); where the plan's optimum is not unique, it may differ from a cold solve's at
+equal value (the garage delivered 0.06 kWh more, the quality family as much or more). A
+start HiGHS cannot finish from is solved again cold.
 
 Money ranks below the energy and above the fairness terms (`Lookahead.has_money`): each
 block's energy is priced at the block's mean import price, and a demand charge prices the
@@ -103,7 +114,10 @@ from optimizer.fairness import IntArray
 from optimizer.parameters import SECONDS_PER_HOUR, BoolArray, FloatArray, Parameters
 from optimizer.persistent import HIGHS, SOLVER_OPTIONS
 from optimizer.problem import Lookahead, PowerPeriod, PricePeriod
+from optimizer.warm_start import BASIC, KeyedBasis, keys
 
+DEVEX = 1
+"""HiGHS's `simplex_dual_edge_weight_strategy` for Devex pricing."""
 FINE_BLOCKS = 12
 """Blocks of one step after the first: the next hour at the replay's 5-minute step."""
 MAX_BLOCKS = 32
@@ -136,6 +150,21 @@ PRICED_EARLY_WEIGHT = 1e-3
 below the fairness terms: money decides when energy is bought (a plan with money is
 followed exactly, `PlanNow.priced`), and a bonus for now would outweigh a demand charge
 that has only a step's share of the energy to weigh against."""
+LOOKAHEAD_OPTIONS: dict[str, Any] = {
+    **SOLVER_OPTIONS,
+    "simplex_dual_edge_weight_strategy": DEVEX,
+    "dual_simplex_cost_perturbation_multiplier": 0.0,
+}
+"""HiGHS's options for the plan. Most solves of a plan start from a basis (the last step's,
+see `PlanMemory`, or the last solve's after tail rows or bounds changed): Devex pricing
+instead of the dual steepest edge, whose weights are computed again for such a basis,
+and no cost perturbation, which the dual simplex otherwise adds and then cleans up with
+primal iterations at every solve. On the garage day's plans each took about a fifth off
+(6.2 s to 5.1 s CPU for both; the workplace day's 1.12 s to 0.78 s), the plans the same.
+Without presolve a cold solve took half the time, but it then broke a tie between two
+plans of equal value the other way (`tests/optimizer/test_lookahead.py`, who charges at
+the minimum), and a solve from a basis skips presolve anyway. `simplex_scale_strategy` 0
+or 2, Dantzig pricing and the primal simplex were slower, the last twice as slow."""
 MIN_NEED_WH = 1e-6
 UNDECIDED_A = 1e-6
 """A current now further than this from 0 and from the minimum is a choice left open."""
@@ -215,7 +244,11 @@ class PlanNow:
 
 
 def plan_now(
-    params: Parameters, rows: FloatArray, fair_a: FloatArray, lookahead: Lookahead
+    params: Parameters,
+    rows: FloatArray,
+    fair_a: FloatArray,
+    lookahead: Lookahead,
+    memory: PlanMemory | None = None,
 ) -> PlanNow | None:
     """The plan for now; None when no session is planned, when every planned session fits
     at its maximum now and money does not make one hour better than another (there is
@@ -244,7 +277,10 @@ def plan_now(
     else:
         margin_s = deadline_margins(params, sessions, crowding(params, rows, free, at_most))
         blocks = _Blocks.of(params, sessions, edges, margin_s, probe=True)
-    solution = _solve(blocks, rows[:, sessions], free, fair_a[sessions], lookahead.step_s, money)
+    key = _Key(sessions.astype(np.int64), rows.shape)
+    solution = _solve(
+        blocks, rows[:, sessions], free, fair_a[sessions], lookahead.step_s, money, memory, key
+    )
     if solution is None:
         return None
     current = fair_a.copy()
@@ -482,38 +518,196 @@ def _solve(
     fair_a: FloatArray,
     step_s: float,
     money: _Money | None = None,
+    memory: PlanMemory | None = None,
+    key: _Key | None = None,
 ) -> FloatArray | None:
     """The first block's currents of the planned sessions (`blocks`), or None. `members`
     (K, M) are their columns of the rows, `free` (K,) what the others leave of each row
-    now, `fair_a` (M,) their fair shares now."""
-    highs = HIGHS()
-    for name, option in SOLVER_OPTIONS.items():
-        highs.setOptionValue(name, option)
-    _build(highs, blocks, members, free, fair_a, step_s, money)
-    if not _run(highs, blocks):
+    now, `fair_a` (M,) their fair shares now. With a `memory` (and the plan's `key`), the
+    solve starts from the last plan's basis and leaves its own for the next."""
+
+    def new_lp() -> _Lp:
+        highs = HIGHS()
+        for name, option in LOOKAHEAD_OPTIONS.items():
+            highs.setOptionValue(name, option)
+        return _Lp(highs, blocks, _build(highs, blocks, members, free, fair_a, step_s, money))
+
+    lp = new_lp()
+    warm = memory is not None and key is not None and memory.start(lp, key)
+    solved = _run(lp)
+    if not solved and warm:
+        # a start HiGHS could not finish from (none seen in the replays): solve cold, as
+        # without a memory, rather than fall back to the fair shares
+        lp = new_lp()
+        solved = _run(lp)
+    if memory is not None and key is not None:
+        memory.keep(lp, key, solved)
+    if not solved:
         return None
-    relaxed = _now(highs, blocks)
-    minimum = blocks.minimum
+    return _round(lp)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What `_build` laid out beyond the blocks: the row templates with rows (in order),
+    whether there is a peak column (and rows), and the first surplus column if any."""
+
+    templates: IntArray
+    peak: bool
+    surplus: int | None
+
+
+class _Lp:
+    """The plan's HiGHS model, its blocks and shape, and the tail rows added so far."""
+
+    def __init__(self, highs: Any, blocks: _Blocks, shape: _Shape) -> None:
+        self.highs = highs
+        self.blocks = blocks
+        self.shape = shape
+        self.tail_block: list[IntArray] = []
+        self.tail_session: list[IntArray] = []
+
+    def add_tail(self, block: IntArray, session: IntArray) -> None:
+        """The battery-tail rows of `session`s in `block`s (see `_tail_rows`)."""
+        if len(block):
+            _tail_rows(self.blocks, block, session).pass_to(self.highs)
+            self.tail_block.append(block)
+            self.tail_session.append(session)
+
+    def col_keys(self, owner: IntArray, block: IntArray) -> IntArray:
+        """Keys (`optimizer.warm_start`) of the columns in order; `owner` (M,) names each
+        session, `block` (B,) each block."""
+        parts = [
+            keys(_X, owner[None, :], block[:, None]).ravel(),
+            keys(_DEV_UP, owner, 0),
+            keys(_DEV_DOWN, owner, 0),
+        ]
+        if self.shape.peak:
+            parts.append(keys(_PEAK, 0, np.zeros(1, dtype=np.int64)))
+        if self.shape.surplus is not None:
+            parts.append(keys(_SURPLUS, 0, block))
+        return np.concatenate(parts)
+
+    def row_keys(self, owner: IntArray, block: IntArray) -> IntArray:
+        """Keys of the rows in order, as `col_keys`."""
+        parts = [
+            keys(_TEMPLATE, self.shape.templates[:, None], block[None, :]).ravel(),
+            keys(_NEED, owner, 0),
+            keys(_DEVIATION, owner, 0),
+        ]
+        if self.shape.peak:
+            parts.append(keys(_PEAK, 0, block))
+        if self.shape.surplus is not None:
+            parts.append(keys(_SURPLUS, 0, block))
+        if self.tail_block:
+            tail_block = np.concatenate(self.tail_block)
+            tail_session = np.concatenate(self.tail_session)
+            parts.append(keys(_TAIL, owner[tail_session], block[tail_block]))
+        return np.concatenate(parts)
+
+
+_X, _DEV_UP, _DEV_DOWN, _PEAK, _SURPLUS, _TEMPLATE, _NEED, _DEVIATION, _TAIL = range(9)
+"""Kinds of the plan's columns and rows in their keys (a peak or surplus column and its
+rows are told apart by which list they are in)."""
+
+
+@dataclass(frozen=True)
+class _Key:
+    """What names a plan's parts from step to step: each planned session's connector, and
+    the problem's size (row templates, connectors), without which connectors and row
+    templates are not the same from one step to the next."""
+
+    sessions: IntArray
+    size: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _Last:
+    """A solved plan as the next one starts from it."""
+
+    key: _Key
+    blocks: int
+    basis: KeyedBasis
+    tail_owner: IntArray
+    """The connectors of the sessions whose tail rows bound the plan, `tail_block` the
+    blocks where."""
+    tail_block: IntArray
+
+
+class PlanMemory:
+    """The last plan's basis, for the next plan to start from (see the module notes).
+
+    Held by whoever plans step after step (`optimizer.solver.Solver`), so that `plan_now`
+    stays a function of what it is given."""
+
+    def __init__(self) -> None:
+        self._last: _Last | None = None
+
+    def start(self, lp: _Lp, key: _Key) -> bool:
+        """Give `lp` the tail rows that bound the last plan and the last plan's basis, by
+        session and block index (see the module notes); False if there is none to give."""
+        last = self._last
+        if last is None or last.key.size != key.size:
+            return False
+        block = np.arange(lp.blocks.shape[0], dtype=np.int64)
+        block[block >= last.blocks] = -1
+        old_tails = keys(_TAIL, last.tail_owner, last.tail_block)
+        wanted = keys(_TAIL, key.sessions[None, :], block[1:, None])
+        carried = np.isin(wanted, old_tails) & (lp.blocks.present[1:] > 0.0)
+        tail_block, tail_session = np.nonzero(carried)
+        lp.add_tail(tail_block + 1, tail_session)
+        return last.basis.start(
+            lp.highs, lp.col_keys(key.sessions, block), lp.row_keys(key.sessions, block)
+        )
+
+    def keep(self, lp: _Lp, key: _Key, solved: bool) -> None:
+        """Remember `lp`'s basis if it `solved`; forget the last one otherwise."""
+        self._last = None
+        if not solved:
+            return
+        block = np.arange(lp.blocks.shape[0], dtype=np.int64)
+        basis = KeyedBasis.of(
+            lp.highs, lp.col_keys(key.sessions, block), lp.row_keys(key.sessions, block)
+        )
+        if basis is None:
+            return
+        tail_block = np.concatenate(lp.tail_block or [np.zeros(0, dtype=np.int64)])
+        tail_session = np.concatenate(lp.tail_session or [np.zeros(0, dtype=np.int64)])
+        binding = basis.status_of(keys(_TAIL, key.sessions[tail_session], tail_block)) != BASIC
+        self._last = _Last(
+            key,
+            lp.blocks.shape[0],
+            basis,
+            key.sessions[tail_session[binding]],
+            tail_block[binding],
+        )
+
+
+def _round(lp: _Lp) -> FloatArray:
+    """The relaxed plan's currents now, rounded to the minimums (`_decide`)."""
+    relaxed = _now(lp.highs, lp.blocks)
+    minimum = lp.blocks.minimum
     undecided = (minimum > 0.0) & (relaxed > UNDECIDED_A) & (relaxed < minimum - UNDECIDED_A)
     if not undecided.any():
         return relaxed
-    return _decide(highs, blocks, relaxed, undecided)
+    return _decide(lp, relaxed, undecided)
 
 
-def _run(highs: Any, blocks: _Blocks) -> bool:
+def _run(lp: _Lp) -> bool:
     """Solve, adding the battery-tail rows the plan breaks until it breaks none (at most
     `TAIL_ROUNDS` times; each re-solve starts from the last basis). False if not optimal.
 
     Stating every session's tail in every block up front (a column per block for the
     energy taken) made the workplace day's replay about a fifth slower than this."""
+    highs = lp.highs
     for _ in range(TAIL_ROUNDS):
         highs.run()
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return False
-        broken = _broken_tail(highs, blocks)
+        broken = _broken_tail(highs, lp.blocks)
         if broken is None:
             return True
-        broken.pass_to(highs)
+        lp.add_tail(*broken)
     highs.run()
     return bool(highs.getModelStatus() == highspy.HighsModelStatus.kOptimal)
 
@@ -524,12 +718,13 @@ def _now(highs: Any, blocks: _Blocks) -> FloatArray:
     return np.minimum(np.maximum(values, 0.0), blocks.cap)
 
 
-def _decide(highs: Any, blocks: _Blocks, relaxed: FloatArray, undecided: BoolArray) -> FloatArray:
+def _decide(lp: _Lp, relaxed: FloatArray, undecided: BoolArray) -> FloatArray:
     """Round the relaxed plan to the minimums now: each decided session is held on its
     side of its minimum; the undecided ones, nearest their minimum first, are each tried
     on (from its minimum to the most worth giving it now) and off (0 A), the better plan
     kept. Each try
     re-solves from the last basis, with only bounds changed."""
+    highs, blocks = lp.highs, lp.blocks
     minimum, cap = blocks.minimum, blocks.now_cap
     decided = np.flatnonzero(~undecided & (minimum > 0.0))
     on = relaxed[decided] >= minimum[decided] - UNDECIDED_A
@@ -539,14 +734,14 @@ def _decide(highs: Any, blocks: _Blocks, relaxed: FloatArray, undecided: BoolArr
         best: tuple[float, float, float] | None = None
         for low, high in ((minimum[j], cap[j]), (0.0, 0.0)):
             _bound(highs, np.asarray([j]), np.asarray([low]), np.asarray([high]))
-            if not _run(highs, blocks):
+            if not _run(lp):
                 continue
             value = highs.getInfo().objective_function_value
             if best is None or value < best[0] - 1e-9:
                 best = (value, low, high)
         low, high = (0.0, 0.0) if best is None else best[1:]
         _bound(highs, np.asarray([j]), np.asarray([low]), np.asarray([high]))
-    if not _run(highs, blocks):
+    if not _run(lp):
         # Pausing every undecided session keeps the relaxed plan within every row.
         return np.where(undecided, 0.0, relaxed)
     return _now(highs, blocks)
@@ -565,10 +760,12 @@ def _build(
     fair_a: FloatArray,
     step_s: float,
     money: _Money | None = None,
-) -> None:
+) -> _Shape:
     """The relaxed plan without its tail rows: columns are the currents (block-major),
     then the deviations above and below the fair shares now, then with money the peak
-    site import and the surplus taken per block (`_money_columns`), all in phase-amperes."""
+    site import and the surplus taken per block (`_money_columns`), all in phase-amperes.
+    Rows: each row template's (`members`) per block, each session's need and its
+    deviation now, then with money the peak and surplus rows per block."""
     count, m = blocks.shape
     length, phases = blocks.length, blocks.phases
     fairness = 1.0 if money is None else money.fairness
@@ -594,10 +791,12 @@ def _build(
 
     builder = _Rows()
     block_start = np.arange(count) * m
+    templates = []
     for k in range(len(free)):
         cols = np.flatnonzero(members[k] > 0.0)
         if not len(cols):
             continue
+        templates.append(k)
         shares = np.full(count, (1.0 - FUTURE_MARGIN) * max(free[k], 0.0))
         shares[0] = max(free[k] - NOW_SLACK_A, 0.0)
         index = block_start[:, None] + cols[None, :]
@@ -613,6 +812,7 @@ def _build(
     builder.add_many(deviations, np.tile([1.0, -1.0, 1.0], (m, 1)), fair_a, fair_a)
     extra.add_rows(builder, blocks)
     builder.pass_to(highs)
+    return _Shape(np.asarray(templates, dtype=np.int64), extra.peak is not None, extra.surplus)
 
 
 @dataclass(frozen=True)
@@ -689,9 +889,10 @@ def _money_columns(blocks: _Blocks, money: _Money | None, first: int) -> _MoneyC
     )
 
 
-def _broken_tail(highs: Any, blocks: _Blocks) -> _Rows | None:
-    """The battery-tail rows the solution breaks, None if it breaks none: after the first
-    block, current_b <= cap (TAIL_END + (1 - TAIL_END) (need - taken before b) / tail)."""
+def _broken_tail(highs: Any, blocks: _Blocks) -> tuple[IntArray, IntArray] | None:
+    """The battery-tail rows the solution breaks as (blocks, sessions), None if it breaks
+    none: after the first block,
+    current_b <= cap (TAIL_END + (1 - TAIL_END) (need - taken before b) / tail)."""
     count, m = blocks.shape
     solution = np.asarray(highs.getSolution().col_value[: count * m], dtype=np.float64)
     values = solution.reshape(count, m)
@@ -703,29 +904,39 @@ def _broken_tail(highs: Any, blocks: _Blocks) -> _Rows | None:
     )
     if not broken.any():
         return None
+    block, session = np.nonzero(broken)
+    return block + 1, session
+
+
+def _tail_rows(blocks: _Blocks, block: IntArray, session: IntArray) -> _Rows:
+    """The battery-tail rows of `session`s in `block`s (both (R,), blocks after the first):
+    row r holds its session's current in its block, then its currents in the blocks
+    before (weighted by the energy they take)."""
+    _, m = blocks.shape
+    length, phases, slope = blocks.length, blocks.phases, blocks.tail_slope
+    rhs = blocks.cap * TAIL_END + slope * blocks.need
+    sizes = block + 1
+    row = np.repeat(np.arange(len(block)), sizes)
+    place = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    j = session[row]
+    earlier = place - 1
+    index = np.where(place == 0, block[row], earlier) * m + j
+    value = np.where(place == 0, 1.0, slope[j] * length[earlier] * phases[j])
     builder = _Rows()
-    for b in np.flatnonzero(broken.any(axis=1)):
-        block = int(b) + 1
-        j = np.flatnonzero(broken[b])
-        earlier = np.arange(block) * m
-        builder.add_many(
-            np.column_stack([block * m + j, earlier[None, :] + j[:, None]]),
-            np.column_stack(
-                [np.ones(len(j)), slope[j, None] * length[None, :block] * phases[j, None]]
-            ),
-            rhs[j],
-        )
+    builder.add_ragged(sizes, index, value, rhs[session])
     return builder
 
 
 class _Rows:
-    """Rows of the LP in HiGHS's row-wise sparse form, added in batches of equal length."""
+    """Rows of the LP in HiGHS's row-wise sparse form, added in batches (of rows of equal
+    length, or ragged)."""
 
     def __init__(self) -> None:
         self.index: list[IntArray] = []
         self.value: list[FloatArray] = []
         self.lower: list[FloatArray] = []
         self.upper: list[FloatArray] = []
+        self.sizes: list[IntArray] = []
 
     def add_many(
         self,
@@ -738,13 +949,25 @@ class _Rows:
         count = index.shape[0]
         self.index.append(np.asarray(index, dtype=np.int64).reshape(count, -1))
         self.value.append(np.asarray(value, dtype=np.float64).reshape(count, -1))
+        self.sizes.append(np.full(count, self.index[-1].shape[1]))
         self.upper.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), (count,)))
         self.lower.append(
             np.full(count, -np.inf) if lower is None else np.broadcast_to(lower, (count,))
         )
 
+    def add_ragged(
+        self, sizes: IntArray, index: IntArray, value: FloatArray, upper: FloatArray
+    ) -> None:
+        """Rows `value . x[index] <= upper` of `sizes` entries each, `index` and `value`
+        the rows' entries one after the other."""
+        self.index.append(np.asarray(index, dtype=np.int64))
+        self.value.append(np.asarray(value, dtype=np.float64))
+        self.sizes.append(np.asarray(sizes, dtype=np.int64))
+        self.upper.append(np.asarray(upper, dtype=np.float64))
+        self.lower.append(np.full(len(sizes), -np.inf))
+
     def pass_to(self, highs: Any) -> None:
-        lengths = np.concatenate([np.full(i.shape[0], i.shape[1]) for i in self.index])
+        lengths = np.concatenate(self.sizes)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int32)
         lower = np.maximum(np.concatenate(self.lower), -highspy.kHighsInf)
         upper = np.minimum(np.concatenate(self.upper), highspy.kHighsInf)

@@ -10,8 +10,9 @@ running Pyomo again. One solve is:
 2. if base load alone exceeds a site limit at some step, return the fallback;
 3. decide who is paused (`admission`), compute the fair shares (`fairness`) and the LP
    numbers (`lp_data`); with a `lookahead` (and no horizon), plan the step against the
-   sessions' departures (`lookahead`), which also decides who of them charges now (0 or
-   at least the minimum), and give each at least its planned current;
+   sessions' departures (`lookahead`, from the basis of the Solver's last plan), which
+   also decides who of them charges now (0 or at least the minimum), and give each at
+   least its planned current;
 4. update the persistent LP and re-solve it warm; on any solver trouble return the
    fallback (`fallback.equal_share`) with status FALLBACK_SOLVER_ERROR;
 5. assemble the Allocation with the binding constraints of the first step.
@@ -35,7 +36,7 @@ from optimizer.assemble import allocation_of, binding_names, clean
 from optimizer.columns import columns_of
 from optimizer.fallback import equal_share_of
 from optimizer.layout import Layout, layout_of
-from optimizer.lookahead import UNDECIDED_A, plan_now
+from optimizer.lookahead import UNDECIDED_A, PlanMemory, plan_now
 from optimizer.lp_data import LpData, infeasible_steps, lp_data_of
 from optimizer.parameters import BoolArray, FloatArray, Parameters, parameters_of, row_matrix
 from optimizer.persistent import BuiltLp, PersistentModel
@@ -54,6 +55,8 @@ class Solver:
 
     def __init__(self) -> None:
         self._model: PersistentModel | None = None
+        self._plans = PlanMemory()
+        """The look-ahead's last plan, which the next starts from."""
         self._built: dict[Layout, BuiltLp] = {}
         """The LPs built for the last `BUILT_KEPT` shapes, the latest used last."""
         self._layout: Layout | None = None
@@ -103,7 +106,7 @@ class Solver:
             data = lp_data_of(layout, params, rows, admission)
             if problem.lookahead is not None and layout.steps == 1:
                 admission, data = _follow_plan(
-                    layout, params, rows, admission, data, problem.lookahead
+                    layout, params, rows, admission, data, problem.lookahead, self._plans
                 )
             if layout.n_connectors:
                 current = clean(self._solve_lp(layout, data), data.current_ub)
@@ -112,6 +115,7 @@ class Solver:
                 current = np.zeros((layout.steps, 0))
         except Exception:
             self._model = None
+            self._plans = PlanMemory()
             return equal_share_of(layout, params, rows, SolveStatus.FALLBACK_SOLVER_ERROR, start)
         binding = binding_names(layout, params, rows, current)
         solve_ms = (time.perf_counter() - start) * 1000.0
@@ -145,12 +149,13 @@ def _follow_plan(
     admission: Admission,
     data: LpData,
     lookahead: Lookahead,
+    memory: PlanMemory | None = None,
 ) -> tuple[Admission, LpData]:
     """Admission and LP numbers that give each session at least the look-ahead's plan for
     now (which already chose who charges), and with money no more than it either;
     unchanged when there is nothing to plan."""
     fair = data.current_lb[0]
-    plan = plan_now(params, rows, fair, lookahead)
+    plan = plan_now(params, rows, fair, lookahead, memory)
     if plan is None:
         return admission, data
     in_plan, current = plan.in_plan, plan.current_a
