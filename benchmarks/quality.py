@@ -15,10 +15,13 @@ shape and minimum current, the distribution (min / median / max) over the scenar
     .venv/bin/python -m benchmarks.quality --count 40 --battery ideal      # ACN-Sim's battery
     .venv/bin/python -m benchmarks.quality --count 8 --max-connectors 40 --min-current 6
     .venv/bin/python -m benchmarks.quality --count 40 --set optimizer.lookahead.FINISH_WEIGHT=0.1
+    .venv/bin/python -m benchmarks.quality --count 40 --seed 1000 --per-scenario 10
 
 `--min-current A` gives every scenario that minimum instead of the one drawn for it.
 `--set MODULE.NAME=VALUE` replaces one of the policy's constants for the run (a module
 of `TUNABLE_MODULES`, a float constant it has), to show a constant's sensitivity.
+`--per-scenario [N]` also lists the scenarios (the N) that lose most to offline, with the
+sessions each strategy fully served: the mean hides whether one scenario or many lose.
 
 Scenarios are drawn in turn from the shapes with seeds `--seed`, `--seed + 1`, ...; the
 same arguments always give the same scenarios. Issue 15's targets at 0 A: on every
@@ -220,6 +223,40 @@ def summary_table(rows: Iterable[QualityRow]) -> Table:
     return table
 
 
+def scenario_table(rows: Iterable[QualityRow], worst: int | None = None) -> Table:
+    """One line per scenario, the largest loss to offline first (only the `worst` of them
+    if given): where the mean gap comes from, which shapes and sizes lose most, and
+    whether fewer sessions served goes with less energy or with more."""
+    ordered = sorted(rows, key=lambda r: r.gap_to_offline)
+    if worst is not None:
+        ordered = ordered[:worst]
+    table = Table(title="per scenario, largest loss to offline first")
+    for header in (
+        "scenario",
+        "min A",
+        "connectors",
+        "sessions",
+        "offline %",
+        "opt − offline pts",
+        "opt − max(EDF,LLF) pts",
+        "served opt / EDF / offline",
+    ):
+        table.add_column(header, justify="left" if header == "scenario" else "right")
+    for r in ordered:
+        served = r.fully_served
+        table.add_row(
+            r.name,
+            f"{r.min_current_a:g}",
+            str(r.connectors),
+            str(r.sessions),
+            f"{r.delivered_pct['offline']:.2f}",
+            f"{r.gap_to_offline:+.2f}",
+            f"{r.gap_to_best_baseline:+.2f}",
+            f"{served['optimal']} / {served['edf']} / {served['offline']}",
+        )
+    return table
+
+
 def targets(rows: Sequence[QualityRow]) -> list[str]:
     """Issue 15's targets at a 0 A minimum, each with its measured value."""
     zero = [r for r in rows if r.min_current_a == 0.0]
@@ -269,6 +306,15 @@ def main() -> None:
     parser.add_argument(
         "--set", action="append", default=[], metavar="MODULE.NAME=VALUE", help="a constant"
     )
+    parser.add_argument(
+        "--per-scenario",
+        type=int,
+        nargs="?",
+        const=-1,
+        default=None,
+        metavar="N",
+        help="also list the scenarios, the largest loss to offline first (only N of them)",
+    )
     args = parser.parse_args()
     if args.count < 1:
         parser.error("--count must be at least 1")
@@ -303,6 +349,9 @@ def main() -> None:
             rows.append(measure(generated, args.step, args.battery, args.min_current))
             progress.advance(task)
     console.print(summary_table(rows))
+    if args.per_scenario is not None:
+        worst = None if args.per_scenario < 0 else args.per_scenario
+        console.print(scenario_table(rows, worst))
     for line in targets(rows):
         console.print(line)
 

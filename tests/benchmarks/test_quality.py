@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 from rich.console import Console
 
-from benchmarks.quality import QualityRow, measure, set_constant, summary_table, targets
+from benchmarks.quality import (
+    QualityRow,
+    measure,
+    scenario_table,
+    set_constant,
+    summary_table,
+    targets,
+)
 from ems.replay.family import generate
 
 
@@ -58,6 +65,19 @@ def test_the_table_has_a_row_per_group_and_one_for_all(row: QualityRow) -> None:
     six = QualityRow(**{**row.__dict__, "min_current_a": 6.0})
     assert len(targets([zero, six])) == 4
     assert targets([six]) == ["no scenario at 0 A minimum"]
+
+
+def test_the_scenario_table_lists_the_largest_loss_to_offline_first(row: QualityRow) -> None:
+    lost = QualityRow(
+        **{**row.__dict__, "name": "lost", "delivered_pct": {**row.delivered_pct, "optimal": 0.0}}
+    )
+    table = scenario_table([row, lost])
+    assert table.row_count == 2
+    console = Console(width=200, record=True)
+    console.print(table)
+    text = console.export_text()
+    assert text.index("lost") < text.index(row.name)
+    assert scenario_table([row, lost], worst=1).row_count == 1
 
 
 def test_set_replaces_a_policy_constant_and_refuses_anything_else(
