@@ -115,7 +115,7 @@ A to 6 A), deferring them each step to blocks that, long and averaged, promise m
 the steps will give. Changed one at a time there (ideal batteries, 97.60 % delivered,
 offline 100 %): five-minute blocks throughout +0.81 points (+0.26 tapering),
 `FUTURE_MARGIN` 0 +0.75, `DEVIATION_WEIGHT` 1e-4 +0.69, no deadband (`ems.rate_limit`)
-+0.33, `URGENT_WEIGHT` 0.3 +1.65; the battery tail is not the cause (`TAIL_END` 0.6,
++0.33, a bonus now by urgency (below) +1.65; the battery tail is not the cause (`TAIL_END` 0.6,
 `TAIL_WH` 12 kWh, the tail rows counting the block's own energy, or the closed loop's
 probe every hour instead of every step each moved it by at most 0.3 with tapering
 batteries). On the family (seeds 1000-1039, tapering), `FUTURE_MARGIN` 0 gave 0.40 points
@@ -128,6 +128,18 @@ one is left to use the power cap. On the holdout seeds 3000-3039 (ideal batterie
 1-phase connectors, an office load rising to noon, a power cap) is 0.80 points below LLF
 and 2.11 below offline, two sessions about 3 kWh short each; likely (not verified) because
 every later block is planned at the base load of now.
+
+A bonus for energy now to a session, up to 0.3 of it, by the share of its remaining stay
+it needs at its maximum, would hold such sessions level as offline does (`python -m
+benchmarks.quality --count 40 --min-current 0`): mean gap to offline 0.35 -> 0.22 points
+(seeds 1000-1039, ideal batteries), 0.45 -> 0.41 (tapering), 0.40 -> 0.30 (seeds 0-39,
+tapering), 0.24 -> 0.13 on holdout seeds 3000-3039 (ideal) with the worst against max(EDF,
+LLF) -0.80 -> -0.13; at a 6 A minimum (seeds 1000-1007) 0.70 -> 0.30 points to the MIP
+bound. It was not kept: ranking partly above energy, it lost up to 1.4 points on mixed
+scenarios (mixed-19, mixed-1019: late leavers it deferred ended in their battery tail),
+served as many as EDF on fewer scenarios (88 % -> 82 % on the holdout), fully served
+fewer than `equal` on the shipped `small` (2 against 3, no minimum), and moved the fair
+shares where the plan gains nothing by it.
 """
 
 from __future__ import annotations
@@ -174,31 +186,6 @@ FINISH_WEIGHT = 1e-2
 """Bonus for energy to a session with little left over one with much (up to this share of
 the energy, falling with its need): between plans of (nearly) equal energy, the one that
 finishes sessions."""
-URGENT_WEIGHT = 0.0
-"""Off (0) until measured further: a bonus for energy now (the first block only) to a
-session, up to this share of it, by the share of its remaining stay it needs at its
-maximum (1 for no laxity). Why: where the plan is indifferent, energy now goes by the
-early and fair-share terms, and a session that leaves early, told each step that it can
-catch up later (the coarse late blocks, `FUTURE_MARGIN`), is deferred step after step and
-leaves short; offline holds such sessions level. At 0.3 it ranks partly above energy (a
-step's energy can be traded for 30 % of it), as `EARLY_WEIGHT` does at 0.1. Measured
-(`python -m benchmarks.quality --count 40 --seed 1000 --min-current 0 --battery ideal
---set optimizer.lookahead.URGENT_WEIGHT=0.3`): ideal batteries, mean gap to offline 0.35
--> 0.22 points, worst against max(EDF, LLF) -0.08 -> -0.06 (residential-1022), served at
-least EDF's 80 % -> 80 %; depots gain up to 1.8 points, residential-1010 1.65, but
-mixed-1019 loses 1.0 and mixed-1015 0.37. Tapering batteries (the family's default): 0.45
--> 0.41, served 80 % -> 80 %, mixed-1019 -1.13, residential-1010 -0.60, mixed-1015 -0.43,
-depots up to +1.77: where the late leavers it defers are in their battery tail at the end
-they cannot catch up. Holdout (seeds 3000-3039, ideal, chosen before it was looked at):
-0.24 -> 0.13 points, worst against max(EDF, LLF) -0.80 -> -0.13 (workplace-3016 +1.87,
-depot-3025 +1.77; depot-3021 -0.09), but served at least EDF's 88 % -> 82 %. Seeds 0-39,
-tapering: 0.40 -> 0.30, none below max(EDF, LLF), served at least EDF's 82 % -> 80 %
-(mixed-19 -1.39, workplace-16 -0.33; workplace-24 +1.43, depot-29 +1.42). At a 6 A minimum
-(seeds 1000-1007, at most 40 connectors, tapering), the mean gap to the MIP bound went
-from 0.70 to 0.30 points (depot-1001 -3.37 -> -0.56, mixed-1003 -0.56 -> -0.05 and from
-0.44 below max(EDF, LLF) to 0.07 above it; workplace-1000 -1.48 -> -1.58). On
-residential-1010 (ideal) 0.05 gave +0.20 points, 0.3 +1.65. Not yet measured on the
-shipped scenarios' quality tests (within 1 % of offline), so it stays off."""
 PRICED_EARLY_WEIGHT = 1e-3
 """With money, the bonus for energy in the first block instead of `EARLY_WEIGHT`, far
 below the fairness terms: money decides when energy is bought (a plan with money is
@@ -827,9 +814,6 @@ def _build(
     earliness = 1.0 + fairness * early * (count - np.arange(count)) / count
     deviation = fairness * DEVIATION_WEIGHT * step_s * phases
     value = (length * earliness)[:, None] * (phases * blocks.finishing)[None, :]
-    stay_s = np.maximum((blocks.present * length[:, None]).sum(axis=0), MIN_DIVISOR)
-    tight = np.minimum(blocks.need / np.maximum(blocks.cap * phases * stay_s, MIN_DIVISOR), 1.0)
-    value[0] *= 1.0 + fairness * URGENT_WEIGHT * tight
     if money is not None:
         value -= (length * money.energy)[:, None] * phases[None, :]
     at_most = blocks.present * blocks.cap[None, :]
