@@ -387,13 +387,12 @@ class SiteState:
 
     def is_controlled(self, connector: ConnectorRuntime) -> bool:
         """A session we steer: running, on a reachable charger that obeys our profiles."""
+        # asked of every connector several times a step: one without a session is out
+        # before its charger is looked up
+        if connector.session is None:
+            return False
         charger = self.charger_of(connector)
-        return (
-            connector.session is not None
-            and charger.online
-            and charger.smart_charging
-            and connector.uncontrolled_reason is None
-        )
+        return charger.online and charger.smart_charging and connector.uncontrolled_reason is None
 
 
 def _seen_obeying(connector: ConnectorRuntime, settings: ControlSettings) -> bool:
