@@ -292,11 +292,16 @@ def _planned_bounds(
     """Every planned connector with its bound (`SiteState.bound`), read once: the raise
     gate needs both what it may draw (`_loads_of`) and whether that is proven (`_level`).
     A bound so read holds until a profile is sent to or answered by that connector."""
-    return {
-        c.key: (c, state.bound(c, now, settings))
-        for c in state.connectors.values()
-        if state.is_planned(c, settings)
-    }
+    planned = [c for c in state.connectors.values() if state.is_planned(c, settings)]
+    return _bounds_of(state, planned, settings, now)
+
+
+def _bounds_of(
+    state: SiteState, planned: list[ConnectorRuntime], settings: ControlSettings, now: datetime
+) -> dict[str, tuple[ConnectorRuntime, Bound]]:
+    """`_planned_bounds` of connectors already known to be the planned ones, in the
+    state's order."""
+    return {c.key: (c, state.bound(c, now, settings)) for c in planned}
 
 
 def _loads_of(
@@ -358,8 +363,12 @@ def _gate_raises(
     now: datetime,
 ) -> None:
     """Hold every raise that does not fit the proven bounds of everything else; the
-    smallest raises are tried first."""
-    bounds = _planned_bounds(state, settings, now)
+    smallest raises are tried first.
+
+    `steered` are the planned connectors as the step found them, and still are: nothing
+    the planned test or a bound reads changes before `_commands` sends (so their bounds
+    are read without testing every connector again)."""
+    bounds = _bounds_of(state, steered, settings, now)
     loads = _loads_of(bounds)
     wanted: list[tuple[float, ConnectorRuntime, float]] = []
     lowering: list[str] = []

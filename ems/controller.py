@@ -213,13 +213,26 @@ class Controller:
         fallbacks share the rest, so that with no controller the fallbacks still fit."""
         fixed: list[tuple[ConnectorConfig, float]] = []
         for runtime in self._state.connectors.values():
-            bound = self._state.bound(runtime, now, self._settings)
             max_a = runtime.config.max_current_a
-            if (runtime.unconfigured and bound.limit_a > 0) or bound.source in IGNORES_DEFAULT:
+            if self._ignores_default(runtime, now):
                 fixed.append((runtime.config, max_a))
             elif runtime.proof.default.refused:
                 fixed.append((runtime.config, default_bound(runtime.proof, max_a, now).limit_a))
         return tuple(fixed)
+
+    def _ignores_default(self, runtime: ConnectorRuntime, now: datetime) -> bool:
+        """Whether the connector's default profile does not bound it (`_fixed_loads`): its
+        bound is `IGNORES_DEFAULT`, or it is an unconfigured charger that may draw at all.
+        Its profiles are read only where the answer can turn on them — an unconfigured
+        charger, or one with a sample that may raise its bound to `MEASURED` — since this
+        runs for every connector every tick and the profiles never give such a source."""
+        state = self._state
+        if state.unheld_bound(runtime, self._settings) is not None:
+            return True
+        if not runtime.unconfigured and runtime.drawn is None:
+            return False
+        bound = state.bound(runtime, now, self._settings)
+        return (runtime.unconfigured and bound.limit_a > 0) or bound.source in IGNORES_DEFAULT
 
     def _worst_base_load(self) -> PhaseTriple:
         """The base load the fallbacks must fit beside: the worst configured, or what the

@@ -199,8 +199,11 @@ def _connector(
 ) -> Connector:
     config = runtime.config
     session = runtime.session
-    steered = state.is_planned(runtime, settings) and not runtime.in_pause_dwell(
-        now, settings.pause_dwell_s
+    # every connector every step: one without a session skips the session's checks
+    steered = (
+        session is not None
+        and state.is_planned(runtime, settings)
+        and not runtime.in_pause_dwell(now, settings.pause_dwell_s)
     )
     if session is None or not steered:
         return Connector(

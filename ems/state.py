@@ -319,6 +319,26 @@ class SiteState:
         older sample shows what the EV drew under the limits before; its hardware maximum
         where its profiles cannot be counted on."""
         # read for every connector several times a step: the lookups are spelled out
+        unheld = self.unheld_bound(connector, settings)
+        if unheld is not None:
+            return unheld
+        proof, session = connector.proof, connector.session
+        tx = None if session is None else session.transaction_id
+        bound = profile_bound(proof, connector.config.max_current_a, tx, now)
+        draw = connector.drawn
+        if not with_draw or draw is None:
+            return bound
+        fresh = (now - draw.at).total_seconds() <= settings.sample_stale_s
+        settled = proof.settled_at(tx)
+        if not fresh or (settled is not None and draw.at - SAMPLE_EDGE < settled):
+            return bound
+        return measured_bound(bound, draw.current_a)
+
+    def unheld_bound(self, connector: ConnectorRuntime, settings: ControlSettings) -> Bound | None:
+        """The connector's hardware maximum where its profiles cannot be counted on to hold
+        it (no smart charging, non-compliant now or on probation after an earlier session);
+        None where they can, and `bound` reads them. Apart so a caller that needs only this
+        part of the bound (`Controller._fixed_loads`) can skip reading the profiles."""
         config = connector.config
         max_a = config.max_current_a
         if not self.chargers[config.charger_id].smart_charging:
@@ -328,17 +348,7 @@ class SiteState:
             return Bound(max_a, NON_COMPLIANT)
         if compliance.times_flagged > 0 and self.on_probation(connector, settings):
             return Bound(max_a, NON_COMPLIANT_BEFORE)
-        proof, session = connector.proof, connector.session
-        tx = None if session is None else session.transaction_id
-        bound = profile_bound(proof, max_a, tx, now)
-        draw = connector.drawn
-        if not with_draw or draw is None:
-            return bound
-        fresh = (now - draw.at).total_seconds() <= settings.sample_stale_s
-        settled = proof.settled_at(tx)
-        if not fresh or (settled is not None and draw.at - SAMPLE_EDGE < settled):
-            return bound
-        return measured_bound(bound, draw.current_a)
+        return None
 
     def bound_when_drawn(
         self, connector: ConnectorRuntime, sampled_at: datetime, *, pending: bool = True
@@ -377,13 +387,12 @@ class SiteState:
 
     def is_controlled(self, connector: ConnectorRuntime) -> bool:
         """A session we steer: running, on a reachable charger that obeys our profiles."""
+        # asked of every connector several times a step: one without a session is out
+        # before its charger is looked up
+        if connector.session is None:
+            return False
         charger = self.charger_of(connector)
-        return (
-            connector.session is not None
-            and charger.online
-            and charger.smart_charging
-            and connector.uncontrolled_reason is None
-        )
+        return charger.online and charger.smart_charging and connector.uncontrolled_reason is None
 
 
 def _seen_obeying(connector: ConnectorRuntime, settings: ControlSettings) -> bool:
