@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.files.scenario import load_scenario
+from benchmarks.tables import figure_table
 from ems.replay import ReplayOptions, compute_kpis, replay
 from ems.replay.cost_scenarios import cost_family
 from ems.replay.kpis import Kpis
@@ -111,19 +112,21 @@ def measure(name: str, scenario: Scenario, control: ControlSettings | None = Non
 
 
 def table(rows: Sequence[CostRow]) -> Table:
-    out = Table(title="cost per scenario (total = energy − export + demand charge)")
-    for header in (
-        "scenario",
-        "kWh opt / off",
-        "total opt",
-        "cheapest baseline (≥ kWh)",
-        "total off",
-        "opt vs off %",
-        "peak kW opt / off",
-        "peak vs off %",
-        "self-cons. % opt / off",
-    ):
-        out.add_column(header, justify="left" if header == "scenario" else "right")
+    out = figure_table(
+        "cost per scenario (total = energy − export + demand charge)",
+        (
+            "scenario",
+            "kWh opt / off",
+            "total opt",
+            "cheapest baseline (≥ kWh)",
+            "total off",
+            "opt vs off %",
+            "peak kW opt / off",
+            "peak vs off %",
+            "self-cons. % opt / off",
+        ),
+        ("scenario",),
+    )
     for row in rows:
         baseline = row.cheapest_baseline()
         shown = "—" if baseline is None else f"{_cost(baseline[1]):.2f} ({baseline[0]})"

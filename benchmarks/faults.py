@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from benchmarks.fault_rig import ROWS, RowResult, SiteSpec, run_row, select_rows
+from benchmarks.tables import figure_table
 
 
 def _row(result: RowResult) -> list[str]:
@@ -77,18 +77,19 @@ async def _run(names: list[str] | None, seconds: float | None, keep: Path | None
                 result.error = str(error)
             results.append(result)
             console.print(f"{row.name}: {time.monotonic() - began:.0f} s", style="dim")
-    table = Table(title="fault rig: true current against the fuse")
-    headers = (
-        "fault",
-        "over s",
-        "pre-fault s",
-        "worst A",
-        "to conservative s",
-        "fuse used %",
-        "verdict",
+    table = figure_table(
+        "fault rig: true current against the fuse",
+        (
+            "fault",
+            "over s",
+            "pre-fault s",
+            "worst A",
+            "to conservative s",
+            "fuse used %",
+            "verdict",
+        ),
+        ("fault", "verdict"),
     )
-    for header in headers:
-        table.add_column(header, justify="left" if header in ("fault", "verdict") else "right")
     for result in results:
         table.add_row(*_row(result))
     console.print()

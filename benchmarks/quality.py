@@ -45,6 +45,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from adapters.solver_banner import silence_solver_banner
+from benchmarks.tables import figure_table
 from ems.replay import ReplayOptions, compute_kpis, replay
 from ems.replay.engine import apply_options
 from ems.replay.ev import BATTERIES
@@ -182,21 +183,23 @@ def _spread(values: Sequence[float | None], digits: int) -> str:
 def summary_table(rows: Iterable[QualityRow]) -> Table:
     """Per shape and minimum current, the spread of each measurement, and an `all` row."""
     rows = list(rows)
-    table = Table(title="allocation quality on the generated family (min / median / max)")
-    for header in (
-        "shape",
-        "min A",
-        "n",
-        "connectors",
-        "opt − max(EDF,LLF) pts",
-        "opt − offline pts",
-        "opt − MIP bound pts",
-        "MIP open pts",
-        "served opt − EDF",
-        "opt s/day",
-        "violation steps",
-    ):
-        table.add_column(header, justify="left" if header == "shape" else "right")
+    table = figure_table(
+        "allocation quality on the generated family (min / median / max)",
+        (
+            "shape",
+            "min A",
+            "n",
+            "connectors",
+            "opt − max(EDF,LLF) pts",
+            "opt − offline pts",
+            "opt − MIP bound pts",
+            "MIP open pts",
+            "served opt − EDF",
+            "opt s/day",
+            "violation steps",
+        ),
+        ("shape",),
+    )
     groups: dict[tuple[str, float], list[QualityRow]] = {}
     for row in rows:
         groups.setdefault((row.shape, row.min_current_a), []).append(row)
@@ -230,18 +233,20 @@ def scenario_table(rows: Iterable[QualityRow], worst: int | None = None) -> Tabl
     ordered = sorted(rows, key=lambda r: r.gap_to_offline)
     if worst is not None:
         ordered = ordered[:worst]
-    table = Table(title="per scenario, largest loss to offline first")
-    for header in (
-        "scenario",
-        "min A",
-        "connectors",
-        "sessions",
-        "offline %",
-        "opt − offline pts",
-        "opt − max(EDF,LLF) pts",
-        "served opt / EDF / offline",
-    ):
-        table.add_column(header, justify="left" if header == "scenario" else "right")
+    table = figure_table(
+        "per scenario, largest loss to offline first",
+        (
+            "scenario",
+            "min A",
+            "connectors",
+            "sessions",
+            "offline %",
+            "opt − offline pts",
+            "opt − max(EDF,LLF) pts",
+            "served opt / EDF / offline",
+        ),
+        ("scenario",),
+    )
     for r in ordered:
         served = r.fully_served
         table.add_row(

@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from adapters.files.scenario import load_scenario
+from benchmarks.tables import figure_table
 from ems.replay import STRATEGIES, ReplayOptions, Scenario, compute_kpis, replay
 from ems.replay.synthetic import REFERENCE, synthetic_year
 
@@ -50,24 +50,26 @@ def main() -> None:
         parser.error(f"unknown strategies {sorted(unknown)}; choose from {', '.join(STRATEGIES)}")
 
     console = Console(width=180)
-    table = Table(title="replay speed")
-    for header in (
-        "scenario",
-        "strategy",
-        "connectors",
-        "sessions",
-        "steps",
-        "step s",
-        "wall s",
-        "cpu s",
-        "steps/CPU s",
-        "decide ms p50",
-        "decide ms p95",
-        "delivered %",
-        "target",
-        "÷ target",
-    ):
-        table.add_column(header, justify="left" if header in ("scenario", "strategy") else "right")
+    table = figure_table(
+        "replay speed",
+        (
+            "scenario",
+            "strategy",
+            "connectors",
+            "sessions",
+            "steps",
+            "step s",
+            "wall s",
+            "cpu s",
+            "steps/CPU s",
+            "decide ms p50",
+            "decide ms p95",
+            "delivered %",
+            "target",
+            "÷ target",
+        ),
+        ("scenario", "strategy"),
+    )
     for scenario, step_s in _cases(args.quick):
         for strategy in strategies:
             began, began_cpu = time.perf_counter(), time.process_time()

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -142,6 +143,19 @@ async def test_screenshot(base_url: str, tmp_path: Path) -> None:
     assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
+async def act_as_operator(base_url: str, script: str) -> Any:
+    """What `script` returns once run on the page, its `TOKEN` replaced by the operator
+    token (typed into the page by the script, as an operator would)."""
+    assert CHROMIUM is not None
+    return await evaluate(
+        f"{base_url}/",
+        script.replace("TOKEN", json.dumps(TOKEN)),
+        ready=CONNECTOR_ROWS,
+        chromium=CHROMIUM,
+        timeout_s=90,
+    )
+
+
 CHOOSE_SOLAR = """(async () => {
   const select = document.querySelector('tr[data-connector="cp2/1"] select.mode-choice');
   const note = document.getElementById("operator-note");
@@ -171,13 +185,7 @@ async def test_an_operator_changes_a_sessions_mode_from_the_page(
 ) -> None:
     assert CHROMIUM is not None
 
-    answers = await evaluate(
-        f"{base_url}/",
-        CHOOSE_SOLAR.replace("TOKEN", json.dumps(TOKEN)),
-        ready=CONNECTOR_ROWS,
-        chromium=CHROMIUM,
-        timeout_s=90,
-    )
+    answers = await act_as_operator(base_url, CHOOSE_SOLAR)
 
     assert answers["withoutToken"] == "Enter the operator token to change a mode."
     assert answers["wrongToken"] == "cp2/1: not changed — wrong token"
@@ -256,13 +264,7 @@ async def test_an_operator_trusts_a_caught_charger_again_from_the_page(
     )
     source.current = dataclasses.replace(source.current, connectors=connectors)
 
-    answers = await evaluate(
-        f"{base_url}/",
-        TRUST_AGAIN.replace("TOKEN", json.dumps(TOKEN)),
-        ready=CONNECTOR_ROWS,
-        chromium=CHROMIUM,
-        timeout_s=90,
-    )
+    answers = await act_as_operator(base_url, TRUST_AGAIN)
 
     assert answers["withoutToken"] == "Enter the operator token to trust a charger again."
     assert answers["wrongToken"] == "cp2/2: not changed — wrong token"
