@@ -231,7 +231,7 @@ def plan_now(
     rows: FloatArray,
     fair_a: FloatArray,
     lookahead: Lookahead,
-    memory: PlanMemory | None = None,
+    memory: PlanMemory,
 ) -> PlanNow | None:
     """The plan for now; None when no session is planned, when every planned session fits
     at its maximum now and money does not make one hour better than another (there is
@@ -500,14 +500,14 @@ def _solve(
     free: FloatArray,
     fair_a: FloatArray,
     step_s: float,
-    money: _Money | None = None,
-    memory: PlanMemory | None = None,
-    key: _Key | None = None,
+    money: _Money | None,
+    memory: PlanMemory,
+    key: _Key,
 ) -> FloatArray | None:
     """The first block's currents of the planned sessions (`blocks`), or None. `members`
     (K, M) are their columns of the rows, `free` (K,) what the others leave of each row
-    now, `fair_a` (M,) their fair shares now. With a `memory` (and the plan's `key`), the
-    solve starts from the last plan's basis and leaves its own for the next."""
+    now, `fair_a` (M,) their fair shares now. The solve starts from the basis `memory` kept
+    of the last plan (mapped by the plan's `key`) and leaves its own for the next."""
 
     def new_lp() -> _Lp:
         highs = HIGHS()
@@ -516,15 +516,14 @@ def _solve(
         return _Lp(highs, blocks, _build(highs, blocks, members, free, fair_a, step_s, money))
 
     lp = new_lp()
-    warm = memory is not None and key is not None and memory.start(lp, key)
+    warm = memory.start(lp, key)
     solved = _run(lp)
     if not solved and warm:
-        # a start HiGHS could not finish from (none seen in the replays): solve cold, as
-        # without a memory, rather than fall back to the fair shares
+        # a start HiGHS could not finish from (none seen in the replays): solve cold
+        # rather than fall back to the fair shares
         lp = new_lp()
         solved = _run(lp)
-    if memory is not None and key is not None:
-        memory.keep(lp, key, solved)
+    memory.keep(lp, key, solved)
     if not solved:
         return None
     return _round(lp)

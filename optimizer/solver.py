@@ -149,7 +149,7 @@ def _follow_plan(
     admission: Admission,
     data: LpData,
     lookahead: Lookahead,
-    memory: PlanMemory | None = None,
+    memory: PlanMemory,
 ) -> tuple[Admission, LpData]:
     """Admission and LP numbers that give each session at least the look-ahead's plan for
     now (which already chose who charges), and with money no more than it either;
