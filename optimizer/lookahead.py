@@ -68,7 +68,8 @@ fairness terms (deviation, earliness) are scaled below the money
 share now; a plan with money is followed exactly now (`PlanNow.priced`), not topped up.
 Waiting must not cost energy the plan counted on: with money a session is planned to be
 done some time before it leaves (`deadline_margins`), and an EV not yet seen drawing
-charges at its minimum now (`PROBE_A`), so that its phases are known before it waits. The
+charges at its minimum now (`PROBE_A`), so that its phases are known before it waits,
+unless it has time to spare even as a 1-phase EV on rows that are not crowded (`probed`). The
 time kept in hand is the session's own: a share (`TAIL_MARGIN_SHARE`) of the time its
 remaining battery tail takes at its taper, which is what the real taper can take beyond
 the planned one (a few minutes, since the tail rows follow the battery through a block);
@@ -202,7 +203,8 @@ delivered 0.05 kWh less)."""
 PROBE_A = 3.0
 """Nor on phases it has not seen the EV draw on: with money, an EV charges at its minimum
 (at least this) until it has been seen drawing, before it may wait (one that waited on
-the plan of a 3-phase EV and turned out 1-phase could not finish). Without money, an EV on
+the plan of a 3-phase EV and turned out 1-phase could not finish), unless it has time to
+spare as a 1-phase EV (`PROBE_LAXITY_S`). Without money, an EV on
 a connector of more than one phase whose minimum is at most this charges at least this
 until its phases are seen: planned on every phase of its connector, a 1-phase EV got
 nothing for hours while its own phase had room, when the site's busiest phase was full.
@@ -211,6 +213,17 @@ Above the controller's `ev_phase_detect_a` (2 A), so that the probe shows the ph
 --seed 1000 --min-current 0`) the mean gap to offline went from 0.57 to 0.45 points, the
 worst residential scenario's from 5.13 to 3.45, no scenario losing more than 0.01 points;
 at a 6 A minimum nothing changes (a probe there would be a whole minimum)."""
+PROBE_LAXITY_S = 3600.0
+"""With money, an EV not yet seen drawing may wait unprobed while, drawing on one phase at
+its maximum, it would still have this much time to spare (and the rows are not crowded,
+see `probed`): probed later, a 1-phase EV still finishes, and the probe is not bought
+before the sun or the cheap hours come. Every arrival probed at once, the cost family's
+PV sites bought each probe at the import price in the morning: with this, pv-03 (`python
+-m benchmarks.cost`) went from +4.3 % to +3.7 % over offline's bill, rooftop-pv from
++1.0 % to +0.3 %, office-day-ahead's peak from +10.0 % to +7.6 % above offline's
+(office-04's from +5.3 % to +6.7 %), delivering as much on every scenario of seeds 100,
+12 and the shipped ones, 300 and 500, 20 each. On crowded rows too (an hour to spare on
+one phase), seeds 300 delivered up to 1.9 kWh less (office-06)."""
 PRESENT_FLOOR = 0.05
 """A session there for less of a block than this is counted in the peak row as if it
 drew over this share of it, and in its tail row as if it were there that long: its
@@ -273,8 +286,10 @@ def plan_now(
             params, sessions, edges, probe=cheap & (params.phase_count[sessions] > 1)
         )
     else:
-        margin_s = deadline_margins(params, sessions, crowding(params, rows, free, at_most))
-        blocks = _Blocks.of(params, sessions, edges, margin_s, probe=True)
+        crowded = crowding(params, rows, free, at_most)
+        margin_s = deadline_margins(params, sessions, crowded)
+        probe = probed(params, sessions, now_s, crowded)
+        blocks = _Blocks.of(params, sessions, edges, margin_s, probe=probe)
     key = _Key(sessions.astype(np.int64), rows.shape)
     solution = _solve(
         blocks, rows[:, sessions], free, fair_a[sessions], lookahead.step_s, money, memory, key
@@ -315,6 +330,23 @@ def deadline_margins(params: Parameters, sessions: IntArray, crowded: float) -> 
     own = np.minimum(TAIL_MARGIN_SHARE * tail_s, DEADLINE_MARGIN_S)
     share = float(np.clip(crowded - CROWDED_FROM, 0.0, 1.0))
     return np.asarray(own + share * (DEADLINE_MARGIN_S - own), dtype=np.float64)
+
+
+def probed(params: Parameters, sessions: IntArray, now_s: float, crowded: float) -> BoolArray:
+    """(M,) which of `sessions` are probed now, with money, if their EV has not been seen
+    drawing (`PROBE_A`): those that, drawing on one phase at their maximum and through the
+    planned taper, would have less than `PROBE_LAXITY_S` to spare before they leave, and
+    every one on crowded rows (`crowded` from `crowding` above `CROWDED_FROM`), where
+    newcomers can take the room a late start would need."""
+    if crowded > CROWDED_FROM:
+        return np.ones(len(sessions), dtype=bool)
+    one_phase_w = np.maximum(params.cap_a[sessions] * params.voltage_v, MIN_DIVISOR)
+    need_wh = params.need_wh[sessions]
+    # the tail's energy takes `taper` times as long as at the top
+    taper = np.log(1.0 / TAIL_END) / (1.0 - TAIL_END)
+    slow_wh = need_wh + np.minimum(need_wh, TAIL_WH) * (taper - 1.0)
+    spare_s = params.departure_s[sessions] - now_s - slow_wh / one_phase_w * SECONDS_PER_HOUR
+    return np.asarray(spare_s < PROBE_LAXITY_S)
 
 
 def crowding(params: Parameters, rows: FloatArray, free: FloatArray, at_most: FloatArray) -> float:
