@@ -19,9 +19,8 @@ battery tail, its maximum falling linearly over the last `TAIL_WH` of its need t
 linear; its rows are added only where a plan breaks them (`TAIL_ROUNDS`). A battery fills
 as it draws, so a block's current is held to what the battery takes over the part of the
 block the session is there, not to its maximum at the block's start (`tail_weights`).
-Sessions
-without a need or a departure keep their fair share in every block. When every planned
-session fits at its maximum now there is nothing to choose, and no LP is solved.
+Sessions without a need or a departure keep their fair share in every block. When every
+planned session fits at its maximum now there is nothing to choose, and no LP is solved.
 
 The minimum current binds now: a session charges at least its minimum or not at all in
 the first block. A session the relaxed plan gives more than nothing but less than its
@@ -69,12 +68,12 @@ share now; a plan with money is followed exactly now (`PlanNow.priced`), not top
 Waiting must not cost energy the plan counted on: with money a session is planned to be
 done some time before it leaves (`deadline_margins`), and an EV not yet seen drawing
 charges at its minimum now (`PROBE_A`), so that its phases are known before it waits,
-unless it has time to spare even as a 1-phase EV on rows that are not crowded (`probed`). The
-time kept in hand is the session's own: a share (`TAIL_MARGIN_SHARE`) of the time its
-remaining battery tail takes at its taper, which is what the real taper can take beyond
-the planned one (a few minutes, since the tail rows follow the battery through a block);
-up to `DEADLINE_MARGIN_S` where the rows are crowded
-(`CROWDED_FROM`), where newcomers' shares take the last minutes. One margin of 30 minutes
+unless it has time to spare even as a 1-phase EV on rows that are not crowded
+(`probed`). The time kept in hand is the session's own: a share (`TAIL_MARGIN_SHARE`) of
+the time its remaining battery tail takes at its taper, which is what the real taper can
+take beyond the planned one (a few minutes, since the tail rows follow the battery
+through a block); up to `DEADLINE_MARGIN_S` where the rows are crowded (`CROWDED_FROM`),
+where newcomers' shares take the last minutes. One margin of 30 minutes
 for every session cost the cost family (`python -m benchmarks.cost`) up to 9.6 % over
 offline's bill on a rooftop-PV site, whose 1-phase EVs, planned to be done half an hour
 early, bought at 0.30 what the sun would have given later. The session's own margin
@@ -84,7 +83,8 @@ energy went from 14.3 % to 14.6 % at 0.15 kWh more), and the worst peak above of
 where a demand charge prices it from 18.9 % to 16.5 % (17.4 % to 15.2 %; 23.4 % to 23.7 %;
 15.8 % to 11.5 %), delivering as much on every one of those scenarios. With the tail rows
 following the battery through each block, the share fell from 0.2 to 0.05 (see
-`TAIL_MARGIN_SHARE`): pv-03's gap went from 5.6 % to 4.3 %.
+`TAIL_MARGIN_SHARE`): pv-03's gap went from 5.6 % to 4.3 %; with an EV that has time to
+spare waiting unprobed (`PROBE_LAXITY_S`), to 3.7 %.
 
 What this achieves on the shipped scenarios and on the generated family, and what was
 tried and not kept, with the commands that measure it: `scenarios/README.md`, "The
@@ -204,10 +204,10 @@ PROBE_A = 3.0
 """Nor on phases it has not seen the EV draw on: with money, an EV charges at its minimum
 (at least this) until it has been seen drawing, before it may wait (one that waited on
 the plan of a 3-phase EV and turned out 1-phase could not finish), unless it has time to
-spare as a 1-phase EV (`PROBE_LAXITY_S`). Without money, an EV on
-a connector of more than one phase whose minimum is at most this charges at least this
-until its phases are seen: planned on every phase of its connector, a 1-phase EV got
-nothing for hours while its own phase had room, when the site's busiest phase was full.
+spare as a 1-phase EV (`PROBE_LAXITY_S`). Without money, an EV on a connector of more
+than one phase whose minimum is at most this charges at least this until its phases are
+seen: planned on every phase of its connector, a 1-phase EV got nothing for hours while
+its own phase had room, when the site's busiest phase was full.
 Above the controller's `ev_phase_detect_a` (2 A), so that the probe shows the phases (at
 1 A it never did). On the generated family (`python -m benchmarks.quality --count 40
 --seed 1000 --min-current 0`) the mean gap to offline went from 0.57 to 0.45 points, the
@@ -319,9 +319,9 @@ def deadline_margins(params: Parameters, sessions: IntArray, crowded: float) -> 
     Its own margin is `TAIL_MARGIN_SHARE` of the time its remaining tail (at most
     `TAIL_WH` of its need) takes at the planned taper, at its maximum now: what the real
     taper can take beyond the plan grows with that time (8 minutes for a 1-phase 16 A EV;
-    1 at 32 A on three phases). On crowded rows
-    (`crowded` from `crowding` above `CROWDED_FROM`) newcomers' shares can take the last
-    minutes as well, and the margin rises to `DEADLINE_MARGIN_S`; never above it."""
+    1 at 32 A on three phases). On crowded rows (`crowded` from `crowding` above
+    `CROWDED_FROM`) newcomers' shares can take the last minutes as well, and the margin
+    rises to `DEADLINE_MARGIN_S`; never above it."""
     power_w = np.maximum(params.cap_a[sessions] * params.phase_count[sessions], MIN_DIVISOR)
     tail_wh = np.minimum(params.need_wh[sessions], TAIL_WH)
     # time through a tail whose rate falls linearly in the energy left to TAIL_END of the top
