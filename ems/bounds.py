@@ -41,12 +41,16 @@ def peak_a(command: SetLimit, now: datetime) -> float | None:
     end = command.end
     if end is not None and now >= end:
         return None
+    periods = command.periods
+    if len(periods) == 1:
+        # in force or still to come, its limit is the peak (most profiles have one period)
+        return periods[0].limit_a
     elapsed_s = (now - command.start).total_seconds()
     # one pass (this runs for every connector several times a step): the period in force
     # is the latest started, of equal starts the last listed
     current: LimitPeriod | None = None
     coming: float | None = None
-    for period in command.periods:
+    for period in periods:
         if period.start_s > elapsed_s:
             coming = period.limit_a if coming is None else max(coming, period.limit_a)
         elif current is None or period.start_s >= current.start_s:
@@ -169,12 +173,14 @@ class Proof:
     def settled_at(self, transaction_id: str | None) -> datetime | None:
         """Since when the profiles in force apply in full: the last acceptance plus the
         reaction time; None when nothing was accepted."""
-        moments = [
-            linger.until
-            for linger in (self.default.lingering, self.tx.lingering)
-            if linger is not None and linger.transaction_id in (None, transaction_id)
-        ]
-        return max(moments) if moments else None
+        # spelled out, not max() of a list: read for every sampled connector at every step
+        settled: datetime | None = None
+        for linger in (self.default.lingering, self.tx.lingering):
+            if linger is None or linger.transaction_id not in (None, transaction_id):
+                continue
+            if settled is None or linger.until > settled:
+                settled = linger.until
+        return settled
 
 
 @dataclass(frozen=True)

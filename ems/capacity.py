@@ -102,11 +102,21 @@ def measured_base_load(
     meter_current_a: PhaseTriple, meter_at: datetime, state: SiteState, settings: ControlSettings
 ) -> PhaseTriple:
     """Site meter minus what our chargers behind it draw, never below zero."""
+    return non_negative(subtract(meter_current_a, behind_meter_draw(state, meter_at, settings)))
+
+
+def behind_meter_draw(
+    state: SiteState, meter_at: datetime, settings: ControlSettings
+) -> PhaseTriple:
+    """What our chargers behind the site meter draw, to take off its reading taken at
+    `meter_at` (`counted_draw` of each)."""
     ours = ZERO
     for connector in state.connectors.values():
-        if state.charger_of(connector).config.behind_meter:
+        # without a sample a connector counts nothing: it is passed over before its
+        # charger is looked up (this runs for every connector twice a step)
+        if connector.drawn is not None and state.charger_of(connector).config.behind_meter:
             ours = add(ours, counted_draw(state, connector, meter_at, settings))
-    return non_negative(subtract(meter_current_a, ours))
+    return ours
 
 
 def counted_draw_under(

@@ -347,6 +347,9 @@ def _level(
 def _peak(limits_a: tuple[float, ...], step_s: float | None, settings: ControlSettings) -> float:
     """The highest limit of the schedule a session profile will carry: the periods that
     start before it lapses (a charger follows them without asking)."""
+    if step_s is None or len(limits_a) == 1:
+        # one period, the first limit's (read for every steered session at every step)
+        return round_down(limits_a[0])
     backdate_s = settings.start_schedule_backdate_s
     duration_s = backdate_s + settings.profile_validity_s
     periods, _ = planner.schedule_periods(limits_a, step_s, 1, backdate_s, duration_s, 10**6)

@@ -272,10 +272,12 @@ class Controller:
         added: list[tuple[ConnectorConfig, PhaseTriple]] = []
         commands: list[Command] = []
         for runtime in connectors:
-            if not self._state.charger_of(runtime).online:
-                continue
+            # the profile first: most were sent at their fallback, and their charger need
+            # not be looked up (this runs for every connector at every tick)
             last = runtime.proof.default.last_sent
             if not again and last is not None and last.limit_now_a == runtime.fallback_a:
+                continue
+            if not self._state.charger_of(runtime).online:
                 continue
             max_a = runtime.config.max_current_a
             proven = default_bound(runtime.proof, max_a, now).limit_a

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ems.net_import import import_besides_ours, ours_w
+from ems.net_import import ours_w
 from ems.windows import window_of, window_parts
 
 if TYPE_CHECKING:
@@ -106,19 +106,18 @@ def count_demand(state: SiteState) -> None:
     then plus what they drew as of the latest (the samples that cover the interval; see
     the module notes)."""
     reading = state.meter.last_good
-    if reading is None:
-        return
-    besides_w = import_besides_ours(state, reading)
-    if besides_w is None:
+    if reading is None or reading.total_power_w is None:
         return
     demand, last = state.demand, state.demand.pending
     if last is not None and reading.at <= last[0]:
         return
+    # what our chargers drew as of the reading, read once: both imports count it
+    ours = ours_w(state, reading.at)
     if last is not None:
         since, since_besides_w = last
-        import_w = since_besides_w + ours_w(state, reading.at)
+        import_w = since_besides_w + ours
         demand.observe(since, import_w, state.site.tariff.billing_period_start(since))
-    demand.pending = (reading.at, besides_w)
+    demand.pending = (reading.at, reading.total_power_w - ours)
 
 
 def recall_demand(state: SiteState, event: DemandRecalled) -> None:

@@ -42,10 +42,9 @@ from collections import deque
 from datetime import datetime, timedelta
 from enum import Enum
 
-from ems.capacity import counted_draw
+from ems.capacity import behind_meter_draw
 from ems.events import MeterReading
 from ems.meter_watch import SHORT_READINGS, Agreement, Mode, Step
-from ems.phases import ZERO, add
 from ems.site import ControlSettings
 from ems.state import ConnectorRuntime, Draw, SiteState
 from optimizer.problem import Phase, PhaseTriple
@@ -154,10 +153,7 @@ def check_reading(state: SiteState, reading: MeterReading, settings: ControlSett
     current = state.meter.current_a
     if current is None or not _has_behind_meter(state):
         return None
-    ours = ZERO
-    for connector in state.connectors.values():
-        if state.charger_of(connector).config.behind_meter:
-            ours = add(ours, counted_draw(state, connector, reading.at, settings))
+    ours = behind_meter_draw(state, reading.at, settings)
     return _short(state, reading, current, ours, settings) or _not_following(
         state, reading, current, settings
     )

@@ -28,8 +28,10 @@ def ours_w(state: SiteState, moment: datetime) -> float:
     voltage_v = state.site.limits.voltage_v
     drawn_w = 0.0
     for connector in state.connectors.values():
-        # the sample first: most connectors of a quiet site have none, and their charger
-        # need not be looked up (this runs several times a step)
+        # the sample first: most connectors of a quiet site have none, and neither it nor
+        # their charger need be looked up (this runs several times a step)
+        if connector.drawn is None:
+            continue
         draw = connector.draw_as_of(moment)
         if draw is not None and state.charger_of(connector).config.behind_meter:
             drawn_w += sum(draw.current_a) * voltage_v

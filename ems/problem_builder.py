@@ -206,14 +206,7 @@ def _connector(
         and not runtime.in_pause_dwell(now, settings.pause_dwell_s)
     )
     if session is None or not steered:
-        return Connector(
-            id=config.key,
-            phases=config.phases,
-            max_current_a=config.max_current_a,
-            circuit=config.circuit,
-            min_current_a=config.min_current_a,
-            priority=config.priority,
-        )
+        return config.without_ev
     min_a = config.min_current_a if session.ev_min_a is None else session.ev_min_a
     ev_max = _ev_max(session.ev_max_a, runtime.taper.bound_a)
     need_wh = remaining_need_wh(session)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 from ems.grid_cap import GridCap
 from ems.tariff import Tariff
 from optimizer.problem import (
     DEFAULT_MIN_CURRENT_A,
     Circuit,
+    Connector,
     Phase,
     PhaseTriple,
     PowerPeriod,
@@ -58,9 +60,23 @@ class ConnectorConfig:
     circuit: str | None = None
     priority: float = 1.0
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """Worked out once: it is read for every connector many times a step."""
         return connector_key(self.charger_id, self.connector_id)
+
+    @cached_property
+    def without_ev(self) -> Connector:
+        """The optimizer's connector with no EV steered behind it, built once: every
+        problem lists every connector, most of them idle (`ems.problem_builder`)."""
+        return Connector(
+            id=self.key,
+            phases=self.phases,
+            max_current_a=self.max_current_a,
+            circuit=self.circuit,
+            min_current_a=self.min_current_a,
+            priority=self.priority,
+        )
 
 
 @dataclass(frozen=True)

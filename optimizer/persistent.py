@@ -15,7 +15,11 @@ than the warm solve itself, and re-reading the model is slower still. A shape ch
 The build runs with the cyclic garbage collector paused, as Pyomo's own writers do, and
 ends with one collection of the dropped model (hundreds of thousands of objects in
 reference cycles for a day-ahead horizon): otherwise the collector would walk them
-repeatedly during the build, and free them in a pause of a later control step.
+repeatedly during the build, and free them in a pause of a later control step. It
+collects the youngest generation only: with the collector paused, everything the build
+made is still there, so that frees what a full collection frees (the same 2,000-2,500
+objects per build on the workplace day) without walking the rest of the process's heap
+(0.3 ms a build against 30 ms, 4 % of that replay's CPU).
 """
 
 from __future__ import annotations
@@ -87,7 +91,7 @@ def build_lp(layout: Layout, data: LpData) -> BuiltLp:
     """Run the Pyomo recipe for `layout` with `data` (the only place Pyomo runs)."""
     with PauseGC():
         lp, index = _highs_lp(layout, data)
-        gc.collect()
+        gc.collect(0)
     return BuiltLp(lp, index, data)
 
 

@@ -7,6 +7,7 @@ start, the EVs' draw over the last step), then every EV draws for the step.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -150,7 +151,7 @@ def run_replay(
     site_current = timeline.base_load_a.copy()
     circuit_current = {c.id: np.zeros((steps, 3)) for c in site.circuits}
     circuits_of = {key: circuit_path(site, c.circuit) for key, c in connectors.items()}
-    last_limit = np.full(len(keys), np.nan)
+    last_limit = [math.nan] * len(keys)
     profile_changes = 0
     decide_ms: list[float] = []
     power_caps = [None if np.isnan(p) else float(p) for p in timeline.power_limit_w]
@@ -160,7 +161,7 @@ def run_replay(
         now = timeline.at(k)
         for key in [key for key, plug in plugged.items() if plug.session.departure <= now]:
             done.append(_outcome(plugged.pop(key)))
-            last_limit[column_of[key]] = np.nan
+            last_limit[column_of[key]] = math.nan
         while next_arrival < len(pending) and arrival_steps[next_arrival] <= k:
             session = pending[next_arrival]
             next_arrival += 1
@@ -189,11 +190,14 @@ def run_replay(
         limits = strategy.decide(view)
         decide_ms.append((time.perf_counter() - began) * 1000.0)
 
+        # the step's row summed as Python floats (the same doubles) and stored once: numpy
+        # item by item cost more than the sums
+        site_row = site_current[k].tolist()
         for key, plug in plugged.items():
             allowed_a = limits.get(key, plug.connector.max_current_a)
             column = plug.column
             previous = last_limit[column]
-            if not np.isnan(previous) and abs(previous - allowed_a) > LIMIT_CHANGE_A:
+            if not math.isnan(previous) and abs(previous - allowed_a) > LIMIT_CHANGE_A:
                 profile_changes += 1
             last_limit[column] = allowed_a
             share = min(1.0, (plug.session.departure - now).total_seconds() / dt)
@@ -202,9 +206,10 @@ def run_replay(
             current[k, column] = drawn_a
             power[k, column] = drawn_a * len(plug.phases) * voltage_v
             for phase in plug.phases:
-                site_current[k, phase] += drawn_a
+                site_row[phase] += drawn_a
                 for circuit_id in circuits_of[key]:
                     circuit_current[circuit_id][k, phase] += drawn_a
+        site_current[k] = site_row
         if progress is not None and (k % report_every == 0 or k == steps - 1):
             progress(k + 1, steps)
 

@@ -77,7 +77,7 @@ class _Built:
                 self.highs.setOptionValue(name, value)
             self.highs.passModel(lp)
             del model, mirror
-            gc.collect()
+            gc.collect(0)  # the dropped model, as `optimizer.persistent.build_lp` collects it
 
 
 def _mip_options(mip: MipOptions) -> dict[str, Any]:
