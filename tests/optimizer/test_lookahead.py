@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 
 from optimizer import (
@@ -107,10 +108,11 @@ def test_sessions_without_a_departure_keep_at_least_their_fair_share() -> None:
 def test_who_charges_at_the_minimum_is_chosen_by_the_plan_so_current_goes_where_it_is_lost() -> (
     None
 ):
-    """Relaxed, the plan gives some 3-phase cars less than their 6 A minimum now. Rounding
-    them is decided by the plan itself (each tried at 0 and at its minimum): the cars that
-    charge run at exactly their minimum, and the EV that leaves within the hour and cannot
-    finish gets everything they do not need now; the cars make it up later."""
+    """Relaxed, the plan gives the second deck EV and a 3-phase car less than their 6 A
+    minimum now. Rounding them is decided by the plan itself (each tried at 0 and at its
+    minimum), and fills the phase with the EVs that cannot finish: the one leaving within
+    the hour at its maximum, the other with the rest; the cars, which can make it up
+    later, wait. Rounded down, 8 A would be lost; rounded up, the phase would be over."""
     site_a = 24.0
     soon, later = START + timedelta(hours=1), START + timedelta(hours=3)
     leaving = [
@@ -125,7 +127,7 @@ def test_who_charges_at_the_minimum_is_chosen_by_the_plan_so_current_goes_where_
             departure=START + timedelta(hours=h),
             energy_need_wh=3e3,
         )
-        for i, h in enumerate((8, 2, 2))
+        for i, h in enumerate((8, 2, 1.5))
     ]
     result = solve(
         Problem(
@@ -135,23 +137,25 @@ def test_who_charges_at_the_minimum_is_chosen_by_the_plan_so_current_goes_where_
         )
     )
     by_id = result.by_id()
-    charging_cars = [by_id[c.id].now_a for c in cars if by_id[c.id].now_a > 0.0]
     assert _phase_load(
         result, ["deck0", "deck1", "car0", "car1", "car2"], Phase.L3
     ) == pytest.approx(site_a, abs=1e-3)
-    assert charging_cars
-    assert all(a == pytest.approx(6.0, abs=1e-3) for a in charging_cars)
-    assert by_id["deck0"].now_a > 6.0 + 1.0
+    assert all(a.now_a == 0.0 or a.now_a >= 6.0 - 1e-9 for a in by_id.values())
+    assert by_id["deck0"].now_a == pytest.approx(16.0, abs=1e-3)
+    assert by_id["deck1"].now_a == pytest.approx(site_a - 16.0, abs=1e-3)
 
 
 def test_capacity_only_one_ev_could_use_below_its_minimum_goes_to_both_at_their_minimum() -> None:
     """A 36 A site: a 3-phase car at its 16 A maximum, and on a 20 A circuit two EVs, one
-    that cannot finish before it leaves in 45 minutes. That EV alone draws at most 16 A;
-    the 4 A left are below the other EV's 6 A minimum. Both charge, the first at 14 A and
-    the second at its minimum, rather than the second being paused and 4 A left unused."""
+    that cannot finish before it leaves in 45 minutes, the other needing 2 kWh within the
+    hour, more than it can take alone after the first leaves. The first alone draws at
+    most 16 A; the 4 A left are below the other EV's 6 A minimum. Both charge, the first at
+    14 A and the second at its minimum, rather than the second being paused and 4 A left
+    unused. (Leaving at 80 minutes, the second would rather wait: it can take its need
+    after the first leaves, whose every ampere now is energy no one makes up.)"""
     deck = [
         _deck_ev(f"deck{i}", 6.0, START + timedelta(minutes=minutes), need_wh)
-        for i, (minutes, need_wh) in enumerate(((80, 2_000.0), (45, 8_000.0)))
+        for i, (minutes, need_wh) in enumerate(((60, 2_000.0), (45, 8_000.0)))
     ]
     car = ev(
         "car",
@@ -206,7 +210,9 @@ def test_a_battery_tail_is_planned_so_a_charge_ending_in_it_starts_at_full_power
 ) -> None:
     """Planned without a tail, the EV that leaves first could take its fair half now and
     make up the rest at full power; planned with one, the last kilowatt-hours come too
-    slowly for that, so it gets the whole circuit now."""
+    slowly for that, so it gets the whole circuit now. (Without the bonus for leaving
+    first, `LEAVING_WEIGHT`, which alone would give it the circuit.)"""
+    monkeypatch.setattr(lookahead, "LEAVING_WEIGHT", 0.0)
     with_tail = solve(_tail_site()).by_id()
     assert with_tail["leaving"].now_a == pytest.approx(16.0, abs=1e-3)
     monkeypatch.setattr(lookahead, "TAIL_END", 1.0)
@@ -241,3 +247,43 @@ def test_finishing_is_preferred_but_current_above_the_need_counts_for_nothing(
     monkeypatch.setattr(lookahead, "FINISH_WEIGHT", 0.0)
     fair = solve(_leaving_together(min_a)).by_id()
     assert fair["short"].now_a == pytest.approx(8.0, abs=0.01)
+
+
+def _shortage() -> Problem:
+    """Two 1-phase EVs on a 16 A site, each needing three hours of it, one leaving in two
+    hours, the other in four: every plan that keeps the site full delivers as much."""
+    evs = tuple(
+        ev(
+            name,
+            (Phase.L1,),
+            max_a=16.0,
+            departure=START + timedelta(hours=hours),
+            energy_need_wh=16.0 * 230.0 * 3.0,
+        )
+        for name, hours in (("first", 2.0), ("second", 4.0))
+    )
+    return _ahead(Problem(site=SiteLimits(16.0), connectors=evs))
+
+
+def test_between_plans_of_equal_energy_the_session_leaving_first_is_served_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the plan cannot see (an arrival, a building load that rises, or room that turns
+    out free) falls on the sessions still there; so of two plans of equal energy, the one
+    that serves first the session that leaves first wins over the fair shares. (Batteries
+    are planned without a tail here: with one, the later leaver taking its need last would
+    take it more slowly, and that alone would decide.)"""
+    monkeypatch.setattr(lookahead, "TAIL_END", 1.0)
+    by_id = solve(_shortage()).by_id()
+    assert by_id["first"].now_a == pytest.approx(16.0, abs=1e-3)
+    assert by_id["second"].now_a == pytest.approx(0.0, abs=1e-3)
+    monkeypatch.setattr(lookahead, "LEAVING_WEIGHT", 0.0)
+    fair = solve(_shortage()).by_id()
+    assert fair["first"].now_a == pytest.approx(8.0, abs=1e-3)
+    assert fair["second"].now_a == pytest.approx(8.0, abs=1e-3)
+
+
+def test_the_bonus_for_leaving_first_falls_to_none_for_the_last_to_leave() -> None:
+    departure = np.asarray([START.timestamp() + h * 3600.0 for h in (0.0, 1.0, 4.0)])
+    bonus = lookahead.leaving(departure, START.timestamp())
+    assert bonus == pytest.approx(lookahead.LEAVING_WEIGHT * np.asarray([1.0, 0.75, 0.0]))
