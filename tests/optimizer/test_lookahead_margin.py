@@ -1,5 +1,7 @@
-"""The time a session with money is planned to be done before it leaves: a share of its
-own remaining tail, up to `DEADLINE_MARGIN_S` on crowded rows; worked out by hand."""
+"""The time a session is planned to be done before it leaves: a share of its own remaining
+tail, and with money up to `DEADLINE_MARGIN_S` on crowded rows; worked out by hand. (Without
+money the margin keeps the shipped `small`'s tapering batteries from ending short of their
+need: `tests/ems/replay/test_quality.py`.)"""
 
 from __future__ import annotations
 
