@@ -7,7 +7,8 @@ import numpy as np
 from optimizer.admission import Admission
 from optimizer.allocation import Allocation, ConnectorAllocation, ConnectorState, SolveStatus
 from optimizer.layout import PHASE_COUNT, Layout
-from optimizer.parameters import FloatArray, Parameters
+from optimizer.lookahead import UNDECIDED_A
+from optimizer.parameters import NO_MINIMUM_BELOW_A, FloatArray, Parameters
 
 BINDING_TOLERANCE = 1e-6
 NOISE_A = 1e-9
@@ -56,6 +57,26 @@ def clean(current: FloatArray, upper: FloatArray) -> FloatArray:
     result = np.clip(current, 0.0, upper)
     result[result < NOISE_A] = 0.0
     return result
+
+
+def below_minimum_to_zero(current: FloatArray, min_a: FloatArray) -> FloatArray:
+    """Every current between 0 and the session's minimum set to 0, at every step: an EV
+    cannot charge there (IEC 61851), so such a current would only print as a limit no
+    charger can follow.
+
+    The bounds do not keep the rule everywhere: a horizon's later steps are the LP
+    relaxation (0 up to the maximum), and a minimum below `NO_MINIMUM_BELOW_A` is none to
+    the LP and the fallback, which then may give less than the session stated (a power cap
+    of a few mW). So the rule is kept here, against at least `NO_MINIMUM_BELOW_A`: less
+    than that is below every minimum dropped, and below what a charger can set.
+
+    Lowering a current to 0 frees room and cannot break a limit; the plan is re-made at
+    every step, so the energy those periods held is planned again then."""
+    floor = np.maximum(min_a, NO_MINIMUM_BELOW_A) - UNDECIDED_A
+    below = (current > 0.0) & (current < floor[None, :])
+    if not below.any():
+        return current
+    return np.where(below, 0.0, current)
 
 
 def _states(params: Parameters, admission: Admission) -> list[ConnectorState]:

@@ -2,8 +2,9 @@
 
 Used when the LP is infeasible or the solver fails. The same admission rule pauses
 sessions whose minimums do not fit; the admitted ones get equal per-phase current by
-progressive filling within every limit (unit weights). At a step where base load alone
-already exceeds a site limit, every connector gets 0.
+progressive filling within every limit (unit weights), and a share below a session's
+minimum (a later step, or a minimum the bounds drop) is 0. At a step where base load
+alone already exceeds a site limit, every connector gets 0.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 
 from optimizer.admission import admit
 from optimizer.allocation import Allocation, SolveStatus
-from optimizer.assemble import allocation_of, binding_names
+from optimizer.assemble import allocation_of, below_minimum_to_zero, binding_names
 from optimizer.columns import columns_of
 from optimizer.fairness import fair_shares
 from optimizer.layout import Layout, layout_of
@@ -48,7 +49,8 @@ def equal_share_of(
     lower[over] = 0.0
     upper[over] = 0.0
     rhs = np.where(over[:, None], np.maximum(params.row_rhs, 0.0), params.row_rhs)
-    current = fair_shares(rows, rhs, lower, upper, np.ones(layout.n_connectors))
+    shares = fair_shares(rows, rhs, lower, upper, np.ones(layout.n_connectors))
+    current = below_minimum_to_zero(shares, params.min_a)
     binding = binding_names(layout, params, rows, current)
     solve_ms = (time.perf_counter() - start) * 1000.0
     return allocation_of(layout, params, admission, current, status, binding, solve_ms)

@@ -19,9 +19,9 @@ running Pyomo again. One solve is:
 
 With a horizon, the minimum current and the pause rule bind at the first step (the one
 applied now); later steps are the LP relaxation (0 up to the maximum), a plan that is
-re-solved before it is applied, with any current it plans between 0 and a session's
-minimum set to 0 (`below_minimum_to_zero`). `binding` names first-step rows and the energy needs met
-over the horizon.
+re-solved before it is applied. At every step, and in the fallback too, a current
+between 0 and a session's minimum is set to 0 (`assemble.below_minimum_to_zero`).
+`binding` names first-step rows and the energy needs met over the horizon.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import numpy as np
 
 from optimizer.admission import Admission, admission_of, admit
 from optimizer.allocation import Allocation, SolveStatus
-from optimizer.assemble import allocation_of, binding_names, clean
+from optimizer.assemble import allocation_of, below_minimum_to_zero, binding_names, clean
 from optimizer.columns import columns_of
 from optimizer.fallback import equal_share_of
 from optimizer.layout import Layout, layout_of
@@ -122,24 +122,6 @@ class Solver:
         return allocation_of(
             layout, params, admission, current, SolveStatus.OPTIMAL, binding, solve_ms
         )
-
-
-def below_minimum_to_zero(current: FloatArray, min_a: FloatArray) -> FloatArray:
-    """The planned steps after the first with every current between 0 and the session's
-    minimum set to 0: an EV cannot charge there (IEC 61851), so such a period would only
-    print as a limit no charger can follow. The horizon's later steps are the LP
-    relaxation, which plans such currents; the first step already keeps the rule. Lowering
-    a current to 0 frees room and cannot break a limit; the plan is re-made at every step,
-    so the energy those periods held is planned again then."""
-    if current.shape[0] <= 1:
-        return current
-    later = current[1:]
-    below = (later > 0.0) & (later < min_a[None, :] - UNDECIDED_A)
-    if not below.any():
-        return current
-    result = current.copy()
-    result[1:][below] = 0.0
-    return result
 
 
 def _follow_plan(
