@@ -530,7 +530,7 @@ class _Blocks:
     charges at its minimum (at least `PROBE_A`) before it may wait, else 0."""
     finishing: FloatArray
     """(M,) the value of energy to each session, 1 plus up to `FINISH_WEIGHT` for one with
-    little left."""
+    little left and up to `LEAVING_WEIGHT` for one that leaves soon (`leaving`)."""
     tail_slope: FloatArray
     """(M,) how much the maximum falls per phase-ampere-second taken in the tail."""
     tail_weight: FloatArray
