@@ -7,7 +7,6 @@ import numpy as np
 from optimizer.admission import Admission
 from optimizer.allocation import Allocation, ConnectorAllocation, ConnectorState, SolveStatus
 from optimizer.layout import PHASE_COUNT, Layout
-from optimizer.lookahead import UNDECIDED_A
 from optimizer.parameters import NO_MINIMUM_BELOW_A, FloatArray, Parameters
 
 BINDING_TOLERANCE = 1e-6
@@ -72,7 +71,7 @@ def below_minimum_to_zero(current: FloatArray, min_a: FloatArray) -> FloatArray:
 
     Lowering a current to 0 frees room and cannot break a limit; the plan is re-made at
     every step, so the energy those periods held is planned again then."""
-    floor = np.maximum(min_a, NO_MINIMUM_BELOW_A) - UNDECIDED_A
+    floor = np.maximum(min_a, NO_MINIMUM_BELOW_A) - BINDING_TOLERANCE
     below = (current > 0.0) & (current < floor[None, :])
     if not below.any():
         return current
