@@ -18,6 +18,8 @@ from optimizer.parameters import parameters_of
 from tests.optimizer.helpers import START, ev
 
 HOUR_S = 3600.0
+MEAN = np.asarray([False])
+"""A block whose current is a mean over it (not held through a step)."""
 
 
 def test_a_battery_that_fills_through_the_block_takes_less_than_its_maximum_there() -> None:
@@ -26,9 +28,9 @@ def test_a_battery_that_fills_through_the_block_takes_less_than_its_maximum_ther
     ln 2 / 2 and the mean over the block is m (1 - 2^-1/2) / ln 2 = 0.423 m."""
     length = np.asarray([HOUR_S])
     fall = np.asarray([math.log(2.0) / HOUR_S, 0.0])
-    whole = tail_weights(length, np.asarray([[1.0, 1.0]]), fall)
+    whole = tail_weights(length, np.asarray([[1.0, 1.0]]), fall, MEAN)
     assert whole[0].tolist() == pytest.approx([2.0 * math.log(2.0), 1.0])
-    half = tail_weights(length, np.asarray([[0.5, 0.5]]), fall)
+    half = tail_weights(length, np.asarray([[0.5, 0.5]]), fall, MEAN)
     assert 1.0 / half[0, 0] == pytest.approx((1.0 - 2.0**-0.5) / math.log(2.0))
     assert half[0, 1] == pytest.approx(2.0)
 
