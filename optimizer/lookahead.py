@@ -12,7 +12,11 @@ cap) holds with its right-hand side of now: nothing is held back for arrivals no
 knows of (a tenth held back hid from the plan that capacity late in a stay goes unused
 when the EVs that could use it have left; see `LEAVING_WEIGHT` for how the plan hedges
 instead). A session draws at most its maximum for the part of a block before it leaves,
-and at most its need in all.
+and at most its need in all. A current set for a step holds until the next, so in the
+blocks of one step a session leaving within the step draws its current only while there
+but takes its room on the rows for all of it (`_Blocks.held`);
+a longer block's current is a mean over it, as its steps will re-plan the room a
+session leaves behind.
 
 Batteries take less as they fill, and the controller cannot see when: after the first
 block (whose maximum is observed, see `ems.closed_loop`) a session is planned with a
