@@ -12,7 +12,11 @@ cap) holds with its right-hand side of now: nothing is held back for arrivals no
 knows of (a tenth held back hid from the plan that capacity late in a stay goes unused
 when the EVs that could use it have left; see `LEAVING_WEIGHT` for how the plan hedges
 instead). A session draws at most its maximum for the part of a block before it leaves,
-and at most its need in all.
+and at most its need in all. A current set for a step holds until the next, so in the
+blocks of one step a session leaving within the step draws its current only while there
+but takes its room on the rows for all of it (`_Blocks.held`);
+a longer block's current is a mean over it, as its steps will re-plan the room a
+session leaves behind.
 
 Batteries take less as they fill, and the controller cannot see when: after the first
 block (whose maximum is observed, see `ems.closed_loop`) a session is planned with a
@@ -517,6 +521,16 @@ class _Blocks:
     """(B,) seconds."""
     present: FloatArray
     """(B, M) the part of each block before the session leaves."""
+    held: BoolArray
+    """(B,) the blocks of one step: the current planned there is held through the step (the
+    controller sets it once a step), so a session leaving within the block draws it for
+    the part it is there and takes its room on the rows for all of the block. A later
+    block's current is a mean over the block, and its rows hold the means: the steps
+    within it re-plan the room a session leaves behind."""
+    drawn: FloatArray
+    """(B, M) the seconds each session draws its current in each block: the held blocks'
+    for the part it is there (in the first block by its stated departure, which a margin
+    does not move: see `_Blocks.of`), a later block's for all of it (its mean)."""
     phases: FloatArray
     cap: FloatArray
     minimum: FloatArray
@@ -537,10 +551,10 @@ class _Blocks:
     """(B, M) the weight of a session's current in its tail row in each block (see
     `tail_weights`)."""
     now_cap: FloatArray
-    """(M,) the most worth giving now: the maximum for the part of the first block before
-    the session leaves, or the current that meets the need within the block if less (but
-    never below the minimum). Above it the EV stops by itself, so a plan must not count it
-    as energy."""
+    """(M,) the most worth giving now: the maximum, or the current that meets the need
+    within the part of the first block before the session leaves if less (but never below
+    the minimum). Above it the EV stops by itself, so a plan must not count it as
+    energy."""
 
     @staticmethod
     def of(
@@ -561,14 +575,20 @@ class _Blocks:
         need = params.need_wh[sessions] * SECONDS_PER_HOUR / params.voltage_v
         phases = params.phase_count[sessions]
         minimum = params.min_a[sessions]
-        finishing_a = need / (length[0] * phases)
         present = np.clip((departure[None, :] - edges[:-1, None]) / length[:, None], 0.0, 1.0)
+        held = length <= length[0] * (1.0 + MIN_DIVISOR)
+        drawn = length[:, None] * np.where(held[:, None], present, 1.0)
+        stay = params.departure_s[sessions] - edges[0]
+        drawn[0] = length[0] * np.clip(stay / length[0], PRESENT_FLOOR, 1.0)
+        finishing_a = need / (drawn[0] * phases)
         now_cap = np.minimum(present[0] * cap, np.maximum(finishing_a, minimum))
         probe_a = np.where(unseen, np.minimum(np.maximum(minimum, PROBE_A), now_cap), 0.0)
         slope = cap * (1.0 - TAIL_END) / tail
         return _Blocks(
             length=length,
             present=present,
+            held=held,
+            drawn=drawn,
             phases=phases,
             cap=cap,
             minimum=minimum,
@@ -577,7 +597,7 @@ class _Blocks:
             probe_a=probe_a,
             finishing=1.0 + FINISH_WEIGHT * tail / (tail + need) + leaving(departure, edges[0]),
             tail_slope=slope,
-            tail_weight=tail_weights(length, present, phases * slope),
+            tail_weight=tail_weights(length, present, phases * slope, held),
             now_cap=now_cap,
         )
 
@@ -585,6 +605,15 @@ class _Blocks:
     def shape(self) -> tuple[int, int]:
         blocks, m = self.present.shape
         return blocks, m
+
+    def at_most(self) -> FloatArray:
+        """(B, M) the most each session's current may be in each block: its maximum in the
+        held blocks it is there in, the maximum for the part it is there as a later
+        block's mean, and `now_cap` now."""
+        there = np.where(self.present > 0.0, 1.0, 0.0)
+        bound = self.cap[None, :] * np.where(self.held[:, None], there, self.present)
+        bound[0] = self.now_cap
+        return np.asarray(bound, dtype=np.float64)
 
 
 def _solve(
@@ -849,17 +878,17 @@ def _build(
     Rows: each row template's (`members`) per block, each session's need and its
     deviation now, then with money the peak and surplus rows per block."""
     count, m = blocks.shape
-    length, phases = blocks.length, blocks.phases
+    phases = blocks.phases
     fairness = 1.0 if money is None else money.fairness
     early = EARLY_WEIGHT if money is None else PRICED_EARLY_WEIGHT
     earliness = 1.0 + fairness * early * (count - np.arange(count)) / count
     weight = DEVIATION_WEIGHT if money is None else PRICED_DEVIATION_WEIGHT
     deviation = fairness * weight * step_s * phases
-    value = (length * earliness)[:, None] * (phases * blocks.finishing)[None, :]
+    drawn = blocks.drawn
+    value = drawn * earliness[:, None] * (phases * blocks.finishing)[None, :]
     if money is not None:
-        value -= (length * money.energy)[:, None] * phases[None, :]
-    at_most = blocks.present * blocks.cap[None, :]
-    at_most[0] = blocks.now_cap
+        value -= drawn * money.energy[:, None] * phases[None, :]
+    at_most = blocks.at_most()
     cost = np.concatenate([-value.ravel(), deviation, deviation])
     lower = np.zeros(len(cost))
     lower[:m] = blocks.probe_a
@@ -887,8 +916,8 @@ def _build(
 
     # An EV stops by itself when full: its minimum may overshoot what is left of its need.
     index = block_start[None, :] + np.arange(m)[:, None]
-    overshoot = blocks.minimum * length[0] * phases
-    builder.add_many(index, length[None, :] * phases[:, None], blocks.need + overshoot)
+    overshoot = blocks.minimum * drawn[0] * phases
+    builder.add_many(index, drawn.T * phases[:, None], blocks.need + overshoot)
 
     now = np.arange(m)
     deviations = np.column_stack([now, count * m + now, count * m + m + now])
@@ -929,7 +958,7 @@ class _MoneyColumns:
         if self.peak is not None:
             # site-peak-b:  sum_j phases_j x_bj / present_bj - peak <= -base_b
             index = np.concatenate([currents, np.full((count, 1), self.peak)], axis=1)
-            spread = np.maximum(blocks.present, PRESENT_FLOOR)
+            spread = drawing(blocks.present, blocks.held)
             coef = np.concatenate([draws / spread, -np.ones((count, 1))], axis=1)
             builder.add_many(index, coef, -self.base)
         if self.surplus is not None:
@@ -972,23 +1001,34 @@ def _money_columns(blocks: _Blocks, money: _Money | None, first: int) -> _MoneyC
     )
 
 
-def tail_weights(length: FloatArray, present: FloatArray, fall: FloatArray) -> FloatArray:
+def drawing(present: FloatArray, held: BoolArray) -> FloatArray:
+    """(B, M) the share of each block a session draws at the rate its current states: all of
+    it in a held block (the current is what it draws while there), the part it is there
+    (at least `PRESENT_FLOOR`) for a later block's mean."""
+    return np.where(held[:, None], 1.0, np.maximum(present, PRESENT_FLOOR))
+
+
+def tail_weights(
+    length: FloatArray, present: FloatArray, fall: FloatArray, held: BoolArray
+) -> FloatArray:
     """(B, M) the weight w of a session's current x_b in its tail row in each block,
     w x_b <= cap (TAIL_END + (1 - TAIL_END) (need - taken before b) / tail): the most a
     battery whose maximum falls by `fall` (M,) per ampere-second it takes (its tail's slope
     times its phases) takes over the part `present` (B, M) of a block of `length` (B,)
-    seconds, as a mean over the block.
+    seconds, as a mean over the block, or in a `held` (B,) block as the current it draws
+    while there.
 
     Starting the block at the maximum m, such a battery draws m e^(-fall t): over the part
     p of a block of L it takes m (1 - e^(-u)) / fall, u = fall p L, so its mean current
-    over the block is x = m p (1 - e^(-u)) / u, and x u / ((1 - e^(-u)) p) <= m. At the
+    over the block is x = m p (1 - e^(-u)) / u, and x u / ((1 - e^(-u)) p) <= m (p = 1
+    where the current is held while there, see `drawing`). At the
     maximum at the block's start (w = 1), a session planned its tail in a long block at
     the end as if its battery did not fill in it, and in the block it leaves in as if
     there all of the block."""
     u = fall[None, :] * present * length[:, None]
     through = np.ones_like(u)
     np.divide(u, -np.expm1(-u), out=through, where=u > MIN_DIVISOR)
-    return np.asarray(through / np.maximum(present, PRESENT_FLOOR), dtype=np.float64)
+    return np.asarray(through / drawing(present, held), dtype=np.float64)
 
 
 def _broken_tail(highs: Any, blocks: _Blocks) -> tuple[IntArray, IntArray] | None:
@@ -999,9 +1039,9 @@ def _broken_tail(highs: Any, blocks: _Blocks) -> tuple[IntArray, IntArray] | Non
     count, m = blocks.shape
     solution = np.asarray(highs.getSolution().col_value[: count * m], dtype=np.float64)
     values = solution.reshape(count, m)
-    length, phases, slope = blocks.length, blocks.phases, blocks.tail_slope
+    phases, slope = blocks.phases, blocks.tail_slope
     rhs = blocks.cap * TAIL_END + slope * blocks.need
-    taken = np.cumsum(values * length[:, None] * phases[None, :], axis=0)[:-1]
+    taken = np.cumsum(values * blocks.drawn * phases[None, :], axis=0)[:-1]
     held = blocks.tail_weight[1:] * values[1:]
     broken = (held + slope[None, :] * taken > rhs[None, :] + TAIL_TOLERANCE_A) & (
         blocks.present[1:] > 0.0
@@ -1017,7 +1057,7 @@ def _tail_rows(blocks: _Blocks, block: IntArray, session: IntArray) -> _Rows:
     row r holds its session's current in its block, then its currents in the blocks
     before (weighted by the energy they take)."""
     _, m = blocks.shape
-    length, phases, slope = blocks.length, blocks.phases, blocks.tail_slope
+    phases, slope = blocks.phases, blocks.tail_slope
     rhs = blocks.cap * TAIL_END + slope * blocks.need
     sizes = block + 1
     row = np.repeat(np.arange(len(block)), sizes)
@@ -1026,7 +1066,7 @@ def _tail_rows(blocks: _Blocks, block: IntArray, session: IntArray) -> _Rows:
     earlier = place - 1
     index = np.where(place == 0, block[row], earlier) * m + j
     weight = blocks.tail_weight[block[row], j]
-    value = np.where(place == 0, weight, slope[j] * length[earlier] * phases[j])
+    value = np.where(place == 0, weight, slope[j] * blocks.drawn[earlier, j] * phases[j])
     builder = _Rows()
     builder.add_ragged(sizes, index, value, rhs[session])
     return builder

@@ -283,6 +283,26 @@ def test_between_plans_of_equal_energy_the_session_leaving_first_is_served_first
     assert fair["second"].now_a == pytest.approx(8.0, abs=1e-3)
 
 
+def test_a_session_leaving_within_the_step_is_not_given_room_it_cannot_use() -> None:
+    """A current now holds until the next step, but a session leaving two minutes into a
+    five-minute step draws it for two: the other session, there all step and unable to
+    finish, delivers more with the same room on the row. (Planned as if there all step, the
+    first got all of it: its bonus for leaving first decided a tie that is none.)"""
+    evs = tuple(
+        ev(
+            name,
+            (Phase.L1,),
+            max_a=16.0,
+            departure=START + timedelta(seconds=seconds),
+            energy_need_wh=20_000.0,
+        )
+        for name, seconds in (("leaving", 120.0), ("staying", 3600.0))
+    )
+    by_id = solve(_ahead(Problem(site=SiteLimits(16.0), connectors=evs))).by_id()
+    assert by_id["staying"].now_a == pytest.approx(16.0, abs=1e-3)
+    assert by_id["leaving"].now_a == pytest.approx(0.0, abs=1e-3)
+
+
 def test_the_bonus_for_leaving_first_falls_to_none_for_the_last_to_leave() -> None:
     departure = np.asarray([START.timestamp() + h * 3600.0 for h in (0.0, 1.0, 4.0)])
     bonus = lookahead.leaving(departure, START.timestamp())

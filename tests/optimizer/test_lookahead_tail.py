@@ -18,19 +18,26 @@ from optimizer.parameters import parameters_of
 from tests.optimizer.helpers import START, ev
 
 HOUR_S = 3600.0
+MEAN = np.asarray([False])
+"""A block whose current is a mean over it (not held through a step)."""
 
 
 def test_a_battery_that_fills_through_the_block_takes_less_than_its_maximum_there() -> None:
     """A maximum falling by ln 2 over the block halves by its end: the mean is m / (2 ln 2),
     so the current is weighed 2 ln 2 = 1.386; there half of the block, the maximum falls by
-    ln 2 / 2 and the mean over the block is m (1 - 2^-1/2) / ln 2 = 0.423 m."""
+    ln 2 / 2 and the mean over the block is m (1 - 2^-1/2) / ln 2 = 0.423 m. A current held
+    through a block of one step is what the battery draws while there: half of the block
+    there, it is weighed as the mean over that half, not over the whole block."""
     length = np.asarray([HOUR_S])
     fall = np.asarray([math.log(2.0) / HOUR_S, 0.0])
-    whole = tail_weights(length, np.asarray([[1.0, 1.0]]), fall)
+    whole = tail_weights(length, np.asarray([[1.0, 1.0]]), fall, MEAN)
     assert whole[0].tolist() == pytest.approx([2.0 * math.log(2.0), 1.0])
-    half = tail_weights(length, np.asarray([[0.5, 0.5]]), fall)
+    half = tail_weights(length, np.asarray([[0.5, 0.5]]), fall, MEAN)
     assert 1.0 / half[0, 0] == pytest.approx((1.0 - 2.0**-0.5) / math.log(2.0))
     assert half[0, 1] == pytest.approx(2.0)
+    held = tail_weights(length, np.asarray([[0.5, 0.5]]), fall, np.asarray([True]))
+    assert held[0].tolist() == pytest.approx((half[0] * 0.5).tolist())
+    assert held[0, 1] == pytest.approx(1.0)
 
 
 def _solution(values: list[float]) -> SimpleNamespace:
