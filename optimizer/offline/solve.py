@@ -33,6 +33,11 @@ LP_OPTIONS: dict[str, Any] = {
     "solver": "ipm",
     "run_crossover": "off",
 }
+FALLBACK_OPTIONS: dict[str, Any] = {"solver": "simplex"}
+"""For an LP the interior point method leaves unsolved: without crossover it can stop short
+of its tolerances, which HiGHS reports as status Unknown (the generated family's
+depot-7029, `python -m benchmarks.quality --seed 7000`, where the simplex method, or the
+same method with crossover, solved it in about a second)."""
 _SOLVED = (highspy.HighsModelStatus.kOptimal,)
 _STOPPED = (
     highspy.HighsModelStatus.kTimeLimit,
@@ -90,15 +95,25 @@ def _mip_options(mip: MipOptions) -> dict[str, Any]:
 
 
 def _run(highs: Any, integral: bool) -> str:
+    """Solve; an LP the interior point method leaves unsolved is solved again by the
+    simplex method (`FALLBACK_OPTIONS`). The error names HiGHS's status if neither does."""
     highs.run()
+    if not integral and not _solved(highs, integral):
+        for name, value in FALLBACK_OPTIONS.items():
+            highs.setOptionValue(name, value)
+        highs.run()
     status = highs.getModelStatus()
-    solved = status in _SOLVED or (integral and status in _STOPPED)
-    if (
-        not solved
-        or highs.getInfo().primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible
-    ):
+    if not _solved(highs, integral):
         raise OfflineSolveError(highs.modelStatusToString(status))
     return str(highs.modelStatusToString(status))
+
+
+def _solved(highs: Any, integral: bool) -> bool:
+    status = highs.getModelStatus()
+    return bool(
+        (status in _SOLVED or (integral and status in _STOPPED))
+        and highs.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    )
 
 
 def solve_offline(problem: OfflineProblem, mip: MipOptions | None = None) -> OfflineSolution:

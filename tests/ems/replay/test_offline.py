@@ -16,7 +16,8 @@ from ems.replay.engine import apply_options
 from ems.replay.offline import plan_offline
 from ems.replay.synthetic import small
 from ems.replay.timeline import build_timeline
-from optimizer.offline import MipOptions
+from optimizer.offline import MipOptions, solve
+from optimizer.offline.solve import OfflineSolveError
 
 
 @pytest.mark.parametrize("min_current_a", [None, 0.0])
@@ -53,6 +54,24 @@ def test_the_lp_delivers_what_it_did_before_it_moved_into_the_optimizer(
     plan = plan_offline(scenario, build_timeline(scenario, 300.0))
     assert plan.energy_wh == pytest.approx(energy_wh, rel=1e-7)
     assert plan.energy_wh <= plan.bound_wh
+
+
+def test_an_lp_the_interior_point_method_leaves_unsolved_is_solved_by_the_simplex(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The interior point method stopped after two iterations (as it stops short of its
+    tolerances on the family's depot-7029): the simplex method solves the same LP, to the
+    plan the interior point method finds when it is let finish; stopped as well, the
+    error names HiGHS's status."""
+    scenario = apply_options(small(), ReplayOptions(min_current_a=0.0))
+    timeline = build_timeline(scenario, 300.0)
+    whole = plan_offline(scenario, timeline)
+    monkeypatch.setattr(solve, "LP_OPTIONS", {**solve.LP_OPTIONS, "ipm_iteration_limit": 2})
+    recovered = plan_offline(scenario, timeline)
+    assert recovered.energy_wh == pytest.approx(whole.energy_wh, rel=1e-6)
+    monkeypatch.setattr(solve, "FALLBACK_OPTIONS", {"simplex_iteration_limit": 2})
+    with pytest.raises(OfflineSolveError, match="Iteration limit"):
+        plan_offline(scenario, timeline)
 
 
 def test_the_mip_keeps_the_minimum_and_bounds_optimal_at_it() -> None:
