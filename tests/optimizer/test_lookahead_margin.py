@@ -11,7 +11,16 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from optimizer import Connector, Lookahead, Phase, PricePeriod, Problem, SiteLimits, solve
+from optimizer import (
+    Connector,
+    Lookahead,
+    Phase,
+    PricePeriod,
+    Problem,
+    SiteLimits,
+    lookahead,
+    solve,
+)
 from optimizer.columns import columns_of
 from optimizer.layout import layout_of
 from optimizer.lookahead import (
@@ -114,3 +123,16 @@ def test_on_crowded_rows_the_session_keeps_the_full_margin_and_charges_now() -> 
     """Six empty 32 A connectors beside it: (16 + 192) A wanted of 63 A free is 3.3 times,
     so the margin is 30 minutes, and 2.5 h less 0.5 h cannot hold 2.31 h of charging."""
     assert _now_a(_waiting(3.5 * HOUR, empty=6)) > 1.0
+
+
+def test_with_money_a_session_keeps_a_smaller_share_of_its_tail_in_hand(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Left 2.31 h plus 118 s after the dear hour (the plan's blocks take a little more
+    than the continuous tail): with money's share (`PRICED_TAIL_MARGIN_SHARE`, 140 s of
+    the 0.86 h tail) it waits for the cheap hours; with the share a plan without money
+    keeps (155 s) it would buy part of its need in the dear hour."""
+    stay = HOUR + timedelta(seconds=8_319 + 118)
+    assert _now_a(_waiting(stay, empty=0)) == pytest.approx(0.0, abs=1e-6)
+    monkeypatch.setattr(lookahead, "PRICED_TAIL_MARGIN_SHARE", TAIL_MARGIN_SHARE)
+    assert _now_a(_waiting(stay, empty=0)) > 0.1

@@ -132,3 +132,20 @@ def test_block_means_integrate_the_step_function() -> None:
     values = np.asarray([1.0, 3.0])
     means = block_means(np.asarray([-50.0, 50.0, 150.0, 250.0]), starts, values)
     assert means.tolist() == pytest.approx([1.0, 2.0, 3.0])
+
+
+def test_a_cheap_hour_late_in_the_stay_is_not_averaged_away_with_dearer_ones() -> None:
+    """0.40 now, a cheap hour (0.10) from 4 h to 5 h, 0.60 around it until the EV leaves at
+    6 h 15. Blocks doubling without end would put 3 h 35 to 6 h 15 in one block at a mean
+    of 0.41, dearer than now, and charge now; with blocks of at most an hour
+    (`PRICED_BLOCK_S`) the plan sees the cheap hour and waits for it (2 kWh take 11
+    minutes at 16 A on three phases)."""
+    prices = (
+        PricePeriod(START, 0.40),
+        PricePeriod(START + 3 * HOUR, 0.60),
+        PricePeriod(START + 4 * HOUR, 0.10),
+        PricePeriod(START + 5 * HOUR, 0.60),
+    )
+    lookahead = Lookahead(START, STEP_S, prices=prices)
+    stay = 6 * HOUR + timedelta(minutes=15)
+    assert _now_a(_problem(lookahead, 2_000.0, stay)) == pytest.approx(0.0, abs=1e-6)
