@@ -162,8 +162,8 @@ benchmarks.quality --count 40 --min-current 0`, with the steps' currents held, s
 offline / worst against max(EDF, LLF) / share of scenarios fully serving as many as EDF:
 0.01 -0.14 / 0.00 / 95 % | -0.16 / -0.09 / 85 % | -0.28 / 0.00 / 92 %; 0.03 -0.14 / -0.04
 / 95 % | -0.16 / -0.04 / 88 % | -0.31 / 0.00 / 92 %; 0.1 -0.14 / -0.01 / 100 % | -0.16 /
--0.02 / 100 % | -0.34 / -0.16 / 100 % (residential-1010 0.6 points less). A bonus that
-knows the tail is what it would take."""
+-0.02 / 100 % | -0.34 / -0.16 / 100 % (residential-1010 0.6 points less); energy ranks
+first, so it stays at 0.01."""
 LEAVING_WEIGHT = 0.12
 """Bonus for energy to a session that leaves sooner (`leaving`): up to this share of the
 energy, for one leaving now, falling linearly to none for the last to leave. What the
