@@ -253,16 +253,15 @@ def _shortage() -> Problem:
     """Two 1-phase EVs on a 16 A site, each needing three hours of it, one leaving in two
     hours, the other in four: every plan that keeps the site full delivers as much."""
     evs = tuple(
-        ev(
-            name,
-            (Phase.L1,),
-            max_a=16.0,
-            departure=START + timedelta(hours=hours),
-            energy_need_wh=16.0 * 230.0 * 3.0,
-        )
+        _on_l1(name, START + timedelta(hours=hours), 16.0 * 230.0 * 3.0)
         for name, hours in (("first", 2.0), ("second", 4.0))
     )
     return _ahead(Problem(site=SiteLimits(16.0), connectors=evs))
+
+
+def _on_l1(name: str, departure: datetime, need_wh: float) -> Connector:
+    """A 16 A 1-phase EV on L1."""
+    return ev(name, (Phase.L1,), max_a=16.0, departure=departure, energy_need_wh=need_wh)
 
 
 def test_between_plans_of_equal_energy_the_session_leaving_first_is_served_first(
@@ -289,13 +288,7 @@ def test_a_session_leaving_within_the_step_is_not_given_room_it_cannot_use() -> 
     finish, delivers more with the same room on the row. (Planned as if there all step, the
     first got all of it: its bonus for leaving first decided a tie that is none.)"""
     evs = tuple(
-        ev(
-            name,
-            (Phase.L1,),
-            max_a=16.0,
-            departure=START + timedelta(seconds=seconds),
-            energy_need_wh=20_000.0,
-        )
+        _on_l1(name, START + timedelta(seconds=seconds), 20_000.0)
         for name, seconds in (("leaving", 120.0), ("staying", 3600.0))
     )
     by_id = solve(_ahead(Problem(site=SiteLimits(16.0), connectors=evs))).by_id()

@@ -22,21 +22,11 @@ def test_a_session_leaving_within_a_step_draws_its_current_only_while_there() ->
     for all of the step; a longer block's current is a mean, at most the maximum for the
     part of the block the session is there."""
     now_s = START.timestamp()
-    car = ev(
-        "car",
-        (Phase.L1,),
-        max_a=16.0,
-        departure=START + timedelta(seconds=420.0),
-        energy_need_wh=8_000.0,
+    evs = tuple(
+        ev(name, (Phase.L1,), max_a=16.0, departure=START + timedelta(seconds=s), energy_need_wh=wh)
+        for name, s, wh in (("car", 420.0, 8_000.0), ("other", 1800.0, 10_000.0))
     )
-    other = ev(
-        "other",
-        (Phase.L1,),
-        max_a=16.0,
-        departure=START + timedelta(seconds=1800.0),
-        energy_need_wh=10_000.0,
-    )
-    problem = Problem(site=SiteLimits(63.0), connectors=(car, other))
+    problem = Problem(site=SiteLimits(63.0), connectors=evs)
     columns = columns_of(problem.connectors)
     params = parameters_of(problem, layout_of(problem, columns), columns)
     edges = np.asarray([now_s, now_s + 300.0, now_s + 600.0, now_s + 1800.0])
