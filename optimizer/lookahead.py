@@ -594,6 +594,13 @@ class _Blocks:
     """(B, M) the seconds each session draws its current in each block: the held blocks'
     for the part it is there (in the first block by its stated departure, which a margin
     does not move: see `_Blocks.of`), a later block's for all of it (its mean)."""
+    worth: FloatArray
+    """(B, M) the seconds of energy each session's current is valued at in each block: what
+    it draws, but all of the first block for a session that can finish its need in the
+    part of it before it leaves. Finishing ranks above the room it leaves unused for the
+    rest of the step (at most its current for less than a step): valued at what it draws,
+    a session in its last minutes a step short of its need, as a battery's taper leaves
+    many, was given nothing and left unserved."""
     phases: FloatArray
     cap: FloatArray
     minimum: FloatArray
@@ -644,6 +651,8 @@ class _Blocks:
         stay = params.departure_s[sessions] - edges[0]
         drawn[0] = length[0] * np.clip(stay / length[0], PRESENT_FLOOR, 1.0)
         finishing_a = need / (drawn[0] * phases)
+        worth = drawn.copy()
+        worth[0] = np.where(finishing_a <= cap, length[0], drawn[0])
         now_cap = np.minimum(present[0] * cap, np.maximum(finishing_a, minimum))
         probe_a = np.where(unseen, np.minimum(np.maximum(minimum, PROBE_A), now_cap), 0.0)
         slope = cap * (1.0 - TAIL_END) / tail
@@ -652,6 +661,7 @@ class _Blocks:
             present=present,
             held=held,
             drawn=drawn,
+            worth=worth,
             phases=phases,
             cap=cap,
             minimum=minimum,
@@ -948,7 +958,7 @@ def _build(
     weight = DEVIATION_WEIGHT if money is None else PRICED_DEVIATION_WEIGHT
     deviation = fairness * weight * step_s * phases
     drawn = blocks.drawn
-    value = drawn * earliness[:, None] * (phases * blocks.finishing)[None, :]
+    value = blocks.worth * earliness[:, None] * (phases * blocks.finishing)[None, :]
     if money is not None:
         value -= drawn * money.energy[:, None] * phases[None, :]
     at_most = blocks.at_most()

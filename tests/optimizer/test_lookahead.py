@@ -296,6 +296,20 @@ def test_a_session_leaving_within_the_step_is_not_given_room_it_cannot_use() -> 
     assert by_id["leaving"].now_a == pytest.approx(0.0, abs=1e-3)
 
 
+def test_a_session_that_can_finish_before_it_leaves_within_the_step_is_finished() -> None:
+    """Needing what 16 A gives in the two minutes it is still there, the session leaving
+    within the step is given them and finished: the room it leaves for the other three
+    minutes is less than a finished session is worth."""
+    need_wh = 16.0 * 230.0 * 120.0 / 3600.0
+    evs = (
+        _on_l1("leaving", START + timedelta(seconds=120.0), need_wh),
+        _on_l1("staying", START + timedelta(seconds=3600.0), 20_000.0),
+    )
+    by_id = solve(_ahead(Problem(site=SiteLimits(16.0), connectors=evs))).by_id()
+    assert by_id["leaving"].now_a == pytest.approx(16.0, abs=1e-3)
+    assert by_id["staying"].now_a == pytest.approx(0.0, abs=1e-3)
+
+
 def test_the_bonus_for_leaving_first_falls_to_none_for_the_last_to_leave() -> None:
     departure = np.asarray([START.timestamp() + h * 3600.0 for h in (0.0, 1.0, 4.0)])
     bonus = lookahead.leaving(departure, START.timestamp())
