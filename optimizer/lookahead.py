@@ -641,6 +641,9 @@ class _Lp:
         self.shape = shape
         self.tail_block: list[IntArray] = []
         self.tail_session: list[IntArray] = []
+        self.settled = False
+        """The last `_run` left an optimal plan that breaks no battery-tail row: solving
+        again, with nothing changed, would give the same plan."""
 
     def add_tail(self, block: IntArray, session: IntArray) -> None:
         """The battery-tail rows of `session`s in `block`s (see `_tail_rows`)."""
@@ -775,12 +778,14 @@ def _run(lp: _Lp) -> bool:
     Stating every session's tail in every block up front (a column per block for the
     energy taken) made the workplace day's replay about a fifth slower than this."""
     highs = lp.highs
+    lp.settled = False
     for _ in range(TAIL_ROUNDS):
         highs.run()
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return False
         broken = _broken_tail(highs, lp.blocks)
         if broken is None:
+            lp.settled = True
             return True
         lp.add_tail(*broken)
     highs.run()
@@ -798,28 +803,43 @@ def _decide(lp: _Lp, relaxed: FloatArray, undecided: BoolArray) -> FloatArray:
     side of its minimum; the undecided ones, nearest their minimum first, are each tried
     on (from its minimum to the most worth giving it now) and off (0 A), the better plan
     kept. Each try
-    re-solves from the last basis, with only bounds changed."""
+    re-solves from the last basis, with only bounds changed. Where the last try was the
+    one kept and left a settled plan (`_Lp.settled`), that plan is the answer: solving it
+    again would change nothing."""
     highs, blocks = lp.highs, lp.blocks
     minimum, cap = blocks.minimum, blocks.now_cap
     decided = np.flatnonzero(~undecided & (minimum > 0.0))
     on = relaxed[decided] >= minimum[decided] - UNDECIDED_A
     _bound(highs, decided, np.where(on, minimum[decided], 0.0), np.where(on, cap[decided], 0.0))
     order = sorted(np.flatnonzero(undecided), key=lambda j: minimum[j] - relaxed[j])
+    solved = False
     for j in order:
-        best: tuple[float, float, float] | None = None
-        for low, high in ((minimum[j], cap[j]), (0.0, 0.0)):
-            _bound(highs, np.asarray([j]), np.asarray([low]), np.asarray([high]))
-            if not _run(lp):
-                continue
-            value = highs.getInfo().objective_function_value
-            if best is None or value < best[0] - 1e-9:
-                best = (value, low, high)
-        low, high = (0.0, 0.0) if best is None else best[1:]
-        _bound(highs, np.asarray([j]), np.asarray([low]), np.asarray([high]))
-    if not _run(lp):
+        solved = _choose(lp, j)
+    if not solved and not _run(lp):
         # Pausing every undecided session keeps the relaxed plan within every row.
         return np.where(undecided, 0.0, relaxed)
     return _now(highs, blocks)
+
+
+def _choose(lp: _Lp, j: int) -> bool:
+    """Hold session `j` on (from its minimum to the most worth giving it now) or off,
+    whichever plan is better (on at a tie). True if the model holds that plan solved and
+    settled."""
+    highs, blocks = lp.highs, lp.blocks
+    sides = ((blocks.minimum[j], blocks.now_cap[j]), (0.0, 0.0))
+    best: tuple[float, float, float] | None = None
+    for low, high in sides:
+        _bound(highs, np.asarray([j]), np.asarray([low]), np.asarray([high]))
+        if not _run(lp):
+            continue
+        value = highs.getInfo().objective_function_value
+        if best is None or value < best[0] - 1e-9:
+            best = (value, low, high)
+    low, high = (0.0, 0.0) if best is None else best[1:]
+    if (low, high) == sides[-1]:
+        return best is not None and lp.settled
+    _bound(highs, np.asarray([j]), np.asarray([low]), np.asarray([high]))
+    return False
 
 
 def _bound(highs: Any, columns: IntArray, lower: FloatArray, upper: FloatArray) -> None:
