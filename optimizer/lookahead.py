@@ -197,6 +197,11 @@ TAIL_ROUNDS = 2
 eight rounds changed the replays of `small` and the garage by at most 0.01 kWh."""
 TAIL_TOLERANCE_A = 1e-6
 """A plan over its battery tail by less than this (solver noise) breaks no tail row."""
+DECIDED_GAP = 1e-9
+"""A side of a session's minimum whose plan comes within this share of the objective of
+the plan with the session still open is kept without trying the other (`_choose`): the
+other could beat it by no more than that, a few thousandths of a phase-ampere-step on the
+workplace day's plans, below the solver's own tolerance."""
 NOW_SLACK_A = 1e-4
 """Room the plan leaves on every row now, so that its currents raised to their exact
 minimums (they hold them only to the solver's tolerance) still fit."""
@@ -800,46 +805,93 @@ def _now(highs: Any, blocks: _Blocks) -> FloatArray:
 
 def _decide(lp: _Lp, relaxed: FloatArray, undecided: BoolArray) -> FloatArray:
     """Round the relaxed plan to the minimums now: each decided session is held on its
-    side of its minimum; the undecided ones, nearest their minimum first, are each tried
-    on (from its minimum to the most worth giving it now) and off (0 A), the better plan
-    kept. Each try
-    re-solves from the last basis, with only bounds changed. Where the last try was the
-    one kept and left a settled plan (`_Lp.settled`), that plan is the answer: solving it
-    again would change nothing."""
+    side of its minimum; the undecided ones, nearest their minimum first, are each held on
+    (from its minimum to the most worth giving it now) or off (0 A), whichever plan is
+    better (`_choose`). Each try re-solves from the last basis, with only bounds changed.
+
+    The plan kept for one session is the best with the later ones still open: a later one
+    it already holds at 0 or at least its minimum is held there without a try (no plan
+    with it on the other side is better). Where the plan kept is the last solved and
+    settled (`_Lp.settled`), it is the answer; else the model is solved once more."""
     highs, blocks = lp.highs, lp.blocks
     minimum, cap = blocks.minimum, blocks.now_cap
+    bound = highs.getInfo().objective_function_value
     decided = np.flatnonzero(~undecided & (minimum > 0.0))
     on = relaxed[decided] >= minimum[decided] - UNDECIDED_A
     _bound(highs, decided, np.where(on, minimum[decided], 0.0), np.where(on, cap[decided], 0.0))
-    order = sorted(np.flatnonzero(undecided), key=lambda j: minimum[j] - relaxed[j])
-    solved = False
+    order = sorted(np.flatnonzero(undecided).tolist(), key=lambda j: minimum[j] - relaxed[j])
+    plan: FloatArray | None = relaxed
     for j in order:
-        solved = _choose(lp, j)
-    if not solved and not _run(lp):
+        if plan is not None and not _open(plan[j], minimum[j]):
+            side = plan[j] > UNDECIDED_A
+            _bound(highs, np.asarray([j]), *_side(blocks, j, on=side))
+            continue
+        now = relaxed[j] if plan is None else plan[j]
+        bound, plan = _choose(lp, j, now, bound)
+    if plan is not None:
+        return plan
+    if not _run(lp):
         # Pausing every undecided session keeps the relaxed plan within every row.
         return np.where(undecided, 0.0, relaxed)
     return _now(highs, blocks)
 
 
-def _choose(lp: _Lp, j: int) -> bool:
-    """Hold session `j` on (from its minimum to the most worth giving it now) or off,
-    whichever plan is better (on at a tie). True if the model holds that plan solved and
-    settled."""
+def _open(current_a: float, minimum_a: float) -> bool:
+    """A current now strictly between 0 and the minimum (see `UNDECIDED_A`)."""
+    return UNDECIDED_A < current_a < minimum_a - UNDECIDED_A
+
+
+def _side(blocks: _Blocks, j: int, *, on: bool) -> tuple[FloatArray, FloatArray]:
+    """The bounds of session `j` now on its side of its minimum: from the minimum to the
+    most worth giving it now, or 0."""
+    if on:
+        return np.asarray([blocks.minimum[j]]), np.asarray([blocks.now_cap[j]])
+    return np.zeros(1), np.zeros(1)
+
+
+def _choose(lp: _Lp, j: int, relaxed_a: float, bound: float) -> tuple[float, FloatArray | None]:
+    """Hold session `j` on or off, whichever plan is better (on where both are tried and
+    tie). Returns the plan's objective, the bound for the next session, and its currents
+    now where they are the model's optimum as it stands, solved and settled
+    (`_Lp.settled`), else None.
+
+    `bound` is the objective of the plan with `j` still open, which neither side can beat
+    (both only narrow it, tail rows only add to it). The side nearer `relaxed_a` is tried
+    first; where it comes within `DECIDED_GAP` of the bound, the other is not tried. Not
+    where `j` is probed now (`_Blocks.probe_a`): off lifts that floor, and can beat it."""
     highs, blocks = lp.highs, lp.blocks
-    sides = ((blocks.minimum[j], blocks.now_cap[j]), (0.0, 0.0))
-    best: tuple[float, float, float] | None = None
-    for low, high in sides:
-        _bound(highs, np.asarray([j]), np.asarray([low]), np.asarray([high]))
+    sides = [True, False]
+    if relaxed_a < blocks.minimum[j] / 2.0:
+        sides.reverse()
+    close = bound + DECIDED_GAP * abs(bound) if blocks.probe_a[j] == 0.0 else -math.inf
+    tried: dict[bool, float] = {}
+    plans: dict[bool, FloatArray | None] = {}
+    for side in sides:
+        _bound(highs, np.asarray([j]), *_side(blocks, j, on=side))
+        rows = len(lp.tail_block)
         if not _run(lp):
             continue
-        value = highs.getInfo().objective_function_value
-        if best is None or value < best[0] - 1e-9:
-            best = (value, low, high)
-    low, high = (0.0, 0.0) if best is None else best[1:]
-    if (low, high) == sides[-1]:
-        return best is not None and lp.settled
-    _bound(highs, np.asarray([j]), np.asarray([low]), np.asarray([high]))
-    return False
+        tried[side] = highs.getInfo().objective_function_value
+        plans[side] = _now(highs, blocks) if lp.settled else None
+        if tried[side] <= close:
+            break
+    if not tried:
+        _bound(highs, np.asarray([j]), *_side(blocks, j, on=False))
+        return bound, None
+    chosen = _better(tried)
+    if chosen != side:
+        _bound(highs, np.asarray([j]), *_side(blocks, j, on=chosen))
+        if len(lp.tail_block) > rows:
+            # the other side's tail rows may cut this plan
+            return tried[chosen], None
+    return tried[chosen], plans[chosen]
+
+
+def _better(tried: dict[bool, float]) -> bool:
+    """The side (on: True) of the better plan `tried`, on at a tie."""
+    if True in tried and tried[True] <= min(tried.values()) + 1e-9:
+        return True
+    return min(tried, key=tried.__getitem__)
 
 
 def _bound(highs: Any, columns: IntArray, lower: FloatArray, upper: FloatArray) -> None:
