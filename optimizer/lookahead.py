@@ -197,15 +197,6 @@ TAIL_ROUNDS = 2
 eight rounds changed the replays of `small` and the garage by at most 0.01 kWh."""
 TAIL_TOLERANCE_A = 1e-6
 """A plan over its battery tail by less than this (solver noise) breaks no tail row."""
-DECIDED_GAP = 1e-9
-"""A side of a session's minimum whose plan comes within this share of the objective of
-the plan with the session still open is kept without trying the other (`_choose`): the
-other could beat it by no more than that, on the workplace day's plans (objectives near
--4e6) 4e-3, what a few millionths of an ampere over one 5-minute step on three phases
-are worth. Where the two sides come that close, which the rounding kept was noise
-before: with no gap the shipped replays are unchanged but the workplace day's rounding
-solves 149 times instead of 100; at 1e-11 and 1e-10 office-day-ahead's highest site
-current moved to 155.7 A and 154.6 A, at 1e-9 to 157.8 A, from 154.1 A."""
 NOW_SLACK_A = 1e-4
 """Room the plan leaves on every row now, so that its currents raised to their exact
 minimums (they hold them only to the solver's tolerance) still fit."""
@@ -872,13 +863,21 @@ def _choose(lp: _Lp, j: int, relaxed_a: float, bound: float) -> tuple[float, Flo
 
     `bound` is the objective of the plan with `j` still open, which neither side can beat
     (both only narrow it, tail rows only add to it). The side nearer `relaxed_a` is tried
-    first; where it comes within `DECIDED_GAP` of the bound, the other is not tried. Not
-    where `j` is probed now (`_Blocks.probe_a`): off lifts that floor, and can beat it."""
+    first; where its plan reaches the bound, the other is not tried. Not where `j` is
+    probed now (`_Blocks.probe_a`): off lifts that floor, and can beat it.
+
+    Stopping within a gap of the bound as well (a share of 1e-9 of it, 4e-3 on the
+    workplace day's plans, a few millionths of an ampere over a step) took the workplace
+    day's rounding from 149 solves to 100, but it decided near-ties the other way:
+    office-day-ahead's highest site current went from 154.1 A to 157.8 A, and on the
+    generated family at a 6 A minimum (`python -m benchmarks.quality --count 16 --seed
+    1000 --min-current 6`) the worst scenario's gap to offline from -3.18 to -3.23 points.
+    Without it the shipped replays are unchanged."""
     highs, blocks = lp.highs, lp.blocks
     sides = [True, False]
     if relaxed_a < blocks.minimum[j] / 2.0:
         sides.reverse()
-    close = bound + DECIDED_GAP * abs(bound) if blocks.probe_a[j] == 0.0 else -math.inf
+    close = bound if blocks.probe_a[j] == 0.0 else -math.inf
     tried: dict[bool, float] = {}
     plans: dict[bool, FloatArray | None] = {}
     for side in sides:
