@@ -29,8 +29,9 @@ the first block. A session the relaxed plan gives more than nothing but less tha
 minimum is undecided; every other session is held on its side of its minimum, and the
 undecided ones, nearest their minimum first, are each tried on and off, the better plan
 kept (each try a warm re-solve with only bounds changed, where a MIP over the same
-choices took several times longer per step). The other blocks are a plan re-made at every
-step, so they stay continuous.
+choices took several times longer per step; the other side is not tried where the first
+reaches the relaxed plan's objective, see `_choose`). The other blocks are a plan re-made
+at every step, so they stay continuous.
 
 Objective, in ranked order: the most energy by the departures; then the most energy
 soon (`EARLY_WEIGHT`, falling over the blocks: the plan is blind to arrivals, which take
