@@ -27,7 +27,7 @@ import numpy as np
 from optimizer.admission import Admission
 from optimizer.fairness import fair_shares
 from optimizer.layout import Layout
-from optimizer.parameters import SECONDS_PER_HOUR, FloatArray, Parameters
+from optimizer.parameters import SECONDS_PER_HOUR, BoolArray, FloatArray, Parameters
 
 MONEY_WEIGHT = 0.5
 EARLY_WEIGHT = 1e-2
@@ -104,6 +104,32 @@ def _costs(layout: Layout, params: Parameters) -> tuple[FloatArray, float]:
     return cost, money * peak_price * kw_per_phase_amp
 
 
+def fair_now(params: Parameters, rows: FloatArray, admission: Admission) -> FloatArray:
+    """(N,) what `lp_data_of` (without a floor) gives each connector at least now
+    (`current_lb[0]`): the admitted minimum to a session with an energy need, the fair
+    share to one without. The look-ahead starts from these before it is known whether the
+    rest of those numbers is needed; the fair shares (the costliest part) are computed
+    only where a connector without a need can get more than its lower bound."""
+    lower, upper = current_bounds(params, admission)
+    has_need = np.isfinite(params.need_phase_amp_steps)
+    if not (upper[0] > lower[0])[~has_need].any():
+        return np.array(lower[0], dtype=np.float64)
+    share_upper = _share_upper(params, lower, upper, has_need)
+    shares = fair_shares(rows, params.row_rhs, lower, share_upper, params.weight)
+    return np.asarray(np.where(has_need, lower[0], shares[0]), dtype=np.float64)
+
+
+def _share_upper(
+    params: Parameters, lower: FloatArray, upper: FloatArray, has_need: BoolArray
+) -> FloatArray:
+    """(T, N) the most a fair share may be: the upper bound, or the current that meets
+    the need within one step if less (but not below the lower bound)."""
+    n = params.phase_count
+    need = params.need_phase_amp_steps
+    per_step_need_a = np.where(has_need, need / np.maximum(n, 1.0), math.inf)
+    return np.asarray(np.minimum(upper, np.maximum(lower, per_step_need_a[None, :])))
+
+
 def lp_data_of(
     layout: Layout,
     params: Parameters,
@@ -124,9 +150,8 @@ def lp_data_of(
     n = params.phase_count
     need = params.need_phase_amp_steps
     has_need = np.isfinite(need)
-    per_step_need_a = np.where(has_need, need / np.maximum(n, 1.0), math.inf)
-    share_upper = np.minimum(upper, np.maximum(lower, per_step_need_a[None, :]))
     if floor_a is None:
+        share_upper = _share_upper(params, lower, upper, has_need)
         shares = fair_shares(rows, params.row_rhs, lower, share_upper, params.weight)
     else:
         shares = floor_a

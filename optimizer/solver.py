@@ -37,7 +37,7 @@ from optimizer.columns import columns_of
 from optimizer.fallback import equal_share_of
 from optimizer.layout import Layout, layout_of
 from optimizer.lookahead import UNDECIDED_A, PlanMemory, plan_now
-from optimizer.lp_data import LpData, infeasible_steps, lp_data_of
+from optimizer.lp_data import LpData, fair_now, infeasible_steps, lp_data_of
 from optimizer.parameters import BoolArray, FloatArray, Parameters, parameters_of, row_matrix
 from optimizer.persistent import BuiltLp, PersistentModel
 from optimizer.problem import Lookahead, Problem
@@ -103,11 +103,15 @@ class Solver:
             return equal_share_of(layout, params, rows, SolveStatus.FALLBACK_INFEASIBLE, start)
         try:
             admission = admit(params, layout.connector_ids, rows, params.row_rhs[0])
-            data = lp_data_of(layout, params, rows, admission)
+            data = None
             if problem.lookahead is not None and layout.steps == 1:
-                admission, data = _follow_plan(
-                    layout, params, rows, admission, data, problem.lookahead, self._plans
+                followed = _follow_plan(
+                    layout, params, rows, admission, problem.lookahead, self._plans
                 )
+                if followed is not None:
+                    admission, data = followed
+            if data is None:
+                data = lp_data_of(layout, params, rows, admission)
             if layout.n_connectors:
                 current = clean(self._solve_lp(layout, data), data.current_ub)
                 current = below_minimum_to_zero(current, params.min_a)
@@ -129,17 +133,16 @@ def _follow_plan(
     params: Parameters,
     rows: FloatArray,
     admission: Admission,
-    data: LpData,
     lookahead: Lookahead,
     memory: PlanMemory,
-) -> tuple[Admission, LpData]:
+) -> tuple[Admission, LpData] | None:
     """Admission and LP numbers that give each session at least the look-ahead's plan for
-    now (which already chose who charges), and with money no more than it either;
-    unchanged when there is nothing to plan."""
-    fair = data.current_lb[0]
+    now (which already chose who charges), and with money no more than it either; None
+    when there is nothing to plan."""
+    fair = fair_now(params, rows, admission)
     plan = plan_now(params, rows, fair, lookahead, memory)
     if plan is None:
-        return admission, data
+        return None
     in_plan, current = plan.in_plan, plan.current_a
     charging = current >= params.min_a - UNDECIDED_A
     admitted = np.where(in_plan, charging, admission.admitted)
