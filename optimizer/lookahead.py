@@ -361,13 +361,14 @@ def plan_now(
     free = params.row_rhs[0] - np.einsum("kn,n->k", rows[:, others], fair_a[others])
     at_most = np.einsum("kn,n->k", rows[:, sessions], params.cap_a[sessions])
     last_s = float(params.departure_s[sessions].max())
-    edges = _block_edges(now_s, lookahead.step_s, last_s)
+    doubling = _block_edges(now_s, lookahead.step_s, last_s)
+    edges = doubling
     if lookahead.has_money:
         edges = _block_edges(now_s, lookahead.step_s, last_s, PRICED_BLOCK_S, PRICED_MAX_BLOCKS)
     others_phase_amps = float(np.dot(params.phase_count[others], fair_a[others]))
     money = _Money.of(params, lookahead, edges, others_phase_amps)
     if money is None:
-        edges = _block_edges(now_s, lookahead.step_s, last_s)
+        edges = doubling
     if money is None and np.all(at_most <= free - NOW_SLACK_A):
         return None
     if money is None:
