@@ -49,9 +49,15 @@ different count fails every solve ("Not Set"), which the solver would answer wit
 equal-share fallback at every step. One thread also keeps a control step from waiting on
 threads a busy host has put to sleep."""
 
+RUN_TIME_LIMIT_S = 10.0
+"""The most one solve may take. HiGHS counts its `time_limit` against the run time an
+instance has summed over every run, so a model kept from step to step (`PersistentModel`)
+moves its limit on before each run: held at 10 s, a site's solver whose runs had added up
+to 10 s (about a day of steps) failed every step after, and the controller fell back to
+its equal shares until the layout changed."""
 SOLVER_OPTIONS: dict[str, Any] = {
     "output_flag": False,
-    "time_limit": 10.0,
+    "time_limit": RUN_TIME_LIMIT_S,
     "threads": HIGHS_THREADS,
 }
 
@@ -203,6 +209,7 @@ class PersistentModel:
     def solve(self) -> FloatArray:
         """Per-phase currents (T, N); raises SolverFailure unless HiGHS finds the optimum."""
         highs = self.highs
+        highs.setOptionValue("time_limit", highs.getRunTime() + RUN_TIME_LIMIT_S)
         highs.run()
         status = highs.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
 from optimizer import (
@@ -408,3 +409,32 @@ def test_a_minimum_within_the_solvers_noise_of_zero_is_none() -> None:
     result = solve(problem)
     assert result.status is SolveStatus.OPTIMAL
     assert [c.current_a for c in result.connectors] == [(0.0,), (0.0,)]
+
+
+def test_a_model_kept_for_days_solves_after_its_runs_add_up_past_the_time_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HiGHS counts its time limit against an instance's run time summed over every run,
+    and a site's solver keeps one model (one instance) from step to step while its layout
+    stands. With the limit at 0.5 s, solves from no basis whose runs add up to twice that
+    all find the optimum (before, every solve after the first 0.5 s hit the limit, and the
+    controller fell back to its equal shares)."""
+    from optimizer import persistent
+
+    monkeypatch.setattr(persistent, "RUN_TIME_LIMIT_S", 0.5)
+    connectors = tuple(
+        ev(f"c{i}", max_a=16.0 + i % 16, departure=START + timedelta(hours=20 + i % 4))
+        for i in range(24)
+    )
+    horizon = _horizon(96, price_per_kwh=tuple(0.1 + 0.05 * (t % 7) for t in range(96)))
+    solver = Solver()
+    solver.solve(Problem(site=SiteLimits(60.0), connectors=connectors, horizon=horizon))
+    model = solver.model
+    assert model is not None
+    first = model.solve()
+    for _ in range(2_000):
+        if model.highs.getRunTime() > 1.0:
+            break
+        model.highs.clearSolver()
+        assert np.array_equal(model.solve(), first)
+    assert model.highs.getRunTime() > 1.0
