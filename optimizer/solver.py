@@ -103,15 +103,12 @@ class Solver:
             return equal_share_of(layout, params, rows, SolveStatus.FALLBACK_INFEASIBLE, start)
         try:
             admission = admit(params, layout.connector_ids, rows, params.row_rhs[0])
-            data = None
+            followed = None
             if problem.lookahead is not None and layout.steps == 1:
                 followed = _follow_plan(
                     layout, params, rows, admission, problem.lookahead, self._plans
                 )
-                if followed is not None:
-                    admission, data = followed
-            if data is None:
-                data = lp_data_of(layout, params, rows, admission)
+            admission, data = followed or (admission, lp_data_of(layout, params, rows, admission))
             if layout.n_connectors:
                 current = clean(self._solve_lp(layout, data), data.current_ub)
                 current = below_minimum_to_zero(current, params.min_a)
