@@ -17,9 +17,20 @@ def bottleneck(
 ) -> str | None:
     """The tightest binding limit on this connector: its own bound, then the innermost
     circuit it hangs on, then the site."""
-    candidates = [f"connector-{connector.key}-max"]
-    for circuit_id in circuit_path(site, connector.circuit):
-        candidates.extend(f"circuit-{circuit_id}-{p.name}" for p in phases)
-    candidates.extend(f"site-{p.name}" for p in phases)
-    candidates.append("site-power")
+    candidates = [f"connector-{connector.key}-max", *shared_limits(site, connector, phases)]
     return next((name for name in candidates if name in binding), None)
+
+
+def shared_limits(
+    site: SiteConfig, connector: ConnectorConfig, phases: tuple[Phase, ...]
+) -> list[str]:
+    """The limits this connector shares with others, innermost first: each circuit it
+    hangs on, then the site."""
+    names = [
+        f"circuit-{circuit_id}-{p.name}"
+        for circuit_id in circuit_path(site, connector.circuit)
+        for p in phases
+    ]
+    names.extend(f"site-{p.name}" for p in phases)
+    names.append("site-power")
+    return names

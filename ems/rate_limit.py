@@ -1,7 +1,8 @@
 """When a new limit is worth sending to a connector, and when it must go out at once.
 
 - deadband: a change within `max(deadband_a, deadband_pct % of the current limit)` is not
-  sent;
+  sent; but a raise it holds is sent where a limit the connector shares with others binds
+  (`ems.control_step`), since the room it leaves there is room no session gets;
 - raises go out at most once per `min_update_interval_s` per connector;
 - lowering beyond the deadband, and pausing, go out at once; a lowering held by the
   deadband is released by the controller when holding it would break a limit;
@@ -29,6 +30,9 @@ class Decision:
     why: str
     held_lowering: bool = False
     """Held above the target by the deadband; safety may force it out."""
+    held_raise: bool = False
+    """Held below the target by the deadband alone (the update interval has passed); the
+    room it leaves unused may force it out (`ems.control_step`)."""
 
 
 def refresh_margin_s(settings: ControlSettings) -> float:
@@ -68,12 +72,15 @@ def decide(
             limit = target_a if interval_ok else current
             return Decision(True, limit, "refreshed before it lapses")
         why = "raise waits for the update interval" if moved else "change within the deadband"
-        return Decision(False, current, why)
+        return Decision(False, current, why, held_raise=interval_ok and not moved)
     if refresh_due:
         return Decision(True, current, "refreshed before it lapses")
     return Decision(False, current, "unchanged")
 
 
 def release(decision: Decision, target_a: float, why: str) -> Decision:
-    """Send a held lowering now, because holding it would break a limit."""
-    return replace(decision, send=True, limit_a=target_a, why=why, held_lowering=False)
+    """Send a held change now: a lowering, because holding it would break a limit; a
+    raise, because the room held raises leave unused adds up."""
+    return replace(
+        decision, send=True, limit_a=target_a, why=why, held_lowering=False, held_raise=False
+    )

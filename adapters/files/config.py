@@ -77,12 +77,14 @@ CONTROL_BOUNDS: Mapping[str, Bound] = {
     "deadband_a": Bound(
         0,
         10,
-        "limit changes within it are not sent; a wider one stops limits following the plan",
+        "limit changes within it are not sent (but raises where a shared limit binds);"
+        " a wider one stops limits following the plan",
     ),
     "deadband_pct": Bound(
         0,
         50,
-        "limit changes within it are not sent; a wider one stops limits following the plan",
+        "limit changes within it are not sent (but raises where a shared limit binds);"
+        " a wider one stops limits following the plan",
     ),
     "min_update_interval_s": Bound(
         0,

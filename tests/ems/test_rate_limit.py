@@ -76,3 +76,12 @@ def test_profile_is_refreshed_before_it_lapses() -> None:
     d = decide(charging(16.0, sent_ago_s=280), 16.0, T0, SETTINGS)
     assert d.send
     assert d.limit_a == 16.0
+
+
+def test_a_raise_held_by_the_deadband_alone_is_marked_for_release() -> None:
+    held = decide(charging(16.0, sent_ago_s=120), 16.8, T0, SETTINGS)
+    assert held.held_raise
+    assert not held.held_lowering
+    early = decide(charging(16.0, sent_ago_s=30), 16.8, T0, SETTINGS)
+    assert not early.send
+    assert not early.held_raise
