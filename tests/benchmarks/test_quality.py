@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 from rich.console import Console
 
+from benchmarks import quality
 from benchmarks.quality import (
     QualityRow,
     measure,
@@ -15,6 +19,9 @@ from benchmarks.quality import (
     targets,
 )
 from ems.replay.family import generate
+from ems.replay.scenario import Scenario
+from ems.replay.timeline import Timeline
+from optimizer.offline import MipOptions
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +127,23 @@ def test_in_the_issues_order_energy_ranks_before_sessions_served(
         }
     )
     assert edf_and_optimal.ranks_at_least_edf is ranks
+
+
+def test_a_mip_stopped_before_its_bound_came_down_is_bounded_by_the_lp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large site's MIP may stop at its time limit with a bound far above any plan (as
+    depot-1001 did, at 212 % of the requested energy); the LP ignores the minimum, so its
+    optimum bounds the MIP's plans too."""
+    solve = quality.plan_offline
+
+    def stopped(scenario: Scenario, timeline: Timeline, mip: MipOptions | None = None) -> Any:
+        plan = solve(scenario, timeline, mip)
+        return plan if mip is None else replace(plan, bound_wh=3.0 * plan.bound_wh)
+
+    monkeypatch.setattr(quality, "plan_offline", stopped)
+    six = measure(generate("depot", 3, min_connectors=10, max_connectors=10), min_current_a=6.0)
+    assert six.mip_bound_pct is not None
+    assert six.mip_bound_pct <= six.delivered_pct["offline"] + 0.2
+    assert six.gap_to_mip_bound is not None
+    assert six.gap_to_mip_bound <= 0.001
