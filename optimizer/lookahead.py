@@ -495,18 +495,25 @@ def _block_prices(edges: FloatArray, prices: tuple[PricePeriod, ...]) -> FloatAr
     return block_means(edges, starts, np.asarray([p.price_per_kwh for p in prices]))
 
 
-def _block_base(edges: FloatArray, base: tuple[PowerPeriod, ...]) -> FloatArray:
-    starts = np.asarray([p.start.timestamp() for p in base], dtype=np.float64)
-    return block_means(edges, starts, np.asarray([p.power_w for p in base]))
+def power_series(periods: tuple[PowerPeriod, ...]) -> tuple[FloatArray, FloatArray]:
+    """The periods' starts (POSIX seconds) and powers (W), read once for every block mean
+    taken of them: a forecast holds a period per slot to the last departure, and reading
+    a start is the costly part."""
+    starts = np.asarray([p.start.timestamp() for p in periods], dtype=np.float64)
+    return starts, np.asarray([p.power_w for p in periods])
 
 
 def _block_surplus(
-    edges: FloatArray, base: tuple[PowerPeriod, ...], voltage_v: float, others_phase_amps: float
+    edges: FloatArray,
+    base: tuple[FloatArray, FloatArray],
+    voltage_v: float,
+    others_phase_amps: float,
 ) -> FloatArray:
     """(B,) the mean over each block of what the site would export (phase-amperes, 0 while
-    it imports) besides the planned sessions, `base` its import besides all our chargers."""
-    starts = np.asarray([p.start.timestamp() for p in base], dtype=np.float64)
-    import_a = np.asarray([p.power_w for p in base]) / voltage_v + others_phase_amps
+    it imports) besides the planned sessions, `base` its import besides all our chargers
+    (`power_series`)."""
+    starts, power_w = base
+    import_a = power_w / voltage_v + others_phase_amps
     return block_means(edges, starts, np.maximum(-import_a, 0.0))
 
 
@@ -547,8 +554,9 @@ class _Money:
         euro_per_phase_amp_s = price * voltage * WH_PER_PHASE_AMP_SECOND_PER_V / 1000.0
         base = np.full(len(edges) - 1, others_phase_amps)
         if lookahead.base_import:
-            base += _block_base(edges, lookahead.base_import) / voltage
-            surplus = _block_surplus(edges, lookahead.base_import, voltage, others_phase_amps)
+            series = power_series(lookahead.base_import)
+            base += block_means(edges, *series) / voltage
+            surplus = _block_surplus(edges, series, voltage, others_phase_amps)
         else:
             base += float(params.base_a[0].sum())
             surplus = np.maximum(-base, 0.0)
@@ -1052,17 +1060,8 @@ def _build(
     highs.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
 
     builder = _Rows()
+    templates = _template_rows(builder, members, free, count)
     block_start = np.arange(count) * m
-    templates = []
-    for k in range(len(free)):
-        cols = np.flatnonzero(members[k] > 0.0)
-        if not len(cols):
-            continue
-        templates.append(k)
-        shares = np.full(count, max(free[k], 0.0))
-        shares[0] = max(free[k] - NOW_SLACK_A, 0.0)
-        index = block_start[:, None] + cols[None, :]
-        builder.add_many(index, np.broadcast_to(members[k, cols], index.shape), shares)
 
     # An EV stops by itself when full: its minimum may overshoot what is left of its need.
     index = block_start[None, :] + np.arange(m)[:, None]
@@ -1074,7 +1073,30 @@ def _build(
     builder.add_many(deviations, np.tile([1.0, -1.0, 1.0], (m, 1)), fair_a, fair_a)
     extra.add_rows(builder, blocks)
     builder.pass_to(highs)
-    return _Shape(np.asarray(templates, dtype=np.int64), extra.peak is not None, extra.surplus)
+    return _Shape(templates, extra.peak is not None, extra.surplus)
+
+
+def _template_rows(builder: _Rows, members: FloatArray, free: FloatArray, count: int) -> IntArray:
+    """Each row template's rows (`members` (K, M) its coefficients, `free` (K,) what the
+    others leave of it now), one per block, template after template: its sessions' currents
+    in the block, within what is free (less `NOW_SLACK_A` in the first block). Returns the
+    templates with rows: those with a session in them. Laid out in one pass over every
+    template's entries, not row by row: a plan is built at every step."""
+    m = members.shape[1]
+    template, col = np.nonzero(members > 0.0)
+    kept, size = np.unique(template, return_counts=True)
+    if not len(kept):
+        return np.asarray(kept, dtype=np.int64)
+    first = np.cumsum(size) - size
+    row_size = np.repeat(size, count)
+    row = np.repeat(np.arange(len(row_size)), row_size)
+    place = np.arange(len(row)) - np.repeat(np.cumsum(row_size) - row_size, row_size)
+    entry = np.repeat(first, count)[row] + place
+    block = np.tile(np.arange(count), len(kept))[row]
+    upper = np.repeat(np.maximum(free[kept], 0.0), count)
+    upper[::count] = np.maximum(free[kept] - NOW_SLACK_A, 0.0)
+    builder.add_ragged(row_size, block * m + col[entry], members[template, col][entry], upper)
+    return np.asarray(kept, dtype=np.int64)
 
 
 @dataclass(frozen=True)
