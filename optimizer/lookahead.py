@@ -116,7 +116,7 @@ from optimizer.fairness import IntArray
 from optimizer.parameters import SECONDS_PER_HOUR, BoolArray, FloatArray, Parameters
 from optimizer.persistent import HIGHS, SOLVER_OPTIONS
 from optimizer.problem import Lookahead, PowerPeriod, PricePeriod
-from optimizer.warm_start import BASIC, KeyedBasis, keys
+from optimizer.warm_start import BASIC, KeyedBasis, among, keys
 
 DEVEX = 1
 """HiGHS's `simplex_dual_edge_weight_strategy` for Devex pricing."""
@@ -843,7 +843,7 @@ class PlanMemory:
         block[block >= last.blocks] = -1
         old_tails = keys(_TAIL, last.tail_owner, last.tail_block)
         wanted = keys(_TAIL, key.sessions[None, :], block[1:, None])
-        carried = np.isin(wanted, old_tails) & (lp.blocks.present[1:] > 0.0)
+        carried = among(wanted, old_tails) & (lp.blocks.present[1:] > 0.0)
         tail_block, tail_session = np.nonzero(carried)
         lp.add_tail(tail_block + 1, tail_session)
         return last.basis.start(

@@ -90,6 +90,16 @@ class KeyedBasis:
         return bool(highs.setBasis(basis) == highspy.HighsStatus.kOk)
 
 
+def among(wanted: IntArray, known: IntArray) -> npt.NDArray[np.bool_]:
+    """Which `wanted` keys (any shape) are among the `known` ones, as `np.isin` says, by a
+    binary search: `np.isin` sorts both sides, and there are far more wanted than known."""
+    if not len(known):
+        return np.zeros(np.shape(wanted), dtype=bool)
+    ordered = np.sort(known)
+    index = np.minimum(np.searchsorted(ordered, wanted), len(ordered) - 1)
+    return np.asarray(ordered[index] == wanted)
+
+
 def _lookup(known: IntArray, status: Int8Array, wanted: IntArray, default: int) -> Int8Array:
     if not len(known):
         return np.full(len(wanted), default, dtype=np.int8)
