@@ -756,6 +756,9 @@ class _Lp:
         self.settled = False
         """The last `_run` left an optimal plan that breaks no battery-tail row: solving
         again, with nothing changed, would give the same plan."""
+        self.currents: FloatArray = np.zeros(blocks.shape)
+        """(B, M) the currents of the last optimal solve, read from HiGHS once for both
+        the battery-tail check and the plan now."""
 
     def add_tail(self, block: IntArray, session: IntArray) -> None:
         """The battery-tail rows of `session`s in `block`s (see `_tail_rows`)."""
@@ -875,7 +878,7 @@ class PlanMemory:
 
 def _round(lp: _Lp) -> FloatArray:
     """The relaxed plan's currents now, rounded to the minimums (`_decide`)."""
-    relaxed = _now(lp.highs, lp.blocks)
+    relaxed = _now(lp)
     minimum = lp.blocks.minimum
     undecided = (minimum > 0.0) & (relaxed > UNDECIDED_A) & (relaxed < minimum - UNDECIDED_A)
     if not undecided.any():
@@ -889,25 +892,33 @@ def _run(lp: _Lp) -> bool:
 
     Stating every session's tail in every block up front (a column per block for the
     energy taken) made the workplace day's replay about a fifth slower than this."""
-    highs = lp.highs
     lp.settled = False
     for _ in range(TAIL_ROUNDS):
-        highs.run()
-        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if not _solved(lp):
             return False
-        broken = _broken_tail(highs, lp.blocks)
+        broken = _broken_tail(lp.currents, lp.blocks)
         if broken is None:
             lp.settled = True
             return True
         lp.add_tail(*broken)
+    return _solved(lp)
+
+
+def _solved(lp: _Lp) -> bool:
+    """Solve once; keep the currents (`_Lp.currents`) if the plan is optimal."""
+    highs = lp.highs
     highs.run()
-    return bool(highs.getModelStatus() == highspy.HighsModelStatus.kOptimal)
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return False
+    count, m = lp.blocks.shape
+    solution = np.asarray(highs.getSolution().col_value[: count * m], dtype=np.float64)
+    lp.currents = solution.reshape(count, m)
+    return True
 
 
-def _now(highs: Any, blocks: _Blocks) -> FloatArray:
-    m = len(blocks.cap)
-    values = np.asarray(highs.getSolution().col_value[:m], dtype=np.float64)
-    return np.minimum(np.maximum(values, 0.0), blocks.cap)
+def _now(lp: _Lp) -> FloatArray:
+    """The last optimal plan's currents now, within 0 and each session's maximum."""
+    return np.asarray(np.minimum(np.maximum(lp.currents[0], 0.0), lp.blocks.cap))
 
 
 def _decide(lp: _Lp, relaxed: FloatArray, undecided: BoolArray) -> FloatArray:
@@ -940,7 +951,7 @@ def _decide(lp: _Lp, relaxed: FloatArray, undecided: BoolArray) -> FloatArray:
     if not _run(lp):
         # Pausing every undecided session keeps the relaxed plan within every row.
         return np.where(undecided, 0.0, relaxed)
-    return _now(highs, blocks)
+    return _now(lp)
 
 
 def _open(current_a: float, minimum_a: float) -> bool:
@@ -987,7 +998,7 @@ def _choose(lp: _Lp, j: int, relaxed_a: float, bound: float) -> tuple[float, Flo
         if not _run(lp):
             continue
         tried[side] = highs.getInfo().objective_function_value
-        plans[side] = _now(highs, blocks) if lp.settled else None
+        plans[side] = _now(lp) if lp.settled else None
         if tried[side] <= close:
             break
     if not tried:
@@ -1203,14 +1214,11 @@ def tail_weights(
     return np.asarray(through / drawing(present, held), dtype=np.float64)
 
 
-def _broken_tail(highs: Any, blocks: _Blocks) -> tuple[IntArray, IntArray] | None:
-    """The battery-tail rows the solution breaks as (blocks, sessions), None if it breaks
-    none: after the first block,
+def _broken_tail(values: FloatArray, blocks: _Blocks) -> tuple[IntArray, IntArray] | None:
+    """The battery-tail rows the plan's currents `values` (B, M) break as (blocks,
+    sessions), None if it breaks none: after the first block,
     w_b current_b <= cap (TAIL_END + (1 - TAIL_END) (need - taken before b) / tail), w_b
     from `tail_weights`."""
-    count, m = blocks.shape
-    solution = np.asarray(highs.getSolution().col_value[: count * m], dtype=np.float64)
-    values = solution.reshape(count, m)
     phases, slope = blocks.phases, blocks.tail_slope
     rhs = blocks.cap * TAIL_END + slope * blocks.need
     taken = np.cumsum(values * blocks.drawn * phases[None, :], axis=0)[:-1]
