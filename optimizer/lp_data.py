@@ -107,9 +107,9 @@ def _costs(layout: Layout, params: Parameters) -> tuple[FloatArray, float]:
 @dataclass(frozen=True)
 class FairNow:
     """What `lp_data_of` (without a floor) gives each connector at least now, `now_a`
-    (N,), and the fair shares `shares_a` (T, N) that came from, None where they were not
-    needed for it: handed back to `lp_data_of`, which would otherwise compute them again
-    when no plan for now replaces them."""
+    (N,), and the fair shares `shares_a` (T, N) it was read from, None where none was
+    needed: handed back to `lp_data_of`, which would otherwise compute them again when
+    no plan for now replaces them."""
 
     now_a: FloatArray
     shares_a: FloatArray | None
