@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from ems.commands import LimitPeriod, ProfilePurpose, SetLimit
 from optimizer.problem import PhaseTriple
@@ -183,9 +184,10 @@ class Proof:
         return settled
 
 
-@dataclass(frozen=True)
-class Bound:
-    """What a connector may draw per phase, and why that much."""
+class Bound(NamedTuple):
+    """What a connector may draw per phase, and why that much. A named tuple rather than
+    a frozen dataclass: one is made for every connector several times a step, and a
+    tuple is made in half the time."""
 
     limit_a: float
     source: str

@@ -60,16 +60,25 @@ def _entries(row: IntArray, conn: IntArray, coef: FloatArray) -> _Entries:
     """Entries from (row, connector, coefficient) sorted by row, rows numbered 0, 1, ..."""
     by_conn = np.argsort(conn, kind="stable")
     conn_sorted = conn[by_conn]
-    conn_start = np.flatnonzero(np.diff(conn_sorted, prepend=-1))
+    conn_start = np.flatnonzero(_changes(conn_sorted))
     return _Entries(
         row=row,
         conn=conn,
         coef=coef,
-        row_start=np.flatnonzero(np.diff(row, prepend=-1)),
+        row_start=np.flatnonzero(_changes(row)),
         by_conn=by_conn,
         conn_start=conn_start,
         conns=conn_sorted[conn_start],
     )
+
+
+def _changes(ids: IntArray) -> BoolArray:
+    """Where sorted, non-negative ids change: at the first, and wherever one differs from
+    the one before it (as `np.diff(ids, prepend=-1) != 0`, at a fraction of its cost)."""
+    changed = np.empty(len(ids), dtype=bool)
+    changed[:1] = True
+    np.not_equal(ids[1:], ids[:-1], out=changed[1:])
+    return changed
 
 
 def _rows_kept(entries: _Entries, keep: BoolArray) -> _Entries:
@@ -138,18 +147,24 @@ def _fill_levels(
     open_ = top > rhs
     while open_.any():
         mid = (lo + hi) // 2
-        ok = filling.load(breakpoints[np.clip(mid, 0, count - 1)], entries) <= rhs
+        ok = filling.load(breakpoints[_within(mid, count)], entries) <= rhs
         lo = np.where(open_ & ok, mid, lo)
         hi = np.where(open_ & ~ok, mid, hi)
         open_ &= hi - lo > 1
-    z_lo = np.where(lo >= 0, breakpoints[np.clip(lo, 0, count - 1)], 0.0)
-    z_hi = np.where(hi < count, breakpoints[np.clip(hi, 0, count - 1)], np.inf)
+    z_lo = np.where(lo >= 0, breakpoints[_within(lo, count)], 0.0)
+    z_hi = np.where(hi < count, breakpoints[_within(hi, count)], np.inf)
     slope = filling.slope(z_lo, entries)
     headroom = np.maximum(rhs - filling.load(z_lo, entries), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(slope > 0.0, headroom / slope, np.inf)
     level = np.minimum(z_lo + ratio, z_hi)
     return np.where(top > rhs, level, np.inf)
+
+
+def _within(index: IntArray, count: int) -> IntArray:
+    """`index` clipped to 0 .. count - 1 (`np.clip` costs several times as much on the
+    small arrays of a bisection step)."""
+    return np.minimum(np.maximum(index, 0), count - 1)
 
 
 def _freeze_levels(
@@ -183,7 +198,7 @@ def fair_shares(
     ub = np.maximum(ub, lb)
     n = rows.shape[1]
     row, conn = np.nonzero(rows > 0.0)
-    numbered = np.cumsum(np.diff(row, prepend=-1) > 0) - 1
+    numbered = np.cumsum(_changes(row)) - 1
     entries = _entries(numbered, conn, rows[row, conn])
     rhs = rhs[:, row[entries.row_start]]
     over: BoolArray = _row_sum(ub[:, entries.conn] * entries.coef, entries) > rhs

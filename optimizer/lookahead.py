@@ -116,7 +116,7 @@ from optimizer.fairness import IntArray
 from optimizer.parameters import SECONDS_PER_HOUR, BoolArray, FloatArray, Parameters
 from optimizer.persistent import HIGHS, SOLVER_OPTIONS
 from optimizer.problem import Lookahead, PowerPeriod, PricePeriod
-from optimizer.warm_start import BASIC, KeyedBasis, keys
+from optimizer.warm_start import BASIC, KeyedBasis, among, keys
 
 DEVEX = 1
 """HiGHS's `simplex_dual_edge_weight_strategy` for Devex pricing."""
@@ -495,18 +495,25 @@ def _block_prices(edges: FloatArray, prices: tuple[PricePeriod, ...]) -> FloatAr
     return block_means(edges, starts, np.asarray([p.price_per_kwh for p in prices]))
 
 
-def _block_base(edges: FloatArray, base: tuple[PowerPeriod, ...]) -> FloatArray:
-    starts = np.asarray([p.start.timestamp() for p in base], dtype=np.float64)
-    return block_means(edges, starts, np.asarray([p.power_w for p in base]))
+def power_series(periods: tuple[PowerPeriod, ...]) -> tuple[FloatArray, FloatArray]:
+    """The periods' starts (POSIX seconds) and powers (W), read once for every block mean
+    taken of them: a forecast holds a period per slot to the last departure, and reading
+    a start is the costly part."""
+    starts = np.asarray([p.start.timestamp() for p in periods], dtype=np.float64)
+    return starts, np.asarray([p.power_w for p in periods])
 
 
 def _block_surplus(
-    edges: FloatArray, base: tuple[PowerPeriod, ...], voltage_v: float, others_phase_amps: float
+    edges: FloatArray,
+    base: tuple[FloatArray, FloatArray],
+    voltage_v: float,
+    others_phase_amps: float,
 ) -> FloatArray:
     """(B,) the mean over each block of what the site would export (phase-amperes, 0 while
-    it imports) besides the planned sessions, `base` its import besides all our chargers."""
-    starts = np.asarray([p.start.timestamp() for p in base], dtype=np.float64)
-    import_a = np.asarray([p.power_w for p in base]) / voltage_v + others_phase_amps
+    it imports) besides the planned sessions, `base` its import besides all our chargers
+    (`power_series`)."""
+    starts, power_w = base
+    import_a = power_w / voltage_v + others_phase_amps
     return block_means(edges, starts, np.maximum(-import_a, 0.0))
 
 
@@ -547,8 +554,9 @@ class _Money:
         euro_per_phase_amp_s = price * voltage * WH_PER_PHASE_AMP_SECOND_PER_V / 1000.0
         base = np.full(len(edges) - 1, others_phase_amps)
         if lookahead.base_import:
-            base += _block_base(edges, lookahead.base_import) / voltage
-            surplus = _block_surplus(edges, lookahead.base_import, voltage, others_phase_amps)
+            series = power_series(lookahead.base_import)
+            base += block_means(edges, *series) / voltage
+            surplus = _block_surplus(edges, series, voltage, others_phase_amps)
         else:
             base += float(params.base_a[0].sum())
             surplus = np.maximum(-base, 0.0)
@@ -748,6 +756,9 @@ class _Lp:
         self.settled = False
         """The last `_run` left an optimal plan that breaks no battery-tail row: solving
         again, with nothing changed, would give the same plan."""
+        self.currents: FloatArray = np.zeros(blocks.shape)
+        """(B, M) the currents of the last optimal solve, read from HiGHS once for both
+        the battery-tail check and the plan now."""
 
     def add_tail(self, block: IntArray, session: IntArray) -> None:
         """The battery-tail rows of `session`s in `block`s (see `_tail_rows`)."""
@@ -835,7 +846,7 @@ class PlanMemory:
         block[block >= last.blocks] = -1
         old_tails = keys(_TAIL, last.tail_owner, last.tail_block)
         wanted = keys(_TAIL, key.sessions[None, :], block[1:, None])
-        carried = np.isin(wanted, old_tails) & (lp.blocks.present[1:] > 0.0)
+        carried = among(wanted, old_tails) & (lp.blocks.present[1:] > 0.0)
         tail_block, tail_session = np.nonzero(carried)
         lp.add_tail(tail_block + 1, tail_session)
         return last.basis.start(
@@ -867,7 +878,7 @@ class PlanMemory:
 
 def _round(lp: _Lp) -> FloatArray:
     """The relaxed plan's currents now, rounded to the minimums (`_decide`)."""
-    relaxed = _now(lp.highs, lp.blocks)
+    relaxed = _now(lp)
     minimum = lp.blocks.minimum
     undecided = (minimum > 0.0) & (relaxed > UNDECIDED_A) & (relaxed < minimum - UNDECIDED_A)
     if not undecided.any():
@@ -881,25 +892,33 @@ def _run(lp: _Lp) -> bool:
 
     Stating every session's tail in every block up front (a column per block for the
     energy taken) made the workplace day's replay about a fifth slower than this."""
-    highs = lp.highs
     lp.settled = False
     for _ in range(TAIL_ROUNDS):
-        highs.run()
-        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if not _solved(lp):
             return False
-        broken = _broken_tail(highs, lp.blocks)
+        broken = _broken_tail(lp.currents, lp.blocks)
         if broken is None:
             lp.settled = True
             return True
         lp.add_tail(*broken)
+    return _solved(lp)
+
+
+def _solved(lp: _Lp) -> bool:
+    """Solve once; keep the currents (`_Lp.currents`) if the plan is optimal."""
+    highs = lp.highs
     highs.run()
-    return bool(highs.getModelStatus() == highspy.HighsModelStatus.kOptimal)
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return False
+    count, m = lp.blocks.shape
+    solution = np.asarray(highs.getSolution().col_value[: count * m], dtype=np.float64)
+    lp.currents = solution.reshape(count, m)
+    return True
 
 
-def _now(highs: Any, blocks: _Blocks) -> FloatArray:
-    m = len(blocks.cap)
-    values = np.asarray(highs.getSolution().col_value[:m], dtype=np.float64)
-    return np.minimum(np.maximum(values, 0.0), blocks.cap)
+def _now(lp: _Lp) -> FloatArray:
+    """The last optimal plan's currents now, within 0 and each session's maximum."""
+    return np.asarray(np.minimum(np.maximum(lp.currents[0], 0.0), lp.blocks.cap))
 
 
 def _decide(lp: _Lp, relaxed: FloatArray, undecided: BoolArray) -> FloatArray:
@@ -932,7 +951,7 @@ def _decide(lp: _Lp, relaxed: FloatArray, undecided: BoolArray) -> FloatArray:
     if not _run(lp):
         # Pausing every undecided session keeps the relaxed plan within every row.
         return np.where(undecided, 0.0, relaxed)
-    return _now(highs, blocks)
+    return _now(lp)
 
 
 def _open(current_a: float, minimum_a: float) -> bool:
@@ -979,7 +998,7 @@ def _choose(lp: _Lp, j: int, relaxed_a: float, bound: float) -> tuple[float, Flo
         if not _run(lp):
             continue
         tried[side] = highs.getInfo().objective_function_value
-        plans[side] = _now(highs, blocks) if lp.settled else None
+        plans[side] = _now(lp) if lp.settled else None
         if tried[side] <= close:
             break
     if not tried:
@@ -1052,17 +1071,8 @@ def _build(
     highs.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
 
     builder = _Rows()
+    templates = _template_rows(builder, members, free, count)
     block_start = np.arange(count) * m
-    templates = []
-    for k in range(len(free)):
-        cols = np.flatnonzero(members[k] > 0.0)
-        if not len(cols):
-            continue
-        templates.append(k)
-        shares = np.full(count, max(free[k], 0.0))
-        shares[0] = max(free[k] - NOW_SLACK_A, 0.0)
-        index = block_start[:, None] + cols[None, :]
-        builder.add_many(index, np.broadcast_to(members[k, cols], index.shape), shares)
 
     # An EV stops by itself when full: its minimum may overshoot what is left of its need.
     index = block_start[None, :] + np.arange(m)[:, None]
@@ -1074,7 +1084,30 @@ def _build(
     builder.add_many(deviations, np.tile([1.0, -1.0, 1.0], (m, 1)), fair_a, fair_a)
     extra.add_rows(builder, blocks)
     builder.pass_to(highs)
-    return _Shape(np.asarray(templates, dtype=np.int64), extra.peak is not None, extra.surplus)
+    return _Shape(templates, extra.peak is not None, extra.surplus)
+
+
+def _template_rows(builder: _Rows, members: FloatArray, free: FloatArray, count: int) -> IntArray:
+    """Each row template's rows (`members` (K, M) its coefficients, `free` (K,) what the
+    others leave of it now), one per block, template after template: its sessions' currents
+    in the block, within what is free (less `NOW_SLACK_A` in the first block). Returns the
+    templates with rows: those with a session in them. Laid out in one pass over every
+    template's entries, not row by row: a plan is built at every step."""
+    m = members.shape[1]
+    template, col = np.nonzero(members > 0.0)
+    kept, size = np.unique(template, return_counts=True)
+    if not len(kept):
+        return np.asarray(kept, dtype=np.int64)
+    first = np.cumsum(size) - size
+    row_size = np.repeat(size, count)
+    row = np.repeat(np.arange(len(row_size)), row_size)
+    place = np.arange(len(row)) - np.repeat(np.cumsum(row_size) - row_size, row_size)
+    entry = np.repeat(first, count)[row] + place
+    block = np.tile(np.arange(count), len(kept))[row]
+    upper = np.repeat(np.maximum(free[kept], 0.0), count)
+    upper[::count] = np.maximum(free[kept] - NOW_SLACK_A, 0.0)
+    builder.add_ragged(row_size, block * m + col[entry], members[template, col][entry], upper)
+    return np.asarray(kept, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -1181,14 +1214,11 @@ def tail_weights(
     return np.asarray(through / drawing(present, held), dtype=np.float64)
 
 
-def _broken_tail(highs: Any, blocks: _Blocks) -> tuple[IntArray, IntArray] | None:
-    """The battery-tail rows the solution breaks as (blocks, sessions), None if it breaks
-    none: after the first block,
+def _broken_tail(values: FloatArray, blocks: _Blocks) -> tuple[IntArray, IntArray] | None:
+    """The battery-tail rows the plan's currents `values` (B, M) break as (blocks,
+    sessions), None if it breaks none: after the first block,
     w_b current_b <= cap (TAIL_END + (1 - TAIL_END) (need - taken before b) / tail), w_b
     from `tail_weights`."""
-    count, m = blocks.shape
-    solution = np.asarray(highs.getSolution().col_value[: count * m], dtype=np.float64)
-    values = solution.reshape(count, m)
     phases, slope = blocks.phases, blocks.tail_slope
     rhs = blocks.cap * TAIL_END + slope * blocks.need
     taken = np.cumsum(values * blocks.drawn * phases[None, :], axis=0)[:-1]

@@ -104,8 +104,19 @@ def _costs(layout: Layout, params: Parameters) -> tuple[FloatArray, float]:
     return cost, money * peak_price * kw_per_phase_amp
 
 
-def fair_now(params: Parameters, rows: FloatArray, admission: Admission) -> FloatArray:
-    """(N,) what `lp_data_of` (without a floor) gives each connector at least now
+@dataclass(frozen=True)
+class FairNow:
+    """What `lp_data_of` (without a floor) gives each connector at least now, `now_a`
+    (N,), and the fair shares `shares_a` (T, N) it was read from, None where none was
+    needed: handed back to `lp_data_of`, which would otherwise compute them again when
+    no plan for now replaces them."""
+
+    now_a: FloatArray
+    shares_a: FloatArray | None
+
+
+def fair_now(params: Parameters, rows: FloatArray, admission: Admission) -> FairNow:
+    """What `lp_data_of` (without a floor) gives each connector at least now
     (`current_lb[0]`): the admitted minimum to a session with an energy need, the fair
     share to one without. The look-ahead starts from these before it is known whether the
     rest of those numbers is needed; the fair shares (the costliest part) are computed
@@ -113,10 +124,10 @@ def fair_now(params: Parameters, rows: FloatArray, admission: Admission) -> Floa
     lower, upper = current_bounds(params, admission)
     has_need = np.isfinite(params.need_phase_amp_steps)
     if not (upper[0] > lower[0])[~has_need].any():
-        return np.array(lower[0], dtype=np.float64)
+        return FairNow(np.array(lower[0], dtype=np.float64), None)
     share_upper = _share_upper(params, lower, upper, has_need)
     shares = fair_shares(rows, params.row_rhs, lower, share_upper, params.weight)
-    return np.asarray(np.where(has_need, lower[0], shares[0]), dtype=np.float64)
+    return FairNow(np.asarray(np.where(has_need, lower[0], shares[0]), dtype=np.float64), shares)
 
 
 def _share_upper(
@@ -137,12 +148,14 @@ def lp_data_of(
     admission: Admission,
     floor_a: FloatArray | None = None,
     ceiling_a: FloatArray | None = None,
+    shares_a: FloatArray | None = None,
 ) -> LpData:
     """LP numbers for a problem whose base load fits (see `infeasible_steps`).
 
     `floor_a` (T, N), when given, replaces the fair shares as the lower bounds (the
     look-ahead's plan, see `optimizer.lookahead`); `ceiling_a` (N,) lowers the upper
-    bounds of the first step (a plan that weighed money is not topped up).
+    bounds of the first step (a plan that weighed money is not topped up); `shares_a`
+    (T, N) are the fair shares when `fair_now` computed them already.
     """
     lower, upper = current_bounds(params, admission)
     if ceiling_a is not None:
@@ -150,11 +163,13 @@ def lp_data_of(
     n = params.phase_count
     need = params.need_phase_amp_steps
     has_need = np.isfinite(need)
-    if floor_a is None:
+    if floor_a is not None:
+        shares = floor_a
+    elif shares_a is not None:
+        shares = shares_a
+    else:
         share_upper = _share_upper(params, lower, upper, has_need)
         shares = fair_shares(rows, params.row_rhs, lower, share_upper, params.weight)
-    else:
-        shares = floor_a
 
     current_lb = np.where(has_need[None, :], lower, shares)
     fair_energy = (shares * n[None, :]).sum(axis=0)

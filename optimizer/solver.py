@@ -103,12 +103,11 @@ class Solver:
             return equal_share_of(layout, params, rows, SolveStatus.FALLBACK_INFEASIBLE, start)
         try:
             admission = admit(params, layout.connector_ids, rows, params.row_rhs[0])
-            followed = None
-            if problem.lookahead is not None and layout.steps == 1:
-                followed = _follow_plan(
-                    layout, params, rows, admission, problem.lookahead, self._plans
-                )
-            admission, data = followed or (admission, lp_data_of(layout, params, rows, admission))
+            admission, data = (
+                _follow_plan(layout, params, rows, admission, problem.lookahead, self._plans)
+                if problem.lookahead is not None and layout.steps == 1
+                else (admission, lp_data_of(layout, params, rows, admission))
+            )
             if layout.n_connectors:
                 current = clean(self._solve_lp(layout, data), data.current_ub)
                 current = below_minimum_to_zero(current, params.min_a)
@@ -132,14 +131,16 @@ def _follow_plan(
     admission: Admission,
     lookahead: Lookahead,
     memory: PlanMemory,
-) -> tuple[Admission, LpData] | None:
+) -> tuple[Admission, LpData]:
     """Admission and LP numbers that give each session at least the look-ahead's plan for
-    now (which already chose who charges), and with money no more than it either; None
-    when there is nothing to plan."""
-    fair = fair_now(params, rows, admission)
+    now (which already chose who charges), and with money no more than it either; where
+    there is nothing to plan, `admission` and the LP numbers of the fair shares (those
+    `fair_now` computed, not computed again)."""
+    at_least = fair_now(params, rows, admission)
+    fair = at_least.now_a
     plan = plan_now(params, rows, fair, lookahead, memory)
     if plan is None:
-        return None
+        return admission, lp_data_of(layout, params, rows, admission, shares_a=at_least.shares_a)
     in_plan, current = plan.in_plan, plan.current_a
     charging = current >= params.min_a - UNDECIDED_A
     admitted = np.where(in_plan, charging, admission.admitted)

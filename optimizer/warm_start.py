@@ -33,7 +33,8 @@ LOWER = 0
 """HiGHS's basis statuses as small ints (`highspy.HighsBasisStatus`)."""
 BASIC = 1
 UPPER = 2
-_STATUSES = tuple(highspy.HighsBasisStatus(code) for code in range(5))
+_STATUSES = np.array([highspy.HighsBasisStatus(code) for code in range(5)], dtype=object)
+"""HiGHS's statuses by code, to look up a basis's worth at once."""
 
 
 def keys(kind: int, owner: IntArray | int, block: IntArray | int) -> IntArray:
@@ -89,13 +90,24 @@ class KeyedBasis:
         return bool(highs.setBasis(basis) == highspy.HighsStatus.kOk)
 
 
+def among(wanted: IntArray, known: IntArray) -> npt.NDArray[np.bool_]:
+    """Which `wanted` keys (any shape) are among the `known` ones, as `np.isin` says, by a
+    binary search: `np.isin` sorts both sides, and there are far more wanted than known."""
+    if not len(known):
+        return np.zeros(np.shape(wanted), dtype=bool)
+    ordered = np.sort(known)
+    index = np.minimum(np.searchsorted(ordered, wanted), len(ordered) - 1)
+    return np.asarray(ordered[index] == wanted)
+
+
 def _lookup(known: IntArray, status: Int8Array, wanted: IntArray, default: int) -> Int8Array:
     if not len(known):
         return np.full(len(wanted), default, dtype=np.int8)
-    index = np.clip(np.searchsorted(known, wanted), 0, len(known) - 1)
+    index = np.minimum(np.searchsorted(known, wanted), len(known) - 1)
     found = (known[index] == wanted) & (wanted != NO_KEY)
     return np.where(found, status[index], np.int8(default)).astype(np.int8)
 
 
 def _as_statuses(codes: Int8Array) -> list[Any]:
-    return [_STATUSES[code] for code in codes.tolist()]
+    statuses: list[Any] = _STATUSES[codes].tolist()
+    return statuses

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ from optimizer import Phase, Problem, SiteLimits
 from optimizer.columns import columns_of
 from optimizer.layout import layout_of
 from optimizer.lookahead import _Blocks, _broken_tail, tail_weights
-from optimizer.parameters import parameters_of
+from optimizer.parameters import FloatArray, parameters_of
 from tests.optimizer.helpers import START, ev
 
 HOUR_S = 3600.0
@@ -40,9 +39,9 @@ def test_a_battery_that_fills_through_the_block_takes_less_than_its_maximum_ther
     assert held[0, 1] == pytest.approx(1.0)
 
 
-def _solution(values: list[float]) -> SimpleNamespace:
-    """A stand-in for HiGHS with `values` as the plan's currents."""
-    return SimpleNamespace(getSolution=lambda: SimpleNamespace(col_value=values))
+def _solution(values: list[float]) -> FloatArray:
+    """The plan's currents of one session, one per block."""
+    return np.asarray(values)[:, None]
 
 
 def test_a_tail_planned_at_its_start_of_block_maximum_through_a_long_block_breaks_it() -> None:

@@ -12,7 +12,7 @@ import pytest
 from optimizer import Circuit, Lookahead, Phase, Problem, SiteLimits, Solver, solve
 from optimizer.lookahead import PlanMemory
 from optimizer.persistent import HIGHS, SOLVER_OPTIONS
-from optimizer.warm_start import BASIC, LOWER, NO_KEY, KeyedBasis, keys
+from optimizer.warm_start import BASIC, LOWER, NO_KEY, KeyedBasis, among, keys
 from tests.optimizer.helpers import START, ev
 
 STEP_S = 300.0
@@ -107,3 +107,13 @@ def test_a_solver_planning_step_after_step_plans_what_a_fresh_one_does(
             assert carried[name].now_a == pytest.approx(allocation.now_a, abs=1e-6)
     # the fresh solvers start cold; the one planning step after step from its last plan
     assert started.count(True) == 3
+
+
+def test_among_finds_the_keys_np_isin_finds() -> None:
+    """The binary search that finds the tail rows carried from the last plan agrees with
+    np.isin on keys of any shape, with no key, and with none known."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        wanted = keys(3, rng.integers(0, 5, size=(4, 1)), rng.integers(-1, 6, size=(1, 6)))
+        known = keys(3, rng.integers(0, 5, size=rng.integers(0, 5)), int(rng.integers(0, 6)))
+        assert (among(wanted, known) == np.isin(wanted, known)).all()
