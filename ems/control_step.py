@@ -677,9 +677,9 @@ def _release_scarce_raises(
         if not plan.decision.held_raise:
             continue
         shared = shared_limits(state.site, runtime.config, runtime.active_phases)
-        bound = next((name for name in shared if name in scarce), None)
-        if bound is not None:
-            why = f"raised: {bound} binds, and a held raise would leave room no session gets"
+        limit = next((name for name in shared if name in scarce), None)
+        if limit is not None:
+            why = f"raised: {limit} binds, and a held raise would leave room no session gets"
             plans[runtime.key] = _replace_decision(
                 plan, rate_limit.release(plan.decision, plan.target_a, why)
             )

@@ -80,7 +80,7 @@ def decide(
 
 def release(decision: Decision, target_a: float, why: str) -> Decision:
     """Send a held change now: a lowering, because holding it would break a limit; a
-    raise, because the room held raises leave unused adds up."""
+    raise, because under a binding limit the room it leaves is room no session gets."""
     return replace(
         decision, send=True, limit_a=target_a, why=why, held_lowering=False, held_raise=False
     )
