@@ -366,14 +366,13 @@ def plan_now(
     free = params.row_rhs[0] - np.einsum("kn,n->k", rows[:, others], fair_a[others])
     at_most = np.einsum("kn,n->k", rows[:, sessions], params.cap_a[sessions])
     last_s = float(params.departure_s[sessions].max())
-    doubling = _block_edges(now_s, lookahead.step_s, last_s)
-    edges = doubling
-    if lookahead.has_money:
-        edges = _block_edges(now_s, lookahead.step_s, last_s, PRICED_BLOCK_S, PRICED_MAX_BLOCKS)
     others_phase_amps = float(np.dot(params.phase_count[others], fair_a[others]))
-    money = _Money.of(params, lookahead, edges, others_phase_amps)
-    if money is None:
-        edges = doubling
+    edges = _block_edges(now_s, lookahead.step_s, last_s)
+    money = None
+    if lookahead.has_money:
+        priced = _block_edges(now_s, lookahead.step_s, last_s, PRICED_BLOCK_S, PRICED_MAX_BLOCKS)
+        money = _Money.of(params, lookahead, priced, others_phase_amps)
+        edges = edges if money is None else priced
     if money is None and np.all(at_most <= free - NOW_SLACK_A):
         return None
     if money is None:
@@ -974,8 +973,8 @@ def _side(blocks: _Blocks, j: int, *, on: bool) -> tuple[FloatArray, FloatArray]
 
 def _choose(lp: _Lp, j: int, relaxed_a: float, bound: float) -> tuple[float, FloatArray | None]:
     """Hold session `j` on or off, whichever plan is better (on where both are tried and
-    tie). Returns the plan's objective, the bound for the next session, and its currents
-    now where they are the model's optimum as it stands, solved and settled
+    tie). Returns the chosen plan's objective (the bound for the next session) and its
+    currents now where they are the model's optimum as it stands, solved and settled
     (`_Lp.settled`), else None.
 
     `bound` is the objective of the plan with `j` still open, which neither side can beat

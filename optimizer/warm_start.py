@@ -95,16 +95,22 @@ def among(wanted: IntArray, known: IntArray) -> npt.NDArray[np.bool_]:
     binary search: `np.isin` sorts both sides, and there are far more wanted than known."""
     if not len(known):
         return np.zeros(np.shape(wanted), dtype=bool)
-    ordered = np.sort(known)
+    _, found = _search(np.sort(known), wanted)
+    return found
+
+
+def _search(ordered: IntArray, wanted: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """Where each `wanted` key is in the sorted, non-empty `ordered` keys, and whether it
+    is there at all."""
     index = np.minimum(np.searchsorted(ordered, wanted), len(ordered) - 1)
-    return np.asarray(ordered[index] == wanted)
+    return index, np.asarray(ordered[index] == wanted)
 
 
 def _lookup(known: IntArray, status: Int8Array, wanted: IntArray, default: int) -> Int8Array:
     if not len(known):
         return np.full(len(wanted), default, dtype=np.int8)
-    index = np.minimum(np.searchsorted(known, wanted), len(known) - 1)
-    found = (known[index] == wanted) & (wanted != NO_KEY)
+    index, found = _search(known, wanted)
+    found &= wanted != NO_KEY
     return np.where(found, status[index], np.int8(default)).astype(np.int8)
 
 
