@@ -17,11 +17,22 @@ def bottleneck(
 ) -> str | None:
     """The tightest binding limit on this connector: its own bound, then the innermost
     circuit it hangs on, then the site."""
-    candidates = [f"connector-{connector.key}-max", *shared_limits(site, connector, phases)]
-    return next((name for name in candidates if name in binding), None)
+    own = f"connector-{connector.key}-max"
+    return own if own in binding else shared_binding(site, connector, phases, binding)
 
 
-def shared_limits(
+def shared_binding(
+    site: SiteConfig,
+    connector: ConnectorConfig,
+    phases: tuple[Phase, ...],
+    binding: Collection[str],
+) -> str | None:
+    """The tightest binding limit this connector shares with others (`_shared_limits`), if
+    any: there the room it leaves unused is room no session gets."""
+    return next((name for name in _shared_limits(site, connector, phases) if name in binding), None)
+
+
+def _shared_limits(
     site: SiteConfig, connector: ConnectorConfig, phases: tuple[Phase, ...]
 ) -> list[str]:
     """The limits this connector shares with others, innermost first: each circuit it

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ems import planner, rate_limit
-from ems.bottleneck import bottleneck, shared_limits
+from ems.bottleneck import bottleneck, shared_binding
 from ems.bounds import Bound
 from ems.capacity import Capacity, arrival_a, assess, capacity_without
 from ems.closed_loop import probe
@@ -108,8 +108,6 @@ def run_step(
         )
         for c in steered
     }
-    if allocation is not None:
-        _release_scarce_raises(state, steered, plans, allocation.binding)
     _enforce_limits(state, steered, plans, capacity)
     _gate_raises(state, steered, plans, capacity, step_s, settings, now)
     commands = _commands(state, steered + on_trial, plans | trials, step_s, settings, now)
@@ -593,7 +591,12 @@ def _plan(
         )
     if runtime.in_pause_dwell(now, settings.pause_dwell_s):
         target = 0.0
-    decision = rate_limit.decide(runtime, target, now, settings)
+    scarce = None
+    if allocation is not None:
+        scarce = shared_binding(
+            state.site, runtime.config, runtime.active_phases, allocation.binding
+        )
+    decision = rate_limit.decide(runtime, target, now, settings, scarce)
     return _Plan(target, later, decision, explanation, limit_name)
 
 
@@ -655,33 +658,6 @@ def _enforce_limits(
         if plan.decision.limit_a > 0:
             plans[runtime.key] = _Plan(
                 0.0, (), Decision(True, 0.0, why), plan.explanation, plan.bottleneck
-            )
-
-
-def _release_scarce_raises(
-    state: SiteState,
-    steered: list[ConnectorRuntime],
-    plans: dict[str, _Plan],
-    binding: tuple[str, ...],
-) -> None:
-    """Send the raises the deadband holds where a limit the connector shares with others
-    binds. The deadband spares a charger a profile for a change too small to matter to
-    its EV; but under a binding limit the room a held raise leaves is room no session
-    gets, and over a site's connectors it adds up to amperes of every period (on
-    residential evenings 0.06–0.17 % of the requested energy). Where nothing shared
-    binds, the plan has room to spare and the raise waits as before; the update interval
-    still bounds how often one connector is sent a raise."""
-    scarce = set(binding)
-    for runtime in steered:
-        plan = plans[runtime.key]
-        if not plan.decision.held_raise:
-            continue
-        shared = shared_limits(state.site, runtime.config, runtime.active_phases)
-        limit = next((name for name in shared if name in scarce), None)
-        if limit is not None:
-            why = f"raised: {limit} binds, and a held raise would leave room no session gets"
-            plans[runtime.key] = _replace_decision(
-                plan, rate_limit.release(plan.decision, plan.target_a, why)
             )
 
 

@@ -1,8 +1,8 @@
 """When a new limit is worth sending to a connector, and when it must go out at once.
 
 - deadband: a change within `max(deadband_a, deadband_pct % of the current limit)` is not
-  sent; but a raise it holds is sent where a limit the connector shares with others binds
-  (`ems.control_step`), since the room it leaves there is room no session gets;
+  sent; but a raise is sent whatever its size where a limit the connector shares with
+  others binds (`scarce`), since the room it leaves there is room no session gets;
 - raises go out at most once per `min_update_interval_s` per connector;
 - lowering beyond the deadband, and pausing, go out at once; a lowering held by the
   deadband is released by the controller when holding it would break a limit;
@@ -30,9 +30,6 @@ class Decision:
     why: str
     held_lowering: bool = False
     """Held above the target by the deadband; safety may force it out."""
-    held_raise: bool = False
-    """Held below the target by the deadband alone (the update interval has passed); the
-    room it leaves unused may force it out (`ems.control_step`)."""
 
 
 def refresh_margin_s(settings: ControlSettings) -> float:
@@ -45,9 +42,19 @@ def deadband_a(current_a: float, settings: ControlSettings) -> float:
 
 
 def decide(
-    connector: ConnectorRuntime, target_a: float, now: datetime, settings: ControlSettings
+    connector: ConnectorRuntime,
+    target_a: float,
+    now: datetime,
+    settings: ControlSettings,
+    scarce: str | None = None,
 ) -> Decision:
-    """Whether to send `target_a` to a steered session now, or what to hold instead."""
+    """Whether to send `target_a` to a steered session now, or what to hold instead.
+    `scarce` names a binding limit the connector shares with others, if one binds in the
+    plan (`ems.bottleneck.shared_binding`): the deadband holds no raise under it. It spares
+    a charger a profile for a change too small to matter to its EV, but there the room a
+    held raise leaves is room no session gets, and over a site's connectors it adds up to
+    amperes of every period (on residential evenings 0.06-0.17 % of the requested
+    energy); the update interval still bounds how often one connector is raised."""
     sent = connector.sent_for_session()
     if sent is None:
         return Decision(True, target_a, "first limit of this session")
@@ -65,22 +72,29 @@ def decide(
     interval_ok = age_s >= settings.min_update_interval_s
     if target_a > current:
         resuming = current <= 0
-        moved = resuming or target_a - current > deadband_a(current, settings)
+        beyond = target_a - current > deadband_a(current, settings)
+        moved = resuming or beyond or scarce is not None
         if moved and interval_ok:
-            return Decision(True, target_a, "resumed" if resuming else "raised")
+            return Decision(True, target_a, _raised(resuming, beyond, scarce))
         if refresh_due:
             limit = target_a if interval_ok else current
             return Decision(True, limit, "refreshed before it lapses")
         why = "raise waits for the update interval" if moved else "change within the deadband"
-        return Decision(False, current, why, held_raise=interval_ok and not moved)
+        return Decision(False, current, why)
     if refresh_due:
         return Decision(True, current, "refreshed before it lapses")
     return Decision(False, current, "unchanged")
 
 
+def _raised(resuming: bool, beyond: bool, scarce: str | None) -> str:
+    """Why a raise goes out: beyond the deadband, or under a binding shared limit."""
+    if resuming:
+        return "resumed"
+    if beyond or scarce is None:
+        return "raised"
+    return f"raised: {scarce} binds, and a held raise would leave room no session gets"
+
+
 def release(decision: Decision, target_a: float, why: str) -> Decision:
-    """Send a held change now: a lowering, because holding it would break a limit; a
-    raise, because under a binding limit the room it leaves is room no session gets."""
-    return replace(
-        decision, send=True, limit_a=target_a, why=why, held_lowering=False, held_raise=False
-    )
+    """Send a held lowering now, because holding it would break a limit."""
+    return replace(decision, send=True, limit_a=target_a, why=why, held_lowering=False)

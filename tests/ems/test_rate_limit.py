@@ -78,10 +78,13 @@ def test_profile_is_refreshed_before_it_lapses() -> None:
     assert d.limit_a == 16.0
 
 
-def test_a_raise_held_by_the_deadband_alone_is_marked_for_release() -> None:
+def test_a_raise_within_the_deadband_goes_out_where_a_shared_limit_binds() -> None:
     held = decide(charging(16.0, sent_ago_s=120), 16.8, T0, SETTINGS)
-    assert held.held_raise
+    assert not held.send
     assert not held.held_lowering
-    early = decide(charging(16.0, sent_ago_s=30), 16.8, T0, SETTINGS)
+    scarce = decide(charging(16.0, sent_ago_s=120), 16.8, T0, SETTINGS, scarce="site-L1")
+    assert scarce.send
+    assert scarce.limit_a == 16.8
+    assert "site-L1 binds" in scarce.why
+    early = decide(charging(16.0, sent_ago_s=30), 16.8, T0, SETTINGS, scarce="site-L1")
     assert not early.send
-    assert not early.held_raise
