@@ -165,7 +165,7 @@ offline / worst against max(EDF, LLF) / share of scenarios fully serving as many
 / 95 % | -0.16 / -0.04 / 88 % | -0.31 / 0.00 / 92 %; 0.1 -0.14 / -0.01 / 100 % | -0.16 /
 -0.02 / 100 % | -0.34 / -0.16 / 100 % (residential-1010 0.6 points less); energy ranks
 first, so it stays at 0.01. Again with raises the deadband held sent under binding limits
-(`ems.control_step`), seeds 5000 ideal | 1000 tapering: 0.01 -0.13 / -0.01 / 85 % | -0.26
+(`ems.rate_limit`), seeds 5000 ideal | 1000 tapering: 0.01 -0.13 / -0.01 / 85 % | -0.26
 / 0.00 / 95 %; 0.05 -0.13 / -0.02 / 90 % | -0.30 / 0.00 / 100 %; 0.1 -0.14 / -0.02 / 100 %
 | -0.33 / -0.07 / 100 % (residential-1010 0.68 points less, residential-1022 0.41): the
 model's tail ends at `TAIL_END` of the maximum, the simulated battery's at a fifth of it,
