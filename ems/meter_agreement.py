@@ -13,10 +13,12 @@ part of what the meter sees, and the meter must agree with them:
   meter still reads exactly as before, `meter_follow_s` after it was reported, is a meter
   serving old values, whatever else was changing at the time;
 - it follows: when one of our chargers reports its draw on a phase changed by at least
-  `meter_follow_step_a`, the meter must move the same way by at least `FOLLOW_SHARE` of
+  `meter_follow_step_a` — or several did, by smaller changes the same way whose samples
+  overlap (`_note`) — the meter must move the same way by at least `FOLLOW_SHARE` of
   what all our chargers together changed there, within `meter_follow_s` of that sample
-  (samples further apart than `STEP_WINDOWS` windows are not judged). A meter that does
-  not is frozen, lagging or blind to our chargers;
+  (samples further apart than `STEP_WINDOWS` windows are not judged; what our other
+  changes left of it within the agreement tolerance is not judged either). A meter
+  that does not is frozen, lagging or blind to our chargers;
 - it shows all of it: over the last `GAIN_STEPS` changes it showed on a phase, it moved
   by at least `GAIN_MIN` of what our chargers changed (a wrong CT ratio, a scale factor
   off, some of our chargers not behind it all pass the checks above one change at a time).
@@ -67,6 +69,8 @@ meter in 100 seeded runs of 400 s (4 of the 100 with 4 A of noise), and every me
 showing 67 % (a 150/5 CT set as 100/5) or 70 %."""
 UNSHOWN_KEPT = 32
 """The newest unshown changes kept: more prove nothing more, and any is enough to hold."""
+JOIN = "+"
+"""Joins the connectors of small changes judged together, in the step's key."""
 STEP_WINDOWS = 4
 """A change is judged only when the two samples showing it are at most this many
 `meter_follow_s` apart: over a longer gap the building's own drift could hide it or fake
@@ -99,11 +103,64 @@ def observe_step(
         change = latest.current_a[phase] - drawn_before[phase]
         if abs(change) < MINOR_A:
             continue
-        step = Step(connector.key, phase, change, before, latest.at, arrival)
-        clear = abs(change) >= settings.meter_follow_step_a
-        (agreement.steps if clear else agreement.past).append(step)
+        _note(agreement, Step(connector.key, phase, change, before, latest.at, arrival), settings)
     keep_s = _memory_s(settings)
     agreement.past = [s for s in agreement.past if (latest.at - s.after).total_seconds() <= keep_s]
+
+
+def _note(agreement: Agreement, step: Step, settings: ControlSettings) -> None:
+    """Judge a clear change; count a small one beside the others, joined to a change the
+    same way on its phase that it overlaps (`_joinable`): a change still judged, or small
+    ones counted. Joined, they are one change of ours, judged once clear: five EVs lowered
+    by 4 A each at once move a phase by 20 A, and a lagging or frozen meter that does not
+    show it is caught as surely as by one EV's 20 A (judged one by one, each too small,
+    such a move went unjudged, and a lagging meter hid it until the building rose)."""
+    clear = settings.meter_follow_step_a
+    if step.arrival or abs(step.change_a) >= clear:
+        (agreement.steps if abs(step.change_a) >= clear else agreement.past).append(step)
+        return
+    for kept, judged in ((agreement.steps, True), (agreement.past, False)):
+        group = _joinable(kept, step, judged, settings)
+        if group is not None:
+            kept.remove(group)
+            step = _joined(group, step)
+            break
+    (agreement.steps if abs(step.change_a) >= clear else agreement.past).append(step)
+
+
+def _joinable(
+    steps: list[Step], step: Step, judged: bool, settings: ControlSettings
+) -> Step | None:
+    """The newest of `steps` (still `judged`, or counted) that a small change joins: on
+    its phase, the same way, not an arrival (its start is known only roughly) nor a clear
+    change counted after it was judged, their sample intervals overlapping or touching
+    (each EV's change happened within its own interval: together, within the union), and
+    all of it within `meter_follow_s` (the building drifts too)."""
+    for other in reversed(steps):
+        if (
+            other.phase is step.phase
+            and not other.arrival
+            and (judged or abs(other.change_a) < settings.meter_follow_step_a)
+            and other.change_a * step.change_a > 0
+            and step.before <= other.after
+            and other.before <= step.after
+            and (max(step.after, other.after) - min(step.before, other.before)).total_seconds()
+            <= settings.meter_follow_s
+        ):
+            return other
+    return None
+
+
+def _joined(group: Step, step: Step) -> Step:
+    keys = group.key.split(JOIN)
+    key = group.key if step.key in keys else JOIN.join((*keys, step.key))
+    return Step(
+        key,
+        step.phase,
+        group.change_a + step.change_a,
+        min(group.before, step.before),
+        max(group.after, step.after),
+    )
 
 
 def _memory_s(settings: ControlSettings) -> float:
@@ -286,7 +343,7 @@ def _shown_late(
     if base is None:
         return False
     expected = _our_change(state.meter.agreement, step, at)
-    if abs(expected) < settings.meter_follow_step_a:
+    if _nothing_to_show(expected, settings):
         return True
     return _shows(current[step.phase] - base[1][step.phase], expected, settings)
 
@@ -339,6 +396,16 @@ def _proves_fresh(
     return share <= 1 - FOLLOW_SHARE or abs(moved_a - expected) <= settings.meter_agree_tolerance_a
 
 
+def _nothing_to_show(expected_a: float, settings: ControlSettings) -> bool:
+    """Whether what our chargers changed, all told, is within the agreement tolerance: a
+    meter standing still shows it. Only that much may go unjudged: a clear change partly
+    undone is still judged on what is left (a 6.7 A raise of five EVs, 3.2 A of it taken
+    back half a second later, left 3.5 A a lagging meter hid; called moot, each such rest
+    handed a lagging meter's room out, and together they took the fault rig's fuse 6 A
+    over)."""
+    return abs(expected_a) <= settings.meter_agree_tolerance_a
+
+
 def _shows(moved_a: float, expected_a: float, settings: ControlSettings) -> bool:
     """Whether the meter's move shows our chargers' change: the same way by at least
     `FOLLOW_SHARE` of it, or within the agreement tolerance of it."""
@@ -372,7 +439,7 @@ def _judge(
     if _straddled(state.meter.agreement, step, base[0], either_way=False):
         return Verdict.MOOT, None
     expected = _our_change(state.meter.agreement, step, reading.at)
-    if abs(expected) < settings.meter_follow_step_a:
+    if _nothing_to_show(expected, settings):
         return Verdict.MOOT, None
     if reading.at < step.after:
         return Verdict.PENDING, None

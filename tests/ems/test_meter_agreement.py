@@ -474,3 +474,98 @@ def test_a_brief_dip_the_meter_caught_in_one_reading_is_no_fault() -> None:
         h.sample("b", (8.0,) * 3)
     view = h.controller.view()
     assert view.mode is Mode.NORMAL, view.mode_reason
+
+
+FOUR = ("a", "b", "c", "d")
+
+
+def four_charging(level_a: float) -> Harness:
+    """Four 3-phase sessions drawing `level_a` each, the meter reading base load plus all."""
+    s = site(*(connector(k) for k in FOUR), limit_a=63, worst_a=(30, 30, 30))
+    h = Harness(s, SETTINGS, FairShareSolver())
+    h.meter((BASE_A,) * 3)
+    for n, key in enumerate(FOUR):
+        h.start(key, f"T{n}")
+    h.tick()
+    for _ in range(3):
+        every_second(h, level_a, BASE_A + 4 * level_a)
+    assert h.controller.view().mode is Mode.NORMAL
+    return h
+
+
+def every_second(h: Harness, each_a: float, meter_a: float) -> None:
+    h.advance(1)
+    for key in FOUR:
+        h.sample(key, (each_a,) * 3)
+    h.meter((meter_a,) * 3)
+    h.tick()
+
+
+def test_a_lagging_meter_is_caught_by_small_changes_of_many_chargers_at_once() -> None:
+    """Four EVs lowered by 3 A each at once (each change too small to judge alone) move
+    every phase by 12 A. A meter further behind than the follow window does not show it
+    in time: that is as sure a sign of a lagging meter as one EV's 12 A (unjudged, such a
+    move let a lagging meter hide the building's rise in the fault rig)."""
+    h = four_charging(8.0)
+    lag = int(SETTINGS.meter_follow_s) + 5
+    noise = [0.0, 0.2]
+    shown = [BASE_A + 32.0 + noise[i % 2] for i in range(lag)]
+    for second in range(int(SETTINGS.meter_follow_s) + 2):
+        shown.append(BASE_A + 20.0 + noise[len(shown) % 2])
+        every_second(h, 5.0, shown.pop(0))
+        if second < SETTINGS.meter_follow_s - 1:
+            assert h.controller.view().mode is Mode.NORMAL, "it has meter_follow_s to follow"
+    view = h.controller.view()
+    assert view.mode is Mode.CONSERVATIVE
+    assert "did not follow our chargers: L1 expected -12.0 A" in view.mode_reason
+
+
+def test_small_changes_of_many_chargers_the_meter_shows_keep_it_trusted() -> None:
+    """The same collective lowering, shown by an honest meter, is no fault; a raise after
+    it waits only until the meter has shown it."""
+    h = four_charging(8.0)
+    for _ in range(3 * int(SETTINGS.meter_follow_s)):
+        every_second(h, 5.0, BASE_A + 20.0)
+        assert h.controller.view().mode is Mode.NORMAL, h.controller.view().mode_reason
+    for _ in range(3 * int(SETTINGS.meter_follow_s)):
+        every_second(h, 8.0, BASE_A + 32.0)
+        assert h.controller.view().mode is Mode.NORMAL, h.controller.view().mode_reason
+
+
+def test_small_changes_too_far_apart_are_not_joined() -> None:
+    """Four EVs lowered by 3 A one after another, each alone, a follow window apart: no
+    step of 12 A, so a meter that shows none of it (the building rose as much meanwhile)
+    is not judged on their sum."""
+    h = four_charging(8.0)
+    draws = dict.fromkeys(FOUR, 8.0)
+    for key in FOUR:
+        draws[key] = 5.0
+        for _ in range(int(SETTINGS.meter_follow_s) + 1):
+            h.advance(1)
+            for k in FOUR:
+                h.sample(k, (draws[k],) * 3)
+            h.meter((BASE_A + 32.0,) * 3)
+            h.tick()
+    assert h.controller.view().mode is Mode.NORMAL, h.controller.view().mode_reason
+
+
+@pytest.mark.parametrize("lagging", [True, False])
+def test_what_is_left_of_a_clear_change_partly_undone_is_still_judged(lagging: bool) -> None:
+    """Four EVs raised by 2 A each (8 A on every phase, joined), a second later lowered by
+    1 A each: 4 A is left for the meter to show, above its 3 A tolerance. A meter further
+    behind than the follow window shows none of it and is distrusted; an honest one shows
+    it and stays trusted (called moot, such rests went unjudged and a lagging meter handed
+    their room out)."""
+    h = four_charging(6.0)
+    lag = int(SETTINGS.meter_follow_s) + 5 if lagging else 0
+    noise = [0.0, 0.2]  # the building's: the meter is not frozen
+    shown = [BASE_A + 24.0 + noise[i % 2] for i in range(lag)]
+    for each_a in [8.0] + [7.0] * (int(SETTINGS.meter_follow_s) + 3):
+        shown.append(BASE_A + 4 * each_a + noise[len(shown) % 2])
+        every_second(h, each_a, shown.pop(0))
+    view = h.controller.view()
+    if lagging:
+        assert view.mode is Mode.CONSERVATIVE
+        assert "did not follow our chargers: L1 expected +4.0 A" in view.mode_reason
+    else:
+        assert view.mode is Mode.NORMAL, view.mode_reason
