@@ -341,28 +341,38 @@ def test_a_meter_reading_exactly_the_same_across_an_arrival_is_frozen(
     assert settings.meter_follow_s < seconds <= settings.meter_follow_s + 2
 
 
+FOUR = ("a", "b", "c", "d")
+
+
+def four_sessions() -> Harness:
+    """Four 3-phase sessions started, nothing drawn yet."""
+    s = site(*(connector(k) for k in FOUR), limit_a=63, worst_a=(30, 30, 30))
+    h = Harness(s, SETTINGS, FairShareSolver())
+    h.meter((BASE_A,) * 3)
+    for n, key in enumerate(FOUR):
+        h.start(key, f"T{n}")
+    h.tick()
+    return h
+
+
+def each_second(h: Harness, draws: dict[str, float], meter_a: float | None = None) -> None:
+    """One second later: each charger reports its draw, then the meter is read (the base
+    load and every draw, or `meter_a` outright)."""
+    h.advance(1)
+    for key, amps in draws.items():
+        h.sample(key, (amps,) * 3)
+    h.meter((BASE_A + sum(draws.values()) if meter_a is None else meter_a,) * 3)
+    h.tick()
+
+
 def test_small_changes_of_many_chargers_that_make_up_for_a_clear_one_need_no_move() -> None:
     """d is paused from 9 A while a, b and c are raised by 3 A each (each change too small
     to be judged alone): the meter rightly stays put, and that is no fault."""
-    keys = ("a", "b", "c", "d")
-    s = site(*(connector(k) for k in keys), limit_a=63, worst_a=(30, 30, 30))
-    h = Harness(s, SETTINGS, FairShareSolver())
-    h.meter((BASE_A,) * 3)
-    for n, key in enumerate(keys):
-        h.start(key, f"T{n}")
-    h.tick()
-
-    def second(draws: dict[str, float]) -> None:
-        h.advance(1)
-        for key, amps in draws.items():
-            h.sample(key, (amps,) * 3)
-        h.meter((BASE_A + sum(draws.values()),) * 3)
-        h.tick()
-
-    second({"a": 6.0, "b": 6.0, "c": 6.0, "d": 9.0})
-    second({"a": 6.0, "b": 6.0, "c": 6.0, "d": 9.0})
+    h = four_sessions()
+    each_second(h, {"a": 6.0, "b": 6.0, "c": 6.0, "d": 9.0})
+    each_second(h, {"a": 6.0, "b": 6.0, "c": 6.0, "d": 9.0})
     for _ in range(3 * int(SETTINGS.meter_follow_s)):
-        second({"a": 9.0, "b": 9.0, "c": 9.0, "d": 0.0})
+        each_second(h, {"a": 9.0, "b": 9.0, "c": 9.0, "d": 0.0})
         assert h.controller.view().mode is Mode.NORMAL
 
 
@@ -476,29 +486,17 @@ def test_a_brief_dip_the_meter_caught_in_one_reading_is_no_fault() -> None:
     assert view.mode is Mode.NORMAL, view.mode_reason
 
 
-FOUR = ("a", "b", "c", "d")
-
-
 def four_charging(level_a: float) -> Harness:
-    """Four 3-phase sessions drawing `level_a` each, the meter reading base load plus all."""
-    s = site(*(connector(k) for k in FOUR), limit_a=63, worst_a=(30, 30, 30))
-    h = Harness(s, SETTINGS, FairShareSolver())
-    h.meter((BASE_A,) * 3)
-    for n, key in enumerate(FOUR):
-        h.start(key, f"T{n}")
-    h.tick()
+    """The four sessions drawing `level_a` each, the meter reading base load plus all."""
+    h = four_sessions()
     for _ in range(3):
-        every_second(h, level_a, BASE_A + 4 * level_a)
+        every_second(h, level_a)
     assert h.controller.view().mode is Mode.NORMAL
     return h
 
 
-def every_second(h: Harness, each_a: float, meter_a: float) -> None:
-    h.advance(1)
-    for key in FOUR:
-        h.sample(key, (each_a,) * 3)
-    h.meter((meter_a,) * 3)
-    h.tick()
+def every_second(h: Harness, each_a: float, meter_a: float | None = None) -> None:
+    each_second(h, dict.fromkeys(FOUR, each_a), meter_a)
 
 
 def test_a_lagging_meter_is_caught_by_small_changes_of_many_chargers_at_once() -> None:
@@ -525,10 +523,10 @@ def test_small_changes_of_many_chargers_the_meter_shows_keep_it_trusted() -> Non
     it waits only until the meter has shown it."""
     h = four_charging(8.0)
     for _ in range(3 * int(SETTINGS.meter_follow_s)):
-        every_second(h, 5.0, BASE_A + 20.0)
+        every_second(h, 5.0)
         assert h.controller.view().mode is Mode.NORMAL, h.controller.view().mode_reason
     for _ in range(3 * int(SETTINGS.meter_follow_s)):
-        every_second(h, 8.0, BASE_A + 32.0)
+        every_second(h, 8.0)
         assert h.controller.view().mode is Mode.NORMAL, h.controller.view().mode_reason
 
 
@@ -541,11 +539,7 @@ def test_small_changes_too_far_apart_are_not_joined() -> None:
     for key in FOUR:
         draws[key] = 5.0
         for _ in range(int(SETTINGS.meter_follow_s) + 1):
-            h.advance(1)
-            for k in FOUR:
-                h.sample(k, (draws[k],) * 3)
-            h.meter((BASE_A + 32.0,) * 3)
-            h.tick()
+            each_second(h, draws, BASE_A + 32.0)
     assert h.controller.view().mode is Mode.NORMAL, h.controller.view().mode_reason
 
 
