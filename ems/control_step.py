@@ -557,6 +557,7 @@ def _round_targets(
                 cap_a,
                 connector.min_current_a,
                 connector.priority,
+                runtime.limit_a() if runtime.sent_for_session() is not None else None,
             )
         )
     circuits = {

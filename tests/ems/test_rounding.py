@@ -31,6 +31,23 @@ def test_the_room_the_floors_free_is_handed_back_largest_remainder_first() -> No
     assert sum(rounded.values()) > sum(round_down(w.current_a) for w in wanted)
 
 
+def test_a_connector_holding_the_step_keeps_it_when_remainders_change_order() -> None:
+    """Room for one step above the floors: `b` has the larger remainder, but `a` holds
+    the step already (sent 10.4 A). As the measured base load moves by a few hundredths
+    the remainders change order; handing the step over would cost two profiles for 0.1 A.
+    Against a remainder more than half a step larger, the step moves."""
+    a, b = connector("a"), connector("b")
+    s = site(a, b, limit_a=21.7)
+    wanted = [_wanted(a, 10.33), _wanted(b, 10.36)]
+    assert round_jointly(s, (1.0, 1.0, 1.0), {}, wanted) == {"a/1": 10.3, "b/1": 10.4}
+    held = [_wanted(a, 10.33, held_a=10.4), _wanted(b, 10.36, held_a=10.3)]
+    assert round_jointly(s, (1.0, 1.0, 1.0), {}, held) == {"a/1": 10.4, "b/1": 10.3}
+    far = [_wanted(a, 10.31, held_a=10.4), _wanted(b, 10.39, held_a=10.3)]
+    assert round_jointly(s, (1.0, 1.0, 1.0), {}, far) == {"a/1": 10.3, "b/1": 10.4}, (
+        "a remainder more than half a step larger takes the step"
+    )
+
+
 def test_a_step_is_given_only_where_every_limit_of_the_connector_holds() -> None:
     """`a` sits under a full circuit: its remainder is the largest but its step would
     break the circuit, so the step goes to `b` on the site's free room."""
