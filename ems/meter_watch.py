@@ -36,10 +36,11 @@ class Mode(StrEnum):
 
 @dataclass(frozen=True)
 class Step:
-    """A change of one connector's reported draw on a phase, between two samples: the
-    meter must show it (`ems.meter_agreement`)."""
+    """A change of one connector's reported draw on a phase, between two samples, or of
+    several connectors' joined (`ems.meter_agreement._note`): the meter must show it."""
 
     key: str
+    """The connector's key; joined, their keys with `+` between."""
     phase: Phase
     change_a: float
     before: datetime
