@@ -13,8 +13,8 @@ part of what the meter sees, and the meter must agree with them:
   meter still reads exactly as before, `meter_follow_s` after it was reported, is a meter
   serving old values, whatever else was changing at the time;
 - it follows: when one of our chargers reports its draw on a phase changed by at least
-  `meter_follow_step_a` — or several did, by smaller changes the same way whose samples
-  overlap (`_note`) — the meter must move the same way by at least `FOLLOW_SHARE` of
+  `meter_follow_step_a` — or several did, by changes the same way whose samples overlap,
+  taken as one (`_note`) — the meter must move the same way by at least `FOLLOW_SHARE` of
   what all our chargers together changed there, within `meter_follow_s` of that sample
   (samples further apart than `STEP_WINDOWS` windows are not judged; what our other
   changes left of it within the agreement tolerance is not judged either). A meter
@@ -109,29 +109,28 @@ def observe_step(
 
 
 def _note(agreement: Agreement, step: Step, settings: ControlSettings) -> None:
-    """Judge a clear change; count a small one beside the others, joined to a change the
-    same way on its phase that it overlaps (`_joinable`): a change still judged, or small
-    ones counted. Joined, they are one change of ours, judged once clear: five EVs lowered
-    by 4 A each at once move a phase by 20 A, and a lagging or frozen meter that does not
-    show it is caught as surely as by one EV's 20 A (judged one by one, each too small,
-    such a move went unjudged, and a lagging meter hid it until the building rose)."""
-    clear = settings.meter_follow_step_a
-    if step.arrival or abs(step.change_a) >= clear:
-        (agreement.steps if abs(step.change_a) >= clear else agreement.past).append(step)
-        return
-    for kept, judged in ((agreement.steps, True), (agreement.past, False)):
-        group = _joinable(kept, step, judged, settings)
-        if group is not None:
-            kept.remove(group)
-            step = _joined(group, step)
-            break
-    (agreement.steps if abs(step.change_a) >= clear else agreement.past).append(step)
+    """Judge a clear change, count a small one beside the others; either joined first to
+    a change the same way on its phase whose samples it overlaps (`_joinable`): one still
+    judged, or small ones counted. Joined, they are one change of ours, judged once
+    clear: five EVs lowered by 4 A each at once move a phase by 20 A, and a lagging or
+    frozen meter that does not show it is caught as surely as by one EV's 20 A (judged
+    one by one, small ones went unjudged and clear ones, each close to the others, proved
+    nothing: a lagging meter hid them until the building rose)."""
+    if not step.arrival:
+        for kept, judged in ((agreement.steps, True), (agreement.past, False)):
+            group = _joinable(kept, step, judged, settings)
+            if group is not None:
+                kept.remove(group)
+                step = _joined(group, step)
+                break
+    clear = abs(step.change_a) >= settings.meter_follow_step_a
+    (agreement.steps if clear else agreement.past).append(step)
 
 
 def _joinable(
     steps: list[Step], step: Step, judged: bool, settings: ControlSettings
 ) -> Step | None:
-    """The newest of `steps` (still `judged`, or counted) that a small change joins: on
+    """The newest of `steps` (still `judged`, or counted) that a change joins: on
     its phase, the same way, not an arrival (its start is known only roughly) nor a clear
     change counted after it was judged, their sample intervals overlapping or touching
     (each EV's change happened within its own interval: together, within the union), and
