@@ -40,8 +40,9 @@ HOLD_STEPS = 0.5
 """A connector holding the step above its floor keeps it against remainders up to this
 many steps larger than its own. As the measured base load moves by a few hundredths, equal
 shares' remainders change order, and each step handed from one connector to another costs
-two profiles for 0.1 A: on the fault rig's honest site, 15 of 49 profiles were such raises
-and 10 such lowerings. Held against any remainder, the step went where the plan wanted it
+two profiles for 0.1 A: on the fault rig's honest site (`python -m benchmarks.faults --rows
+normal`) 12-15 of 45-49 profiles were such raises and 6-10 such lowerings; kept, 3-5 and
+0-1 of 37-38. Held against any remainder, the step went where the plan wanted it
 least (the quality family lost up to 0.04 points); within half a step it goes where
 rounding to the nearest value would put it anyway."""
 _EPS = 1e-9
