@@ -114,7 +114,7 @@ import numpy as np
 from optimizer.admission import candidates
 from optimizer.fairness import IntArray
 from optimizer.parameters import SECONDS_PER_HOUR, BoolArray, FloatArray, Parameters
-from optimizer.persistent import HIGHS, SOLVER_OPTIONS
+from optimizer.persistent import HIGHS, RUN_TIME_LIMIT_S, SOLVER_OPTIONS
 from optimizer.problem import Lookahead, PowerPeriod, PricePeriod
 from optimizer.warm_start import BASIC, KeyedBasis, among, keys
 
@@ -719,9 +719,7 @@ def _solve(
     of the last plan (mapped by the plan's `key`) and leaves its own for the next."""
 
     def new_lp() -> _Lp:
-        highs = HIGHS()
-        for name, option in LOOKAHEAD_OPTIONS.items():
-            highs.setOptionValue(name, option)
+        highs = memory.empty_highs()
         return _Lp(highs, blocks, _build(highs, blocks, members, free, fair_a, step_s, money))
 
     lp = new_lp()
@@ -839,6 +837,25 @@ class PlanMemory:
 
     def __init__(self) -> None:
         self._last: _Last | None = None
+        self._highs: Any = None
+
+    def empty_highs(self) -> Any:
+        """A HiGHS instance with `LOOKAHEAD_OPTIONS` and no model, for the next plan: one
+        instance cleared from plan to plan (`clearModel` drops the model, its basis and
+        solution, and keeps the options), as making a new one, setting its options and
+        freeing the last one's model cost more than the clearing. HiGHS counts its
+        `time_limit` against the run time the instance has summed over every run, so
+        the limit is moved on to `RUN_TIME_LIMIT_S` past it: the plan's runs together
+        have that long, as in a new instance."""
+        if self._highs is None:
+            self._highs = HIGHS()
+            for name, option in LOOKAHEAD_OPTIONS.items():
+                self._highs.setOptionValue(name, option)
+        else:
+            self._highs.clearModel()
+            limit = self._highs.getRunTime() + RUN_TIME_LIMIT_S
+            self._highs.setOptionValue("time_limit", limit)
+        return self._highs
 
     def start(self, lp: _Lp, key: _Key) -> bool:
         """Give `lp` the tail rows that bound the last plan and the last plan's basis, by

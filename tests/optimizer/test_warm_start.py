@@ -11,7 +11,7 @@ import pytest
 
 from optimizer import Circuit, Lookahead, Phase, Problem, SiteLimits, Solver, solve
 from optimizer.lookahead import PlanMemory
-from optimizer.persistent import HIGHS, SOLVER_OPTIONS
+from optimizer.persistent import HIGHS, RUN_TIME_LIMIT_S, SOLVER_OPTIONS
 from optimizer.warm_start import BASIC, LOWER, NO_KEY, KeyedBasis, among, keys
 from tests.optimizer.helpers import START, ev
 
@@ -117,3 +117,18 @@ def test_among_finds_the_keys_np_isin_finds() -> None:
         wanted = keys(3, rng.integers(0, 5, size=(4, 1)), rng.integers(-1, 6, size=(1, 6)))
         known = keys(3, rng.integers(0, 5, size=rng.integers(0, 5)), int(rng.integers(0, 6)))
         assert (among(wanted, known) == np.isin(wanted, known)).all()
+
+
+def test_each_plan_has_the_whole_time_limit_in_the_instance_plans_share() -> None:
+    """HiGHS counts `time_limit` against its instance's run time summed over every run: a
+    limit left where it was would stop plans once the earlier ones had used it up."""
+    memory = PlanMemory()
+    highs = memory.empty_highs()
+    highs.addVars(1, np.zeros(1), np.ones(1))
+    highs.changeColsCost(1, np.zeros(1, dtype=np.int32), np.array([-1.0]))
+    highs.run()
+    assert memory.empty_highs() is highs
+    assert highs.getNumCol() == 0
+    assert highs.getRunTime() > 0.0
+    _, limit_s = highs.getOptionValue("time_limit")
+    assert limit_s == pytest.approx(highs.getRunTime() + RUN_TIME_LIMIT_S)
