@@ -25,6 +25,16 @@ battery tail, its maximum falling linearly over the last `TAIL_WH` of its need t
 linear; its rows are added only where a plan breaks them (`TAIL_ROUNDS`). A battery fills
 as it draws, so a block's current is held to what the battery takes over the part of the
 block the session is there, not to its maximum at the block's start (`tail_weights`).
+A session seen drawing less than it is allowed (`Parameters.tapering`) is planned with
+its tail in the first block too: its observed maximum is its draw of the last step plus a
+margin, which a filling battery no longer takes, and every probe interval the controller
+lifts it to the EV's full maximum; at either, a session in its last kilowatt-hours was
+given room that went unused. On the generated family with tapering batteries (`python -m
+benchmarks.quality --count 40 --min-current 0 --battery tapering`, seeds 1000) the mean
+gap to offline went from -0.26 to -0.20 points, no scenario more than 0.01 points lower
+(residential-1010 +0.74); with ideal batteries (seeds 5000) no scenario changed. Planned
+for every session whose need is in the tail, seen tapering or not, it held ideal batteries
+back (seeds 5000: the worst against max(EDF, LLF) from -0.01 to -0.06).
 Sessions without a need or a departure keep their fair share in every block. When every
 planned session fits at its maximum now there is nothing to choose, and no LP is solved.
 
@@ -668,8 +678,11 @@ class _Blocks:
         worth = drawn.copy()
         worth[0] = np.where(finishing_a <= cap, length[0], drawn[0])
         now_cap = np.minimum(present[0] * cap, np.maximum(finishing_a, minimum))
-        probe_a = np.where(unseen, np.minimum(np.maximum(minimum, PROBE_A), now_cap), 0.0)
         slope = cap * (1.0 - TAIL_END) / tail
+        weight = tail_weights(length, present, phases * slope, held)
+        tail_now = np.maximum((cap * TAIL_END + slope * need) / weight[0], minimum)
+        now_cap = np.where(params.tapering[sessions], np.minimum(now_cap, tail_now), now_cap)
+        probe_a = np.where(unseen, np.minimum(np.maximum(minimum, PROBE_A), now_cap), 0.0)
         return _Blocks(
             length=length,
             present=present,
@@ -684,7 +697,7 @@ class _Blocks:
             probe_a=probe_a,
             finishing=1.0 + FINISH_WEIGHT * tail / (tail + need) + leaving(departure, edges[0]),
             tail_slope=slope,
-            tail_weight=tail_weights(length, present, phases * slope, held),
+            tail_weight=weight,
             now_cap=now_cap,
         )
 
