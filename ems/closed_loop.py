@@ -3,7 +3,9 @@
 Taper: a session drawing clearly less than allowed (battery tail, the EV's own limit) for
 `taper_detect_s` gets its bound lowered to its draw + `taper_margin_a` (never below its
 minimum), so the rest goes to others; every `probe_interval_s` the bound is lifted to see
-whether it wants more again. Non-compliance: a charger drawing more than allowed +
+whether it wants more again. A session once bounded stays marked `tapering` through the
+probes: the look-ahead plans its battery's tail in the present step too
+(`optimizer.lookahead`). Non-compliance: a charger drawing more than allowed +
 `noncompliance_tolerance_a` for `noncompliance_after_s` is flagged and from then on counted
 at its maximum, since "Accepted" is not "enforced".
 """
@@ -75,6 +77,8 @@ def _observe_taper(
     if connector.session is not None and connector.session.ev_min_a is not None:
         floor = max(floor, connector.session.ev_min_a)
     bound = max(drawn_a + margin, floor)
+    if connector.session is not None:
+        connector.session.tapering = True
     if taper.bound_a is None or bound < taper.bound_a:
         taper.bound_a = bound
         taper.bound_since = at

@@ -232,6 +232,7 @@ def _connector(
         ev_present=True,
         ev_phases=session.ev_phases,
         ev_max_current_a=ev_max,
+        ev_tapering=session.tapering,
         priority=priority,
         arrival=session.started_at,
         departure=session.departure,

@@ -70,6 +70,9 @@ class Session:
     ev_min_a: float | None = None
     ev_phases: tuple[Phase, ...] | None = None
     """Site phases the EV was seen drawing on; None until observed."""
+    tapering: bool = False
+    """Seen drawing clearly less than allowed (a taper bound was set, `ems.closed_loop`),
+    kept when a probe lifts the bound."""
     mode: ChargingMode | None = None
     """The operator's charging mode for this session; None: its charger's (`ems.mode_choice`)."""
     id_token: str | None = None

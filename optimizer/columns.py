@@ -28,6 +28,7 @@ _FIELDS = attrgetter(
     "departure",
     "energy_need_wh",
     "previous_current_a",
+    "ev_tapering",
 )
 
 
@@ -48,6 +49,7 @@ class ConnectorColumns:
     departure: tuple[datetime | None, ...]
     energy_need_wh: tuple[float | None, ...]
     previous_current_a: tuple[float | None, ...]
+    ev_tapering: tuple[bool, ...]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -55,5 +57,5 @@ class ConnectorColumns:
 
 def columns_of(connectors: Sequence[Connector]) -> ConnectorColumns:
     if not connectors:
-        return ConnectorColumns((), (), (), (), (), (), (), (), (), (), (), (), ())
+        return ConnectorColumns((), (), (), (), (), (), (), (), (), (), (), (), (), ())
     return ConnectorColumns(*zip(*map(_FIELDS, connectors), strict=True))

@@ -44,6 +44,8 @@ class Parameters:
     """(N,) the EV's phases were observed (else `phase_count` is the connector's)."""
     cap_a: FloatArray
     """(N,) the lower of connector and EV maximum."""
+    tapering: BoolArray
+    """(N,) the EV was seen drawing clearly less than allowed (`Connector.ev_tapering`)."""
     min_a: FloatArray
     weight: FloatArray
     window: BoolArray
@@ -162,6 +164,7 @@ def parameters_of(problem: Problem, layout: Layout, columns: ConnectorColumns) -
         phase_count=phase_count,
         phases_seen=np.asarray([p is not None for p in columns.ev_phases], dtype=bool),
         cap_a=cap,
+        tapering=np.asarray(columns.ev_tapering, dtype=bool),
         min_a=_minimums(columns.min_current_a),
         weight=np.asarray(columns.priority, dtype=np.float64),
         window=_window(problem, steps, departure_s, present),

@@ -67,6 +67,10 @@ class Connector:
     departure: datetime | None = None
     energy_need_wh: float | None = None
     previous_current_a: float | None = None
+    ev_tapering: bool = False
+    """The EV was seen drawing clearly less than it was allowed (`ems.closed_loop`): a
+    battery in its tail, or an EV below its connector's maximum. The look-ahead plans its
+    battery's tail in the present step too (`optimizer.lookahead`)."""
 
     @property
     def active_phases(self) -> tuple[Phase, ...]:

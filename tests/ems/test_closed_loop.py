@@ -61,6 +61,17 @@ def test_probe_lifts_the_bound_after_the_interval() -> None:
     assert runtime.taper.bound_a is None
 
 
+def test_a_session_once_bounded_stays_marked_tapering_after_the_probe() -> None:
+    runtime = charging(16.0)
+    assert runtime.session is not None
+    observe(runtime, (9.0, 9.0, 9.0), at(0), SETTINGS)
+    assert not runtime.session.tapering
+    observe(runtime, (9.0, 9.0, 9.0), at(60), SETTINGS)
+    assert runtime.session.tapering
+    assert probe(runtime, at(360), SETTINGS)
+    assert runtime.session.tapering
+
+
 def test_drawing_up_to_the_bound_lifts_it() -> None:
     runtime = charging(16.0)
     observe(runtime, (9.0, 9.0, 9.0), at(0), SETTINGS)

@@ -220,6 +220,21 @@ def test_a_battery_tail_is_planned_so_a_charge_ending_in_it_starts_at_full_power
     assert without_tail["leaving"].now_a < 16.0 - 1.0
 
 
+def test_a_session_seen_tapering_is_planned_with_its_tail_now(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Seen drawing less than it is allowed, the EV that leaves first is held now to what
+    its planned tail takes, not to its maximum, and the other takes the rest of the circuit:
+    a filling battery does not take the room its last observed maximum would give it."""
+    monkeypatch.setattr(lookahead, "LEAVING_WEIGHT", 0.0)
+    site = _tail_site()
+    tapering = replace(site.connectors[0], ev_tapering=True)
+    by_id = solve(replace(site, connectors=(tapering, site.connectors[1]))).by_id()
+    share = lookahead.TAIL_END + (1.0 - lookahead.TAIL_END) * 3_000.0 / lookahead.TAIL_WH
+    assert 16.0 * share - 0.5 < by_id["leaving"].now_a <= 16.0 * share + 1e-6
+    assert by_id["leaving"].now_a + by_id["staying"].now_a == pytest.approx(16.0, abs=1e-3)
+
+
 def _leaving_together(min_a: float) -> Problem:
     """Two 1-phase EVs on a 16 A site, both leaving when this step ends: one needs 200 Wh
     (10.4 A for the step), the other far more. Every split uses the site fully."""
