@@ -70,7 +70,7 @@ showing 67 % (a 150/5 CT set as 100/5) or 70 %."""
 UNSHOWN_KEPT = 32
 """The newest unshown changes kept: more prove nothing more, and any is enough to hold."""
 JOIN = "+"
-"""Joins the connectors of small changes judged together, in the step's key."""
+"""Between the keys of connectors whose changes are judged as one, in the step's key."""
 STEP_WINDOWS = 4
 """A change is judged only when the two samples showing it are at most this many
 `meter_follow_s` apart: over a longer gap the building's own drift could hide it or fake
