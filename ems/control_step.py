@@ -548,6 +548,7 @@ def _round_targets(
         if mode_of(state, runtime) in SOLAR_MODES:
             # a share of the surplus is a budget, not an EV's maximum: not rounded up past
             cap_a = round_down(cap_a)
+        sent = runtime.sent_for_session()
         wanted.append(
             Wanted(
                 runtime.key,
@@ -557,7 +558,7 @@ def _round_targets(
                 cap_a,
                 connector.min_current_a,
                 connector.priority,
-                runtime.limit_a() if runtime.sent_for_session() is not None else None,
+                None if sent is None else sent.limit_a,
             )
         )
     circuits = {

@@ -649,6 +649,9 @@ class _Blocks:
     little left and up to `LEAVING_WEIGHT` for one that leaves soon (`leaving`)."""
     tail_slope: FloatArray
     """(M,) how much the maximum falls per phase-ampere-second taken in the tail."""
+    tail_rhs: FloatArray
+    """(M,) the tail rows' right-hand side, cap (TAIL_END + (1 - TAIL_END) need / tail):
+    what the battery takes with its whole need still to go (`tail_weights`)."""
     tail_weight: FloatArray
     """(B, M) the weight of a session's current in its tail row in each block (see
     `tail_weights`)."""
@@ -689,7 +692,8 @@ class _Blocks:
         slope = cap * (1.0 - TAIL_END) / tail
         weight = tail_weights(length, present, phases * slope, held)
         to_finish = need / (phases * np.maximum(stay, length[0]))
-        tail_now = np.maximum((cap * TAIL_END + slope * need) / weight[0], minimum)
+        tail_rhs = cap * TAIL_END + slope * need
+        tail_now = np.maximum(tail_rhs / weight[0], minimum)
         tail_now = np.maximum(tail_now, to_finish)
         now_cap = np.where(params.tapering[sessions], np.minimum(now_cap, tail_now), now_cap)
         probe_a = np.where(unseen, np.minimum(np.maximum(minimum, PROBE_A), now_cap), 0.0)
@@ -707,6 +711,7 @@ class _Blocks:
             probe_a=probe_a,
             finishing=1.0 + FINISH_WEIGHT * tail / (tail + need) + leaving(departure, edges[0]),
             tail_slope=slope,
+            tail_rhs=tail_rhs,
             tail_weight=weight,
             now_cap=now_cap,
         )
@@ -1263,8 +1268,7 @@ def _broken_tail(values: FloatArray, blocks: _Blocks) -> tuple[IntArray, IntArra
     sessions), None if it breaks none: after the first block,
     w_b current_b <= cap (TAIL_END + (1 - TAIL_END) (need - taken before b) / tail), w_b
     from `tail_weights`."""
-    phases, slope = blocks.phases, blocks.tail_slope
-    rhs = blocks.cap * TAIL_END + slope * blocks.need
+    phases, slope, rhs = blocks.phases, blocks.tail_slope, blocks.tail_rhs
     taken = np.cumsum(values * blocks.drawn * phases[None, :], axis=0)[:-1]
     held = blocks.tail_weight[1:] * values[1:]
     broken = (held + slope[None, :] * taken > rhs[None, :] + TAIL_TOLERANCE_A) & (
@@ -1281,8 +1285,7 @@ def _tail_rows(blocks: _Blocks, block: IntArray, session: IntArray) -> _Rows:
     row r holds its session's current in its block, then its currents in the blocks
     before (weighted by the energy they take)."""
     _, m = blocks.shape
-    phases, slope = blocks.phases, blocks.tail_slope
-    rhs = blocks.cap * TAIL_END + slope * blocks.need
+    phases, slope, rhs = blocks.phases, blocks.tail_slope, blocks.tail_rhs
     sizes = block + 1
     row = np.repeat(np.arange(len(block)), sizes)
     place = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
