@@ -509,10 +509,12 @@ def block_means(edges: FloatArray, starts: FloatArray, values: FloatArray) -> Fl
     """(B,) the mean over each block between `edges` (POSIX seconds) of the step function
     that is `values[i]` from `starts[i]` on (the first value holds before its start too)."""
     # integral(t) = area before the period t falls in + its value × the time into it
-    areas = np.concatenate([[0.0], np.cumsum(values[:-1] * np.diff(starts))])
-    index = np.clip(np.searchsorted(starts, edges, side="right") - 1, 0, len(starts) - 1)
+    # (differences spelled out, no `np.clip`: this runs several times a step on short arrays)
+    areas = np.zeros(len(starts))
+    np.cumsum(values[:-1] * (starts[1:] - starts[:-1]), out=areas[1:])
+    index = np.maximum(np.searchsorted(starts, edges, side="right") - 1, 0)
     integral = areas[index] + values[index] * (edges - starts[index])
-    return np.asarray(np.diff(integral) / np.diff(edges), dtype=np.float64)
+    return np.asarray((integral[1:] - integral[:-1]) / (edges[1:] - edges[:-1]), dtype=np.float64)
 
 
 def _block_prices(edges: FloatArray, prices: tuple[PricePeriod, ...]) -> FloatArray:
