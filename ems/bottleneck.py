@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import lru_cache
 
 from ems.limit_check import circuit_path
 from ems.site import ConnectorConfig, SiteConfig
@@ -34,14 +35,17 @@ def shared_binding(
 
 def _shared_limits(
     site: SiteConfig, connector: ConnectorConfig, phases: tuple[Phase, ...]
-) -> list[str]:
+) -> tuple[str, ...]:
     """The limits this connector shares with others, innermost first: each circuit it
     hangs on, then the site."""
-    names = [
-        f"circuit-{circuit_id}-{p.name}"
-        for circuit_id in circuit_path(site, connector.circuit)
-        for p in phases
-    ]
+    return _limit_names(circuit_path(site, connector.circuit), phases)
+
+
+@lru_cache(maxsize=1024)
+def _limit_names(path: tuple[str, ...], phases: tuple[Phase, ...]) -> tuple[str, ...]:
+    """The names of the limits on `phases` of each circuit in `path`, then of the site:
+    spelled once per wiring, as every steered connector asks at every step."""
+    names = [f"circuit-{circuit_id}-{p.name}" for circuit_id in path for p in phases]
     names.extend(f"site-{p.name}" for p in phases)
     names.append("site-power")
-    return names
+    return tuple(names)

@@ -21,6 +21,7 @@ from ems.closed_loop import probe
 from ems.commands import SetLimit
 from ems.limit_check import check_loads
 from ems.meter_agreement import awaited, settling
+from ems.meter_watch import Mode
 from ems.mode_choice import mode_of
 from ems.modes import SOLAR_MODES
 from ems.phases import ZERO, non_negative, round_down, spread
@@ -613,7 +614,7 @@ def _explain(
     now: datetime,
 ) -> str:
     parts: list[str] = []
-    if capacity.mode.value == "conservative":
+    if capacity.mode is Mode.CONSERVATIVE:
         parts.append(f"conservative ({capacity.reason})")
     if allocation.status is not SolveStatus.OPTIMAL:
         parts.append(f"optimizer safe fallback ({allocation.status.value})")

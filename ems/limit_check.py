@@ -16,14 +16,11 @@ TOLERANCE_A = 1e-6
 
 
 def circuit_path(site: SiteConfig, circuit_id: str | None) -> tuple[str, ...]:
-    """The circuit and every circuit above it, innermost first."""
-    parents = {c.id: c.parent for c in site.circuits}
-    path: list[str] = []
-    node = circuit_id
-    while node is not None and node not in path:
-        path.append(node)
-        node = parents.get(node)
-    return tuple(path)
+    """The circuit and every circuit above it, innermost first (`SiteConfig.circuit_paths`;
+    a circuit the site does not know of has none above it)."""
+    if circuit_id is None:
+        return ()
+    return site.circuit_paths.get(circuit_id, (circuit_id,))
 
 
 def load_totals(

@@ -164,12 +164,12 @@ def _base_import(
 def _moved(
     forecast: tuple[PowerPeriod, ...], now: datetime, moments: list[datetime]
 ) -> list[float]:
-    """How much `forecast` expects more at each of `moments` (ascending) than at `now` (0
-    without one)."""
+    """How much `forecast` expects more at each of `moments` (ascending, after `now`) than
+    at `now` (0 without one). One sweep over the forecast reads `now` and the moments."""
     if not forecast:
         return [0.0] * len(moments)
-    at_now = _values_at(forecast, [now])[0]
-    return [value - at_now for value in _values_at(forecast, moments)]
+    at_now, *values = _values_at(forecast, [now, *moments])
+    return [value - at_now for value in values]
 
 
 def _values_at(forecast: tuple[PowerPeriod, ...], moments: list[datetime]) -> list[float]:

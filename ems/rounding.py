@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ems.limit_check import circuit_loads, circuit_path, violations
 from ems.phases import ZERO, add, spread
@@ -133,9 +134,11 @@ def _order(w: Wanted) -> tuple[float, float, str]:
     return (-remainder, -w.priority, w.key)
 
 
-def _limits_of(phases: tuple[Phase, ...], path: tuple[str, ...]) -> set[str]:
+@lru_cache(maxsize=1024)
+def _limits_of(phases: tuple[Phase, ...], path: tuple[str, ...]) -> frozenset[str]:
     """The names (as `ems.limit_check` gives them) of every limit a load on `phases`
-    under the circuits `path` is under."""
+    under the circuits `path` is under: spelled once per wiring, as every connector off
+    the grid asks at every step."""
     names = {f"site-{p.name}" for p in phases} | {"site-power"}
     names |= {f"circuit-{cid}-{p.name}" for cid in path for p in phases}
-    return names
+    return frozenset(names)

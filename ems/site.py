@@ -129,6 +129,22 @@ class SiteConfig:
     """The mode a session started with an id token charges in by default, per token
     (before its charger's mode; an operator's choice for the session wins over both)."""
 
+    @cached_property
+    def circuit_paths(self) -> dict[str, tuple[str, ...]]:
+        """Each circuit with every circuit above it, innermost first, by the circuit's id:
+        worked out once, as the raise gate, the rounding and the bottleneck ask for the
+        circuits of every connector at every step (`ems.limit_check.circuit_path`)."""
+        parents = {c.id: c.parent for c in self.circuits}
+        paths: dict[str, tuple[str, ...]] = {}
+        for circuit in self.circuits:
+            path: list[str] = []
+            node: str | None = circuit.id
+            while node is not None and node not in path:
+                path.append(node)
+                node = parents.get(node)
+            paths[circuit.id] = tuple(path)
+        return paths
+
     def mode_for_token(self, id_token: str | None) -> ChargingMode | None:
         """The configured mode of sessions started with `id_token`, None for none."""
         return next((mode for token, mode in self.token_modes if token == id_token), None)
