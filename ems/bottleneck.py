@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from functools import lru_cache
 
-from ems.limit_check import circuit_path
+from ems.limit_check import circuit_path, limits_over
 from ems.site import ConnectorConfig, SiteConfig
 from optimizer.problem import Phase
 
@@ -38,14 +37,4 @@ def _shared_limits(
 ) -> tuple[str, ...]:
     """The limits this connector shares with others, innermost first: each circuit it
     hangs on, then the site."""
-    return _limit_names(circuit_path(site, connector.circuit), phases)
-
-
-@lru_cache(maxsize=1024)
-def _limit_names(path: tuple[str, ...], phases: tuple[Phase, ...]) -> tuple[str, ...]:
-    """The names of the limits on `phases` of each circuit in `path`, then of the site:
-    spelled once per wiring, as every steered connector asks at every step."""
-    names = [f"circuit-{circuit_id}-{p.name}" for circuit_id in path for p in phases]
-    names.extend(f"site-{p.name}" for p in phases)
-    names.append("site-power")
-    return tuple(names)
+    return limits_over(circuit_path(site, connector.circuit), phases)

@@ -7,6 +7,7 @@ controller, the view and the tests speak of limits the same way.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
+from functools import lru_cache
 
 from ems.phases import ZERO, add
 from ems.site import ConnectorConfig, SiteConfig
@@ -21,6 +22,18 @@ def circuit_path(site: SiteConfig, circuit_id: str | None) -> tuple[str, ...]:
     if circuit_id is None:
         return ()
     return site.circuit_paths.get(circuit_id, (circuit_id,))
+
+
+@lru_cache(maxsize=1024)
+def limits_over(path: tuple[str, ...], phases: tuple[Phase, ...]) -> tuple[str, ...]:
+    """The names of every limit a load on `phases` under the circuits `path` is under,
+    innermost first: each circuit's on those phases, then the site's and its power cap.
+    Spelled once per wiring, as the rounding and the bottleneck ask for every connector at
+    every step."""
+    names = [f"circuit-{circuit_id}-{p.name}" for circuit_id in path for p in phases]
+    names.extend(f"site-{p.name}" for p in phases)
+    names.append("site-power")
+    return tuple(names)
 
 
 def load_totals(

@@ -27,9 +27,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
-from ems.limit_check import circuit_loads, circuit_path, violations
+from ems.limit_check import circuit_loads, circuit_path, limits_over, violations
 from ems.phases import ZERO, add, spread
 from ems.site import ConnectorConfig, SiteConfig
 from optimizer.problem import Phase, PhaseTriple
@@ -99,7 +98,7 @@ def round_jointly(
         for cid in path:
             trial_circuits[cid] = add(trial_circuits.get(cid, ZERO), step)
         broken = set(violations(site, trial_site, trial_circuits))
-        if broken & _limits_of(w.phases, path):
+        if broken.intersection(limits_over(path, w.phases)):
             continue
         steps[w.key] += 1
         site_total, circuit_total = trial_site, trial_circuits
@@ -132,13 +131,3 @@ def _order(w: Wanted) -> tuple[float, float, str]:
     holds = w.held_a is not None and round(w.held_a * _STEPS_PER_A) == floor + 1
     remainder = w.current_a * _STEPS_PER_A - floor + (HOLD_STEPS if holds else 0.0)
     return (-remainder, -w.priority, w.key)
-
-
-@lru_cache(maxsize=1024)
-def _limits_of(phases: tuple[Phase, ...], path: tuple[str, ...]) -> frozenset[str]:
-    """The names (as `ems.limit_check` gives them) of every limit a load on `phases`
-    under the circuits `path` is under: spelled once per wiring, as every connector off
-    the grid asks at every step."""
-    names = {f"site-{p.name}" for p in phases} | {"site-power"}
-    names |= {f"circuit-{cid}-{p.name}" for cid in path for p in phases}
-    return frozenset(names)
