@@ -44,6 +44,7 @@ def test_a_row_holds_every_strategy_and_its_gaps(row: QualityRow) -> None:
     assert d["llf_grid"] <= d["llf"] + 1e-9
     assert row.gap_to_offline == pytest.approx(d["optimal"] - d["offline"])
     assert row.served_vs_edf == row.fully_served["optimal"] - row.fully_served["edf"]
+    assert row.served_vs_edf_on_grid == (row.fully_served["optimal"] - row.fully_served["edf_grid"])
     assert row.optimal_s_per_day > 0.0
     # The scenario is congested, so the numbers compare something.
     assert min(d.values()) < 99.0
@@ -76,7 +77,7 @@ def test_the_table_has_a_row_per_group_and_one_for_all(row: QualityRow) -> None:
     assert "workplace" in text
     assert "all" in text
     six = QualityRow(**{**row.__dict__, "min_current_a": 6.0})
-    assert len(targets([zero, six])) == 5
+    assert len(targets([zero, six])) == 6
     assert targets([six]) == ["no scenario at 0 A minimum"]
 
 
