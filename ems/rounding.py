@@ -71,6 +71,11 @@ def floor_steps(current_a: float) -> int:
     return max(math.floor(current_a * _STEPS_PER_A + _EPS), 0)
 
 
+def grid_floor(current_a: float) -> float:
+    """The largest grid value at or below `current_a` (never below 0)."""
+    return floor_steps(current_a) / _STEPS_PER_A
+
+
 def round_jointly(
     site: SiteConfig,
     fixed_a: PhaseTriple,

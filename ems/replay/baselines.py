@@ -7,6 +7,8 @@ connector's minimum current is not given: such EVs are paused, the latest arriva
 
 `SortedGreedy` (EDF, LLF) and `RoundRobin` are the research baselines as the ACN-Sim
 simulator defines them; they also know each session's request and departure (see below).
+`SortedGreedy` also runs on the chargers' grid (`edf_grid`, `llf_grid`), as ACN-Sim
+schedules EVSEs whose pilot takes only some values.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Mapping
 
 from ems.replay.capacity import Capacity
 from ems.replay.view import PluggedEv, StepView
+from ems.rounding import grid_floor
 from ems.site import SiteConfig
 from optimizer.problem import Phase
 
@@ -138,13 +141,20 @@ class SortedGreedy:
     """ACN-Sim's `SortedSchedulingAlgo`: the open sessions in the order of `key`, each
     given the most that still fits under every site phase, circuit and the power cap, up
     to its upper bound. ACN-Sim bisects for that current; here it is computed exactly. A
-    session whose minimum no longer fits gets 0 (ACN-Sim raises instead)."""
+    session whose minimum no longer fits gets 0 (ACN-Sim raises instead).
 
-    def __init__(self, site: SiteConfig, name: str) -> None:
+    With `on_grid`, currents take only the chargers' grid values (`ems.rounding.GRID_A`,
+    OCPP's one decimal): ACN-Sim's discrete EVSE (`FiniteRatesEVSE` with every grid value
+    up to the maximum), given the largest allowed value within its bounds that fits. The
+    continuous baselines use current no charger can be sent: where a limit binds, up to a
+    grid step of each phase that a controller on the wire leaves unused."""
+
+    def __init__(self, site: SiteConfig, name: str, *, on_grid: bool = False) -> None:
         if name not in SORT_KEYS:
             raise ValueError(f"unknown order {name!r}; choose from {', '.join(SORT_KEYS)}")
         self._site = site
         self._key = SORT_KEYS[name]
+        self._on_grid = on_grid
 
     def decide(self, view: StepView) -> Mapping[str, float]:
         capacity = _capacity(self._site, view)
@@ -154,6 +164,8 @@ class SortedGreedy:
             path = capacity.path(ev.connector)
             upper_a = _upper_bound_a(ev, view.step_s, voltage_v)
             current_a = min(upper_a, capacity.headroom_a(path, ev.site_phases))
+            if self._on_grid:
+                current_a = grid_floor(current_a)
             if current_a < max(ev.connector.min_current_a, 1e-9):
                 continue
             capacity.take(path, ev.site_phases, current_a)

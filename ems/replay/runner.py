@@ -30,11 +30,15 @@ STRATEGIES = (
     "round_robin",
     "edf",
     "llf",
+    "edf_grid",
+    "llf_grid",
     "optimal",
     "offline",
 )
 """Every strategy `replay` knows, in the order a comparison lists them. `round_robin`, `edf`
-and `llf` are the research baselines as ACN-Sim defines them (`ems.replay.baselines`)."""
+and `llf` are the research baselines as ACN-Sim defines them (`ems.replay.baselines`);
+`edf_grid` and `llf_grid` the same on the chargers' 0.1 A grid, as a controller on the
+wire must send its limits."""
 
 
 def replay(
@@ -89,6 +93,8 @@ def _online(
         return RoundRobin(scenario.site)
     if name in ("edf", "llf"):
         return SortedGreedy(scenario.site, name)
+    if name in ("edf_grid", "llf_grid"):
+        return SortedGreedy(scenario.site, name.removesuffix("_grid"), on_grid=True)
     if name == "optimal":
         settings = replay_settings(control, options.step_s, stated)
         return ControllerStrategy(scenario.priced_site, settings, Solver())

@@ -30,14 +30,21 @@ def row() -> QualityRow:
 
 
 def test_a_row_holds_every_strategy_and_its_gaps(row: QualityRow) -> None:
-    assert set(row.delivered_pct) == {"edf", "llf", "optimal", "offline"}
+    assert set(row.delivered_pct) == {"edf", "llf", "edf_grid", "llf_grid", "optimal", "offline"}
     assert all(0.0 <= v <= 100.0 for v in row.delivered_pct.values())
     assert all(0 <= n <= row.sessions for n in row.fully_served.values())
-    assert row.violation_steps == {"edf": 0, "llf": 0, "optimal": 0, "offline": 0}
+    assert set(row.violation_steps.values()) == {0}
     d = row.delivered_pct
     assert row.gap_to_best_baseline == pytest.approx(d["optimal"] - max(d["edf"], d["llf"]))
+    assert row.gap_to_grid_baseline == pytest.approx(
+        d["optimal"] - max(d["edf_grid"], d["llf_grid"])
+    )
+    # On the grid a baseline can only lose what the continuous one uses between its steps.
+    assert d["edf_grid"] <= d["edf"] + 1e-9
+    assert d["llf_grid"] <= d["llf"] + 1e-9
     assert row.gap_to_offline == pytest.approx(d["optimal"] - d["offline"])
     assert row.served_vs_edf == row.fully_served["optimal"] - row.fully_served["edf"]
+    assert row.served_vs_edf_on_grid == (row.fully_served["optimal"] - row.fully_served["edf_grid"])
     assert row.optimal_s_per_day > 0.0
     # The scenario is congested, so the numbers compare something.
     assert min(d.values()) < 99.0
@@ -70,7 +77,7 @@ def test_the_table_has_a_row_per_group_and_one_for_all(row: QualityRow) -> None:
     assert "workplace" in text
     assert "all" in text
     six = QualityRow(**{**row.__dict__, "min_current_a": 6.0})
-    assert len(targets([zero, six])) == 4
+    assert len(targets([zero, six])) == 6
     assert targets([six]) == ["no scenario at 0 A minimum"]
 
 

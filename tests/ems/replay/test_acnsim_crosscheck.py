@@ -1,7 +1,8 @@
 """Our EDF and LLF against ACN-Sim's own (acnportal's `SortedSchedulingAlgo`), on small
 generated scenarios with the same inputs: the same sessions, the same limits, the same
 5-minute steps and the same simulated EV (ours, wrapped as an ACN-Sim battery). The
-delivered energy must agree within 0.1 %.
+delivered energy must agree within 0.1 %. On the chargers' 0.1 A grid (`edf_grid`,
+`llf_grid`) against ACN-Sim's discrete EVSE (`FiniteRatesEVSE`) with every grid value.
 
 ACN-Sim models a network by linear current constraints, so the scenarios are 1-phase: every
 connector on L1, a circuit below the site, a flat base load and, in some, a power cap.
@@ -79,11 +80,20 @@ class _OurBattery(acnsim.Battery):
         return self._ev.charge(pilot, period * 60.0)
 
 
-def _acnsim_delivered_wh(scenario: Scenario, order: str, power_cap: bool) -> float:
+def _evse(key: str, max_a: float, on_grid: bool) -> acnsim.BaseEVSE:
+    if not on_grid:
+        return acnsim.EVSE(key, max_rate=max_a)
+    steps = round(max_a * 10)
+    return acnsim.FiniteRatesEVSE(key, [n / 10 for n in range(steps + 1)])
+
+
+def _acnsim_delivered_wh(
+    scenario: Scenario, order: str, power_cap: bool, on_grid: bool = False
+) -> float:
     network = acnsim.ChargingNetwork()
     connectors = scenario.site.connectors()
     for c in connectors:
-        network.register_evse(acnsim.EVSE(c.key, max_rate=c.max_current_a), VOLTAGE_V, 0)
+        network.register_evse(_evse(c.key, c.max_current_a, on_grid), VOLTAGE_V, 0)
     everyone = [c.key for c in connectors]
     network.add_constraint(acnsim.Current(everyone), 70.0 - BASE_A, name="site")
     deck = [c.key for c in connectors if c.circuit == "deck"]
@@ -133,3 +143,16 @@ def test_our_edf_and_llf_deliver_what_acnsim_does(order: str, seed: int, power_c
     # The limits bind: otherwise the check says nothing about the order.
     assert ours_wh < 0.98 * requested_wh
     assert ours_wh == pytest.approx(theirs_wh, rel=1e-3)
+
+
+@pytest.mark.parametrize("order", ["edf", "llf"])
+def test_on_the_grid_they_deliver_what_acnsim_does_with_discrete_evses(order: str) -> None:
+    scenario = _scenario(3, True)
+    options = ReplayOptions(step_s=STEP_S, min_current_a=0.0)
+    ours = replay(scenario, f"{order}_grid", options)
+    continuous = replay(scenario, order, options)
+    ours_wh = sum(o.delivered_wh for o in ours.sessions)
+    continuous_wh = sum(o.delivered_wh for o in continuous.sessions)
+    # Finishing currents and the room left by them are off the grid here: the grid costs.
+    assert ours_wh < continuous_wh - 1.0
+    assert ours_wh == pytest.approx(_acnsim_delivered_wh(scenario, order, True, True), rel=1e-3)

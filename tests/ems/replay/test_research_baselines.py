@@ -68,6 +68,30 @@ def test_a_session_gets_no_more_than_its_remainder_needs_in_one_step() -> None:
     assert limits["a/2"] == pytest.approx(20.0 - limits["a/1"])
 
 
+@pytest.mark.parametrize("order", ["edf", "llf"])
+def test_on_the_grid_each_session_gets_the_largest_grid_value_that_fits(order: str) -> None:
+    # a/1 finishes 0.5 kWh within the step at 8.696 A, which the grid floors to 8.6 A;
+    # a/2 gets what is left of 20 A, 11.4 A, where the continuous one gets 11.304 A.
+    site = roomy_site()
+    view = _view(site, 20.0, ("a/1", 1.0, 0.5), ("a/2", 2.0, 5.0))
+    on_grid = SortedGreedy(site, order, on_grid=True).decide(view)
+    continuous = SortedGreedy(site, order).decide(view)
+    assert on_grid == {"a/1": 8.6, "a/2": 11.4}
+    assert continuous["a/2"] == pytest.approx(20.0 - 500 * 3600 / (230 * 3 * 300))
+
+
+def test_on_the_grid_a_session_whose_minimum_no_longer_fits_is_paused() -> None:
+    # 6.05 A is left for the second EV: 6.0 A on the grid, at its 6 A minimum; at 5.95 A
+    # left, the grid's 5.9 A is below it.
+    site = roomy_site()
+    for left_a, expected in ((6.05, 6.0), (5.95, 0.0)):
+        view = _view(site, 16.0 + left_a, ("a/1", 1.0, 20.0), ("a/2", 2.0, 20.0))
+        assert SortedGreedy(site, "edf", on_grid=True).decide(view) == {
+            "a/1": 16.0,
+            "a/2": expected,
+        }
+
+
 def test_the_power_cap_is_shared_in_order() -> None:
     # 16.56 kW: the first EV takes 16 A × 3 × 230 V = 11.04 kW, the second 5.52 kW = 8 A.
     site = roomy_site()
