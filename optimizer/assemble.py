@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from optimizer.admission import Admission
-from optimizer.allocation import Allocation, ConnectorAllocation, ConnectorState, SolveStatus
+from optimizer.allocation import (
+    Allocation,
+    ConnectorAllocation,
+    ConnectorState,
+    PauseReason,
+    SolveStatus,
+)
 from optimizer.layout import PHASE_COUNT, Layout
 from optimizer.parameters import NO_MINIMUM_BELOW_A, FloatArray, Parameters
 
@@ -78,15 +86,29 @@ def below_minimum_to_zero(current: FloatArray, min_a: FloatArray) -> FloatArray:
     return np.where(below, 0.0, current)
 
 
+_IDLE = ConnectorState.IDLE
+_CHARGING = ConnectorState.CHARGING
+_PAUSED = ConnectorState.PAUSED
+
+
 def _states(params: Parameters, admission: Admission) -> list[ConnectorState]:
     return [
-        ConnectorState.IDLE
-        if not present
-        else ConnectorState.CHARGING
-        if reason is None
-        else ConnectorState.PAUSED
+        _IDLE if not present else _CHARGING if reason is None else _PAUSED
         for present, reason in zip(params.present.tolist(), admission.reasons, strict=True)
     ]
+
+
+@lru_cache(maxsize=4096)
+def _nothing(
+    connector_id: str, steps: int, state: ConnectorState, reason: PauseReason | None
+) -> ConnectorAllocation:
+    """The allocation of a connector that gets nothing over `steps` steps. Most connectors
+    get nothing at most steps (no EV, or one paused), and the allocation is immutable, so
+    one is made per connector and kept."""
+    zeros = (0.0,) * steps
+    return ConnectorAllocation(
+        connector_id, zeros, ((0.0, 0.0, 0.0),) * steps, zeros, state, reason
+    )
 
 
 def allocation_of(
@@ -103,14 +125,13 @@ def allocation_of(
     The tuples are built in bulk: one `tolist` per array, and a connector's per-phase
     triples are zipped from its own current series (or zeros on phases it does not draw
     on), since its current on a phase is its per-phase current times 1 or 0. Connectors
-    that get nothing over the whole horizon share one set of zero tuples.
+    that get nothing over the whole horizon share one kept allocation (`_nothing`).
     """
     steps = current.shape[0]
     by_connector = current.T
     powers = (by_connector * (params.phase_count * params.voltage_v)[:, None]).tolist()
     site = params.base_a + np.einsum("tn,np->tp", current, params.draws)
     zeros = (0.0,) * steps
-    zero_triples = ((0.0, 0.0, 0.0),) * steps
     gets_current: list[bool] = np.asarray(by_connector.any(axis=1)).tolist()
     connectors = []
     for cid, series, power, on, live, state, reason in zip(
@@ -123,21 +144,20 @@ def allocation_of(
         admission.reasons,
         strict=True,
     ):
-        if live:
-            current_a = tuple(series)
-            phase_current_a = tuple(
-                zip(
-                    current_a if on[0] else zeros,
-                    current_a if on[1] else zeros,
-                    current_a if on[2] else zeros,
-                    strict=True,
-                )
+        if not live:
+            connectors.append(_nothing(cid, steps, state, reason))
+            continue
+        current_a = tuple(series)
+        phase_current_a = tuple(
+            zip(
+                current_a if on[0] else zeros,
+                current_a if on[1] else zeros,
+                current_a if on[2] else zeros,
+                strict=True,
             )
-            power_w = tuple(power)
-        else:
-            current_a, phase_current_a, power_w = zeros, zero_triples, zeros
+        )
         connectors.append(
-            ConnectorAllocation(cid, current_a, phase_current_a, power_w, state, reason)
+            ConnectorAllocation(cid, current_a, phase_current_a, tuple(power), state, reason)
         )
     return Allocation(
         status=status,

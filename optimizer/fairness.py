@@ -22,8 +22,9 @@ Each row's level is found from the last breakpoint at which the row fits (its lo
 every breakpoint, or a binary search over them for large problems); between it and the
 next one its load is linear, so the level is exact. Rows are kept sparse, as (row,
 connector, coefficient) entries, since each connector sits in only a few rows; the
-entries of a row matrix are worked out once and kept (`_matrix_of`). Steps where every upper bound fits, and rows that
-never fill even with every connector at its upper bound, take no part in the rounds.
+entries of a row matrix are worked out once and kept (`_matrix_of`). Steps where every
+upper bound fits, and rows that never fill even with every connector at its upper bound,
+take no part in the rounds.
 """
 
 from __future__ import annotations
