@@ -61,7 +61,7 @@ def binding_names(
 
 def clean(current: FloatArray, upper: FloatArray) -> FloatArray:
     """Clip solver noise: nothing below 0 or above the bound, nothing that is ~0."""
-    result = np.clip(current, 0.0, upper)
+    result = np.minimum(np.maximum(current, 0.0), upper)  # np.clip, at a fraction of its cost
     result[result < NOISE_A] = 0.0
     return result
 

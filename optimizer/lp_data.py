@@ -81,7 +81,7 @@ def current_bounds(params: Parameters, admission: Admission) -> tuple[FloatArray
     can_charge = params.window & ~params.need_met & (params.cap_a >= params.min_a)
     upper = np.where(can_charge, params.cap_a, 0.0)
     upper[0] = np.where(admission.admitted, params.cap_a, 0.0)
-    lower = np.zeros_like(upper)
+    lower = np.zeros(upper.shape)
     lower[0] = np.where(admission.admitted, params.min_a, 0.0)
     return lower, upper
 

@@ -91,18 +91,24 @@ def _connectors_pass(c: ConnectorColumns, circuit_ids: set[str]) -> bool:
             return False
         if not set(c.circuit) <= circuit_ids | {None} or not _plain_numbers(c):
             return False
-        max_a, min_a = _numbers(c.max_current_a), _numbers(c.min_current_a)
-        non_negative = np.concatenate(
-            [max_a, min_a, _numbers(c.ev_max_current_a), _numbers(c.previous_current_a)]
+        # one array for the six fields: max, min, EV max, previous (non-negative), priority, need
+        fields = (
+            c.max_current_a,
+            c.min_current_a,
+            c.ev_max_current_a,
+            c.previous_current_a,
+            c.priority,
+            c.energy_need_wh,
         )
-        priority = _numbers(c.priority)
+        values = _numbers(tuple(chain.from_iterable(fields))).reshape(len(fields), len(c))
+        non_negative, priority = values[:4], values[4]
         numbers_ok = (
             np.isfinite(non_negative).all()
             and (non_negative >= 0.0).all()
-            and (min_a <= max_a).all()
+            and (values[1] <= values[0]).all()
             and np.isfinite(priority).all()
             and (priority > 0.0).all()
-            and np.isfinite(_numbers(c.energy_need_wh)).all()
+            and np.isfinite(values[5]).all()
         )
         return bool(numbers_ok) and _all_aware(c)
     except (TypeError, ValueError, OverflowError, AttributeError):
