@@ -20,13 +20,15 @@ import numpy as np
 
 from optimizer.columns import ConnectorColumns, columns_of
 from optimizer.parameters import FloatArray
-from optimizer.problem import Circuit, Connector, Horizon, Lookahead, Phase, Problem
+from optimizer.problem import Circuit, Connector, Horizon, Lookahead, Phase, PowerPeriod, Problem
 
 WIRINGS = frozenset(
     wiring for count in range(1, len(Phase) + 1) for wiring in permutations(Phase, count)
 )
 """Every valid phase list: one to three distinct site phases, in any order."""
 _ZONE = attrgetter("tzinfo")
+_START = attrgetter("start")
+_POWER = attrgetter("power_w")
 
 
 class ProblemError(ValueError):
@@ -279,14 +281,30 @@ def _check_lookahead(lookahead: Lookahead) -> None:
         if previous is not None and period.start <= previous:
             raise ProblemError("lookahead", "prices", f"start {period.start} does not increase")
         previous = period.start
-    for base in lookahead.base_import:
-        _check_aware("lookahead", "base_import", base.start)
-        if not math.isfinite(base.power_w):
-            raise ProblemError("lookahead", "base_import", f"not finite: {base.power_w!r}")
+    if not _base_import_passes(lookahead.base_import):
+        for base in lookahead.base_import:
+            _check_aware("lookahead", "base_import", base.start)
+            if not math.isfinite(base.power_w):
+                raise ProblemError("lookahead", "base_import", f"not finite: {base.power_w!r}")
     if not math.isfinite(lookahead.export_price_per_kwh):
         raise ProblemError("lookahead", "export_price_per_kwh", "must be finite")
     _finite_non_negative(lookahead.peak_price_per_kw, "lookahead", "peak_price_per_kw")
     _finite_non_negative(lookahead.peak_so_far_w, "lookahead", "peak_so_far_w")
+
+
+def _base_import_passes(periods: Sequence[PowerPeriod]) -> bool:
+    """True when every period is certainly valid (a fixed-offset start, a finite power);
+    False sends them to the walk one at a time. A look-ahead may carry a day of them."""
+    try:
+        zones = set(map(_ZONE, map(_START, periods)))
+        powers = list(map(_POWER, periods))
+        return (
+            all(type(zone) is timezone for zone in zones)
+            and _plain(powers)
+            and bool(np.isfinite(np.asarray(powers, dtype=np.float64)).all())
+        )
+    except (TypeError, ValueError, OverflowError, AttributeError):
+        return False
 
 
 def _check_horizon(horizon: Horizon) -> None:
