@@ -61,7 +61,7 @@ def admit(params: Parameters, ids: tuple[str, ...], rows: FloatArray, rhs: Float
     minimums = np.where(eligible, params.min_a, 0.0)
     admitted = eligible.copy()
     # einsum, not `@`: see the note on BLAS threads in `assemble`
-    if np.any(np.einsum("kn,n->k", rows, minimums) > rhs + FIT_TOLERANCE_A):
+    if (np.einsum("kn,n->k", rows, minimums) > rhs + FIT_TOLERANCE_A).any():
         admitted[:] = False
         for c in _fitting(rows, minimums, rhs, admission_order(params, ids, eligible)):
             admitted[c] = True

@@ -288,7 +288,7 @@ def fair_shares(
     entries = _kept_entries(matrix.key, can_fill.tobytes())
     rhs = rhs[:, can_fill]
     while free.any():
-        steps = np.flatnonzero(free.any(axis=1))
+        steps = np.asarray(free.any(axis=1)).nonzero()[0]
         low, high, open_, frozen = lb[steps], ub[steps], free[steps], x[steps]
         starts, stops = low / weight, high / weight
         filling = _Round(

@@ -69,7 +69,8 @@ class LpData:
 
 def infeasible_steps(params: Parameters) -> list[int]:
     """Steps where base load alone already exceeds a site row (phase or power cap)."""
-    return [int(t) for t in np.flatnonzero((params.row_rhs < 0.0).any(axis=1))]
+    steps: list[int] = np.asarray((params.row_rhs < 0.0).any(axis=1)).nonzero()[0].tolist()
+    return steps
 
 
 def current_bounds(params: Parameters, admission: Admission) -> tuple[FloatArray, FloatArray]:

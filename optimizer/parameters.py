@@ -135,7 +135,7 @@ def _draws_of(
 
 def _window(problem: Problem, steps: int, departure_s: FloatArray, present: BoolArray) -> BoolArray:
     horizon = problem.horizon
-    window = np.repeat(present[None, :], steps, axis=0)
+    window = present[None, :].repeat(steps, axis=0)
     if horizon is not None and steps > 1:
         starts = horizon.start.timestamp() + horizon.step_s * np.arange(steps, dtype=np.float64)
         window[1:] &= starts[1:, None] < departure_s[None, :]
@@ -152,7 +152,7 @@ def _row_rhs(problem: Problem, layout: Layout, base_a: FloatArray) -> FloatArray
     rhs[:, :PHASE_COUNT] = limits[:, None] - base_a
     circuit_limits = np.asarray([c.limit_a for c in problem.circuits], dtype=np.float64)
     n_circuit_rows = PHASE_COUNT * len(circuit_limits)
-    rhs[:, PHASE_COUNT : PHASE_COUNT + n_circuit_rows] = np.repeat(circuit_limits, PHASE_COUNT)
+    rhs[:, PHASE_COUNT : PHASE_COUNT + n_circuit_rows] = circuit_limits.repeat(PHASE_COUNT)
     if layout.has_power_cap:
         assert problem.site.power_limit_w is not None
         power_phase_amps = problem.site.power_limit_w / problem.site.voltage_v

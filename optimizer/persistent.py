@@ -72,7 +72,7 @@ def _flat(values: Any) -> FloatArray:
 
 def changed(new: FloatArray, old: FloatArray) -> Any:
     """Indices (flat) where two arrays differ; inf == inf counts as equal."""
-    return np.flatnonzero(new.ravel() != old.ravel())
+    return (new.ravel() != old.ravel()).nonzero()[0]
 
 
 def changed_either(
@@ -82,7 +82,7 @@ def changed_either(
     the two `changed`, without its sorting)."""
     moved = lower.ravel() != old_lower.ravel()
     moved |= upper.ravel() != old_upper.ravel()
-    return np.flatnonzero(moved)
+    return moved.nonzero()[0]
 
 
 def _highs_lp(layout: Layout, data: LpData) -> tuple[Any, LpIndex]:
