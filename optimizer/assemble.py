@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import repeat
 
 import numpy as np
 
@@ -124,41 +125,35 @@ def allocation_of(
 
     The tuples are built in bulk: one `tolist` per array, and a connector's per-phase
     triples are zipped from its own current series (or zeros on phases it does not draw
-    on), since its current on a phase is its per-phase current times 1 or 0. Connectors
-    that get nothing over the whole horizon share one kept allocation (`_nothing`).
+    on), since its current on a phase is its per-phase current times 1 or 0. Every
+    connector starts as the kept allocation of one that gets nothing (`_nothing`), and
+    only those that get something over the horizon are built.
     """
     steps = current.shape[0]
     by_connector = current.T
-    powers = (by_connector * (params.phase_count * params.voltage_v)[:, None]).tolist()
     site = params.base_a + np.einsum("tn,np->tp", current, params.draws)
-    zeros = (0.0,) * steps
-    gets_current: list[bool] = np.asarray(by_connector.any(axis=1)).tolist()
-    connectors = []
-    for cid, series, power, on, live, state, reason in zip(
-        layout.connector_ids,
-        by_connector.tolist(),
-        powers,
-        (params.draws > 0.0).tolist(),
-        gets_current,
-        _states(params, admission),
-        admission.reasons,
-        strict=True,
-    ):
-        if not live:
-            connectors.append(_nothing(cid, steps, state, reason))
-            continue
-        current_a = tuple(series)
-        phase_current_a = tuple(
-            zip(
-                current_a if on[0] else zeros,
-                current_a if on[1] else zeros,
-                current_a if on[2] else zeros,
-                strict=True,
+    ids, reasons = layout.connector_ids, admission.reasons
+    states = _states(params, admission)
+    connectors = list(map(_nothing, ids, repeat(steps), states, reasons))
+    live: list[int] = np.asarray(by_connector.any(axis=1)).nonzero()[0].tolist()
+    if live:
+        series_of = by_connector.tolist()
+        powers = (by_connector * (params.phase_count * params.voltage_v)[:, None]).tolist()
+        draws_on = (params.draws > 0.0).tolist()
+        zeros = (0.0,) * steps
+        for c in live:
+            current_a, on = tuple(series_of[c]), draws_on[c]
+            phase_current_a = tuple(
+                zip(
+                    current_a if on[0] else zeros,
+                    current_a if on[1] else zeros,
+                    current_a if on[2] else zeros,
+                    strict=True,
+                )
             )
-        )
-        connectors.append(
-            ConnectorAllocation(cid, current_a, phase_current_a, tuple(power), state, reason)
-        )
+            connectors[c] = ConnectorAllocation(
+                ids[c], current_a, phase_current_a, tuple(powers[c]), states[c], reasons[c]
+            )
     return Allocation(
         status=status,
         connectors=tuple(connectors),
