@@ -141,7 +141,9 @@ class ControllerStrategy:
         events += self._limit_change(view)
         events.append(Tick(now))
         for event in events:
-            self._apply(self._controller.handle(event, now), now)
+            commands = self._controller.handle(event, now)
+            if commands:
+                self._apply(commands, now)
         self._count_fallback()
         return self._limits(view)
 

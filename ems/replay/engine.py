@@ -88,7 +88,7 @@ def ev_max_current_a(connector: ConnectorConfig, session: SessionSpec, voltage_v
 class _Plug:
     """A session while plugged in."""
 
-    __slots__ = ("column", "connector", "ev", "measured_a", "phases", "session")
+    __slots__ = ("_seen", "column", "connector", "ev", "measured_a", "phases", "session")
 
     def __init__(
         self,
@@ -111,9 +111,20 @@ class _Plug:
             tapering=tapering,
         )
         self.measured_a = 0.0
+        self._seen: PluggedEv | None = None
 
     def view(self) -> PluggedEv:
-        return PluggedEv(
+        """The EV as a strategy sees it: the last view again while its draw and delivered
+        energy are unchanged (an EV that draws nothing), as all else it shows follows
+        from those."""
+        seen = self._seen
+        if (
+            seen is not None
+            and seen.measured_a == self.measured_a
+            and seen.delivered_wh == self.ev.delivered_wh
+        ):
+            return seen
+        self._seen = PluggedEv(
             session=self.session,
             connector=self.connector,
             site_phases=self.phases,
@@ -122,6 +133,7 @@ class _Plug:
             delivered_wh=self.ev.delivered_wh,
             suspended=self.ev.acceptable_a() <= 0.0,
         )
+        return self._seen
 
 
 def run_replay(
