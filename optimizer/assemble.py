@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from itertools import repeat
+from itertools import compress, repeat
 
 import numpy as np
 
@@ -43,20 +43,15 @@ def binding_names(
     load = np.einsum("kn,n->k", rows, now)
     has_member = (rows > 0.0).any(axis=1)
     full = has_member & (load >= rhs - BINDING_TOLERANCE * np.maximum(1.0, np.abs(rhs)))
-    names = [name for name, hit in zip(row_names(layout), full, strict=True) if hit]
+    names = list(compress(row_names(layout), full.tolist()))
     at_max = (now > 0.0) & (now >= params.cap_a - BINDING_TOLERANCE)
-    names += [
-        f"connector-{cid}-max" for cid, hit in zip(layout.connector_ids, at_max, strict=True) if hit
-    ]
+    ids = layout.connector_ids
+    names += [f"connector-{ids[c]}-max" for c in at_max.nonzero()[0].tolist()]
     if layout.has_horizon:
         energy = (current * params.phase_count[None, :]).sum(axis=0)
         need = params.need_phase_amp_steps
         met = np.isfinite(need) & (energy > 0.0) & (energy >= need - BINDING_TOLERANCE)
-        names += [
-            f"connector-{cid}-energy"
-            for cid, hit in zip(layout.connector_ids, met, strict=True)
-            if hit
-        ]
+        names += [f"connector-{ids[c]}-energy" for c in met.nonzero()[0].tolist()]
     return tuple(names)
 
 
