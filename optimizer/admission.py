@@ -61,15 +61,31 @@ def admit(params: Parameters, ids: tuple[str, ...], rows: FloatArray, rhs: Float
     minimums = np.where(eligible, params.min_a, 0.0)
     admitted = eligible.copy()
     # einsum, not `@`: see the note on BLAS threads in `assemble`
-    if np.any(np.einsum("kn,n->k", rows, minimums) > rhs + FIT_TOLERANCE_A):
+    if (np.einsum("kn,n->k", rows, minimums) > rhs + FIT_TOLERANCE_A).any():
         admitted[:] = False
-        load = np.zeros_like(rhs)
-        for c in admission_order(params, ids, eligible):
-            column = rows[:, c] * minimums[c]
-            if np.all(load + column <= rhs + FIT_TOLERANCE_A):
-                admitted[c] = True
-                load += column
+        for c in _fitting(rows, minimums, rhs, admission_order(params, ids, eligible)):
+            admitted[c] = True
     return Admission(admitted=admitted, reasons=_reasons(params, admitted))
+
+
+def _fitting(
+    rows: FloatArray, minimums: FloatArray, rhs: FloatArray, order: list[int]
+) -> list[int]:
+    """The connectors of `order` admitted one after the other while their minimums fit.
+
+    In Python floats (the same doubles, the same sums as numpy's on the few rows): numpy's
+    per-call cost dominates on arrays this small."""
+    columns = rows.T.tolist()
+    room = (rhs + FIT_TOLERANCE_A).tolist()
+    load = [0.0] * len(room)
+    fitting = []
+    for c in order:
+        minimum = float(minimums[c])
+        added = [was + coef * minimum for was, coef in zip(load, columns[c], strict=True)]
+        if all(a <= r for a, r in zip(added, room, strict=True)):
+            fitting.append(c)
+            load = added
+    return fitting
 
 
 def admission_of(params: Parameters, admitted: BoolArray) -> Admission:
@@ -82,16 +98,27 @@ def candidates(params: Parameters) -> BoolArray:
     return params.present & ~params.need_met & (params.cap_a >= params.min_a)
 
 
+_MET = PauseReason.ENERGY_MET
+_BELOW_MIN = PauseReason.EV_LIMIT_BELOW_MIN
+_NO_ROOM = PauseReason.INSUFFICIENT_CAPACITY
+
+
 def _reasons(params: Parameters, admitted: BoolArray) -> tuple[PauseReason | None, ...]:
     """Per connector, why a present EV is paused (None if admitted or idle)."""
-    reasons: list[PauseReason | None] = []
-    for c in range(len(admitted)):
-        if not params.present[c] or admitted[c]:
-            reasons.append(None)
-        elif params.need_met[c]:
-            reasons.append(PauseReason.ENERGY_MET)
-        elif params.cap_a[c] < params.min_a[c]:
-            reasons.append(PauseReason.EV_LIMIT_BELOW_MIN)
-        else:
-            reasons.append(PauseReason.INSUFFICIENT_CAPACITY)
-    return tuple(reasons)
+    return tuple(
+        None
+        if not present or charges
+        else _MET
+        if met
+        else _BELOW_MIN
+        if cap < minimum
+        else _NO_ROOM
+        for present, charges, met, cap, minimum in zip(
+            params.present.tolist(),
+            admitted.tolist(),
+            params.need_met.tolist(),
+            params.cap_a.tolist(),
+            params.min_a.tolist(),
+            strict=True,
+        )
+    )

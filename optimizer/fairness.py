@@ -18,16 +18,19 @@ one circuit sharing three-phase connectors, a circuit and its parent), not per r
 
 A row's load is non-decreasing and piecewise linear in z, with breakpoints where a
 connector leaves its lower bound (lb_c / w_c) or reaches its upper bound (ub_c / w_c).
-Each row's level is found by binary search over the breakpoints for the last one at
-which the row fits; between it and the next one its load is linear, so the level is
-exact. Rows are kept sparse, as (row, connector, coefficient) entries, since each
-connector sits in only a few rows. Steps where every upper bound fits, and rows that
-never fill even with every connector at its upper bound, take no part in the rounds.
+Each row's level is found from the last breakpoint at which the row fits (its load at
+every breakpoint, or a binary search over them for large problems); between it and the
+next one its load is linear, so the level is exact. Rows are kept sparse, as (row,
+connector, coefficient) entries, since each connector sits in only a few rows; the
+entries of a row matrix are worked out once and kept (`_matrix_of`). Steps where every
+upper bound fits, and rows that never fill even with every connector at its upper bound,
+take no part in the rounds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -37,6 +40,13 @@ from optimizer.parameters import BoolArray, FloatArray
 IntArray = np.ndarray[Any, np.dtype[np.intp]]
 
 SATURATION_TOLERANCE = 1e-9
+EVERY_BREAKPOINT_MAX = 1 << 15
+"""Up to this many loads (steps × breakpoints × entries) a row's fill level is found
+from its load at every breakpoint at once, above by bisection: the few array operations
+on a few thousand numbers cost less than a bisection's dozen per halving, which the
+larger horizons need to bound their memory. Both find the same breakpoint, since the
+computed load is non-decreasing in the level (every entry's clipped load is, and a sum of
+non-decreasing terms is, rounding included)."""
 
 
 @dataclass(frozen=True)
@@ -72,13 +82,20 @@ def _entries(row: IntArray, conn: IntArray, coef: FloatArray) -> _Entries:
     )
 
 
-def _changes(ids: IntArray) -> BoolArray:
-    """Where sorted, non-negative ids change: at the first, and wherever one differs from
-    the one before it (as `np.diff(ids, prepend=-1) != 0`, at a fraction of its cost)."""
+def _changes(ids: np.ndarray[Any, Any]) -> BoolArray:
+    """Where sorted values (non-negative ids, breakpoints) change: at the first, and
+    wherever one differs from the one before it (as `np.diff(ids, prepend=-1) != 0` on
+    ids, at a fraction of its cost)."""
     changed = np.empty(len(ids), dtype=bool)
     changed[:1] = True
     np.not_equal(ids[1:], ids[:-1], out=changed[1:])
     return changed
+
+
+def _sorted_unique(values: FloatArray) -> FloatArray:
+    """The distinct values, sorted (as `np.unique`, without its overhead; no NaN here)."""
+    values.sort()
+    return values[_changes(values)]
 
 
 def _rows_kept(entries: _Entries, keep: BoolArray) -> _Entries:
@@ -142,15 +159,13 @@ def _fill_levels(
     """(S, K) per row, the level at which it fills; inf if it never does."""
     count = len(breakpoints)
     top = _row_sum(filling.hi, entries)
-    lo = np.full(rhs.shape, -1)
-    hi = np.full(rhs.shape, count)
     open_ = top > rhs
-    while open_.any():
-        mid = (lo + hi) // 2
-        ok = filling.load(breakpoints[_within(mid, count)], entries) <= rhs
-        lo = np.where(open_ & ok, mid, lo)
-        hi = np.where(open_ & ~ok, mid, hi)
-        open_ &= hi - lo > 1
+    if rhs.shape[0] * count * len(entries.row) <= EVERY_BREAKPOINT_MAX:
+        fits = _fitting(filling, entries, rhs, breakpoints)
+        lo = np.where(open_, fits - 1, -1)
+        hi = np.where(open_, fits, count)
+    else:
+        lo, hi = _bisect(filling, entries, rhs, breakpoints, open_)
     z_lo = np.where(lo >= 0, breakpoints[_within(lo, count)], 0.0)
     z_hi = np.where(hi < count, breakpoints[_within(hi, count)], np.inf)
     slope = filling.slope(z_lo, entries)
@@ -159,6 +174,36 @@ def _fill_levels(
         ratio = np.where(slope > 0.0, headroom / slope, np.inf)
     level = np.minimum(z_lo + ratio, z_hi)
     return np.where(top > rhs, level, np.inf)
+
+
+def _fitting(
+    filling: _Round, entries: _Entries, rhs: FloatArray, breakpoints: FloatArray
+) -> IntArray:
+    """(S, K) per row, at how many breakpoints it fits: every row's load at every
+    breakpoint at once."""
+    at = (breakpoints[:, None] * filling.slope_per_level)[None, :, :]
+    at = np.maximum(at, filling.lo[:, None, :])
+    np.minimum(at, filling.hi[:, None, :], out=at)
+    load = np.add.reduceat(at, entries.row_start, axis=2)
+    return np.asarray((load <= rhs[:, None, :]).sum(axis=1))
+
+
+def _bisect(
+    filling: _Round, entries: _Entries, rhs: FloatArray, breakpoints: FloatArray, open_: BoolArray
+) -> tuple[IntArray, IntArray]:
+    """(S, K) per row, the last breakpoint at which it fits and the next (-1 and the count
+    where `open_` is False), by bisection."""
+    count = len(breakpoints)
+    lo = np.full(rhs.shape, -1)
+    hi = np.full(rhs.shape, count)
+    open_ = open_.copy()
+    while open_.any():
+        mid = (lo + hi) // 2
+        ok = filling.load(breakpoints[_within(mid, count)], entries) <= rhs
+        lo = np.where(open_ & ok, mid, lo)
+        hi = np.where(open_ & ~ok, mid, hi)
+        open_ &= hi - lo > 1
+    return lo, hi
 
 
 def _within(index: IntArray, count: int) -> IntArray:
@@ -186,6 +231,39 @@ def _freeze_levels(
     return first, _connector_min(np.where(free, filled_at, np.inf), entries, n)
 
 
+@dataclass(frozen=True)
+class _Matrix:
+    """The non-zero entries of a row matrix, ordered by row, rows without one left out."""
+
+    key: tuple[tuple[int, ...], bytes]
+    """The matrix's shape and bytes, which `_kept_entries` finds it again by."""
+    entries: _Entries
+    template_row: IntArray
+    """(K',) the matrix row of each entries row."""
+
+
+ENTRIES_KEPT = 64
+"""Matrices (and their subsets of rows) whose entries are kept. A site's row matrix changes
+only with its connectors' phases, so from step to step the same few come back."""
+
+
+@lru_cache(maxsize=ENTRIES_KEPT)
+def _matrix_of(shape: tuple[int, ...], data: bytes) -> _Matrix:
+    rows = np.frombuffer(data, dtype=np.float64).reshape(shape)
+    row, conn = np.nonzero(rows > 0.0)
+    numbered = np.cumsum(_changes(row)) - 1
+    entries = _entries(numbered, conn, rows[row, conn])
+    return _Matrix((shape, data), entries, row[entries.row_start])
+
+
+@lru_cache(maxsize=ENTRIES_KEPT)
+def _kept_entries(key: tuple[tuple[int, ...], bytes], keep: bytes) -> _Entries:
+    """The entries of the rows `keep` (a bool per entries row, as bytes) marks."""
+    entries = _matrix_of(*key).entries
+    kept = np.frombuffer(keep, dtype=bool)
+    return entries if kept.all() else _rows_kept(entries, kept)
+
+
 def fair_shares(
     rows: FloatArray, rhs: FloatArray, lb: FloatArray, ub: FloatArray, weight: FloatArray
 ) -> FloatArray:
@@ -197,19 +275,20 @@ def fair_shares(
     """
     ub = np.maximum(ub, lb)
     n = rows.shape[1]
-    row, conn = np.nonzero(rows > 0.0)
-    numbered = np.cumsum(_changes(row)) - 1
-    entries = _entries(numbered, conn, rows[row, conn])
-    rhs = rhs[:, row[entries.row_start]]
+    matrix = _matrix_of(rows.shape, np.ascontiguousarray(rows, dtype=np.float64).tobytes())
+    entries = matrix.entries
+    rhs = rhs[:, matrix.template_row]
     over: BoolArray = _row_sum(ub[:, entries.conn] * entries.coef, entries) > rhs
     unlimited = np.logical_not(over.any(axis=1))
     x = np.where(unlimited[:, None], ub, lb)
     free = (ub > lb) & ~unlimited[:, None]
+    if not free.any():
+        return x
     can_fill = np.asarray(over[~unlimited].any(axis=0))
-    entries = _rows_kept(entries, can_fill)
+    entries = _kept_entries(matrix.key, can_fill.tobytes())
     rhs = rhs[:, can_fill]
     while free.any():
-        steps = np.flatnonzero(free.any(axis=1))
+        steps = np.asarray(free.any(axis=1)).nonzero()[0]
         low, high, open_, frozen = lb[steps], ub[steps], free[steps], x[steps]
         starts, stops = low / weight, high / weight
         filling = _Round(
@@ -219,7 +298,7 @@ def fair_shares(
             start=np.where(open_, starts, np.inf)[:, entries.conn],
             stop=np.where(open_, stops, np.inf)[:, entries.conn],
         )
-        breakpoints = np.unique(np.concatenate([starts[open_], stops[open_]]))
+        breakpoints = _sorted_unique(np.concatenate([starts[open_], stops[open_]]))
         level = _fill_levels(filling, entries, rhs[steps], breakpoints)
         first, frozen_at = _freeze_levels(level, open_[:, entries.conn], entries, n)
 
@@ -227,7 +306,7 @@ def fair_shares(
         done = open_ & (blocked | (stops <= first))
         if not done.any():
             break  # only on numerical trouble: the free connectors keep their lower bound
-        value = np.where(blocked, np.clip(frozen_at * weight, low, high), high)
+        value = np.where(blocked, np.minimum(np.maximum(frozen_at * weight, low), high), high)
         x[steps] = np.where(done, value, frozen)
         free[steps] = open_ & ~done
     return x

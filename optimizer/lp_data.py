@@ -69,7 +69,8 @@ class LpData:
 
 def infeasible_steps(params: Parameters) -> list[int]:
     """Steps where base load alone already exceeds a site row (phase or power cap)."""
-    return [int(t) for t in np.flatnonzero((params.row_rhs < 0.0).any(axis=1))]
+    steps: list[int] = np.asarray((params.row_rhs < 0.0).any(axis=1)).nonzero()[0].tolist()
+    return steps
 
 
 def current_bounds(params: Parameters, admission: Admission) -> tuple[FloatArray, FloatArray]:
@@ -81,7 +82,7 @@ def current_bounds(params: Parameters, admission: Admission) -> tuple[FloatArray
     can_charge = params.window & ~params.need_met & (params.cap_a >= params.min_a)
     upper = np.where(can_charge, params.cap_a, 0.0)
     upper[0] = np.where(admission.admitted, params.cap_a, 0.0)
-    lower = np.zeros_like(upper)
+    lower = np.zeros(upper.shape)
     lower[0] = np.where(admission.admitted, params.min_a, 0.0)
     return lower, upper
 

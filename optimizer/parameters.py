@@ -71,14 +71,28 @@ class Parameters:
     step_s: float
 
 
+KEPT = 64
+"""Arrays kept per distinct input (`_timestamps`, `_draws`): a site's sessions keep their
+arrivals, departures and phases from step to step, so the arrays repeat. They are read
+only, as they are shared."""
+
+
 @lru_cache(maxsize=8192)
 def _seconds(moment: datetime) -> float:
     """POSIX seconds of an aware datetime; sessions keep theirs from step to step."""
     return moment.timestamp()
 
 
+@lru_cache(maxsize=KEPT)
 def _timestamps(moments: tuple[datetime | None, ...]) -> FloatArray:
-    return np.asarray([math.inf if m is None else _seconds(m) for m in moments], dtype=np.float64)
+    return _read_only(
+        np.asarray([math.inf if m is None else _seconds(m) for m in moments], dtype=np.float64)
+    )
+
+
+def _read_only(array: FloatArray) -> FloatArray:
+    array.flags.writeable = False
+    return array
 
 
 def _optional(values: tuple[float | None, ...], missing: float) -> FloatArray:
@@ -92,18 +106,36 @@ def _draw_row(phases: tuple[Phase, ...]) -> tuple[float, ...]:
 
 def _draws(columns: ConnectorColumns) -> FloatArray:
     """(N, 3) 1.0 on the phases each connector draws on: the EV's if present, else its own."""
+    try:
+        return _kept_draws(columns.phases, columns.ev_present, columns.ev_phases)
+    except TypeError:  # phases given as lists, which cannot be looked up
+        return _draws_of(columns.phases, columns.ev_present, columns.ev_phases)
+
+
+@lru_cache(maxsize=KEPT)
+def _kept_draws(
+    phases: tuple[tuple[Phase, ...], ...],
+    present: tuple[bool, ...],
+    ev_phases: tuple[tuple[Phase, ...] | None, ...],
+) -> FloatArray:
+    return _read_only(_draws_of(phases, present, ev_phases))
+
+
+def _draws_of(
+    phases: tuple[tuple[Phase, ...], ...],
+    present: tuple[bool, ...],
+    ev_phases: tuple[tuple[Phase, ...] | None, ...],
+) -> FloatArray:
     rows = [
-        _draw_row(tuple(ev_phases if present and ev_phases is not None else phases))
-        for phases, present, ev_phases in zip(
-            columns.phases, columns.ev_present, columns.ev_phases, strict=True
-        )
+        _draw_row(tuple(ev if here and ev is not None else wiring))
+        for wiring, here, ev in zip(phases, present, ev_phases, strict=True)
     ]
     return np.asarray(rows, dtype=np.float64).reshape(-1, PHASE_COUNT)
 
 
 def _window(problem: Problem, steps: int, departure_s: FloatArray, present: BoolArray) -> BoolArray:
     horizon = problem.horizon
-    window = np.repeat(present[None, :], steps, axis=0)
+    window = present[None, :].repeat(steps, axis=0)
     if horizon is not None and steps > 1:
         starts = horizon.start.timestamp() + horizon.step_s * np.arange(steps, dtype=np.float64)
         window[1:] &= starts[1:, None] < departure_s[None, :]
@@ -120,7 +152,7 @@ def _row_rhs(problem: Problem, layout: Layout, base_a: FloatArray) -> FloatArray
     rhs[:, :PHASE_COUNT] = limits[:, None] - base_a
     circuit_limits = np.asarray([c.limit_a for c in problem.circuits], dtype=np.float64)
     n_circuit_rows = PHASE_COUNT * len(circuit_limits)
-    rhs[:, PHASE_COUNT : PHASE_COUNT + n_circuit_rows] = np.repeat(circuit_limits, PHASE_COUNT)
+    rhs[:, PHASE_COUNT : PHASE_COUNT + n_circuit_rows] = circuit_limits.repeat(PHASE_COUNT)
     if layout.has_power_cap:
         assert problem.site.power_limit_w is not None
         power_phase_amps = problem.site.power_limit_w / problem.site.voltage_v

@@ -72,7 +72,17 @@ def _flat(values: Any) -> FloatArray:
 
 def changed(new: FloatArray, old: FloatArray) -> Any:
     """Indices (flat) where two arrays differ; inf == inf counts as equal."""
-    return np.flatnonzero(new.ravel() != old.ravel())
+    return (new.ravel() != old.ravel()).nonzero()[0]
+
+
+def changed_either(
+    lower: FloatArray, old_lower: FloatArray, upper: FloatArray, old_upper: FloatArray
+) -> Any:
+    """Indices (flat, ascending) where either pair of bounds differs (as `np.union1d` of
+    the two `changed`, without its sorting)."""
+    moved = lower.ravel() != old_lower.ravel()
+    moved |= upper.ravel() != old_upper.ravel()
+    return moved.nonzero()[0]
 
 
 def _highs_lp(layout: Layout, data: LpData) -> tuple[Any, LpIndex]:
@@ -172,12 +182,12 @@ class PersistentModel:
         highs, old = self.highs, self._data
         cols = self.current_cols.ravel()
         lb, ub = _flat(data.current_lb), _flat(data.current_ub)
-        moved = np.union1d(changed(lb, _flat(old.current_lb)), changed(ub, _flat(old.current_ub)))
+        moved = changed_either(lb, _flat(old.current_lb), ub, _flat(old.current_ub))
         if moved.size:
             highs.changeColsBounds(moved.size, cols[moved], lb[moved], ub[moved])
 
         lower, upper = row_bounds(self.index, data)
-        moved = np.union1d(changed(lower, self._row_lower), changed(upper, self._row_upper))
+        moved = changed_either(lower, self._row_lower, upper, self._row_upper)
         if moved.size:
             highs.changeRowsBounds(moved.size, moved.astype(np.int32), lower[moved], upper[moved])
         self._row_lower, self._row_upper = lower, upper
@@ -192,19 +202,24 @@ class PersistentModel:
         self._data = data
 
     def _update_coefficients(self, data: LpData, old: LpData) -> None:
-        highs = self.highs
-        redrawn = np.any(data.draws != old.draws, axis=1)
-        if redrawn.any():
-            rows, cols, conns, phases = self._draw_entries
-            for k in np.flatnonzero(redrawn[conns]):
-                highs.changeCoeff(
-                    int(rows[k]), int(cols[k]), float(data.draws[conns[k], phases[k]])
-                )
+        if data.draws is not old.draws:  # `parameters_of` keeps the array of unchanged draws
+            self._redraw(data, old)
         recounted = data.phase_count != old.phase_count
         if recounted.any():
             rows, cols, conns = self._count_entries
             for k in np.flatnonzero(recounted[conns]):
-                highs.changeCoeff(int(rows[k]), int(cols[k]), float(data.phase_count[conns[k]]))
+                self.highs.changeCoeff(
+                    int(rows[k]), int(cols[k]), float(data.phase_count[conns[k]])
+                )
+
+    def _redraw(self, data: LpData, old: LpData) -> None:
+        redrawn = (data.draws != old.draws).any(axis=1)
+        if redrawn.any():
+            rows, cols, conns, phases = self._draw_entries
+            for k in np.flatnonzero(redrawn[conns]):
+                self.highs.changeCoeff(
+                    int(rows[k]), int(cols[k]), float(data.draws[conns[k], phases[k]])
+                )
 
     def solve(self) -> FloatArray:
         """Per-phase currents (T, N); raises SolverFailure unless HiGHS finds the optimum."""

@@ -75,7 +75,11 @@ class Solver:
             self._member = layout.member()
             self._layout = layout
             self._rows = None
-        if self._rows is None or self._draws is None or (self._draws != params.draws).any():
+        if (
+            self._rows is None
+            or self._draws is None
+            or (self._draws is not params.draws and (self._draws != params.draws).any())
+        ):
             self._rows = row_matrix(layout, params, self._member)
             self._draws = params.draws
         return self._rows

@@ -20,13 +20,15 @@ import numpy as np
 
 from optimizer.columns import ConnectorColumns, columns_of
 from optimizer.parameters import FloatArray
-from optimizer.problem import Circuit, Connector, Horizon, Lookahead, Phase, Problem
+from optimizer.problem import Circuit, Connector, Horizon, Lookahead, Phase, PowerPeriod, Problem
 
 WIRINGS = frozenset(
     wiring for count in range(1, len(Phase) + 1) for wiring in permutations(Phase, count)
 )
 """Every valid phase list: one to three distinct site phases, in any order."""
 _ZONE = attrgetter("tzinfo")
+_START = attrgetter("start")
+_POWER = attrgetter("power_w")
 
 
 class ProblemError(ValueError):
@@ -91,18 +93,24 @@ def _connectors_pass(c: ConnectorColumns, circuit_ids: set[str]) -> bool:
             return False
         if not set(c.circuit) <= circuit_ids | {None} or not _plain_numbers(c):
             return False
-        max_a, min_a = _numbers(c.max_current_a), _numbers(c.min_current_a)
-        non_negative = np.concatenate(
-            [max_a, min_a, _numbers(c.ev_max_current_a), _numbers(c.previous_current_a)]
+        # one array for the six fields: max, min, EV max, previous (non-negative), priority, need
+        fields = (
+            c.max_current_a,
+            c.min_current_a,
+            c.ev_max_current_a,
+            c.previous_current_a,
+            c.priority,
+            c.energy_need_wh,
         )
-        priority = _numbers(c.priority)
+        values = _numbers(tuple(chain.from_iterable(fields))).reshape(len(fields), len(c))
+        non_negative, priority = values[:4], values[4]
         numbers_ok = (
             np.isfinite(non_negative).all()
             and (non_negative >= 0.0).all()
-            and (min_a <= max_a).all()
+            and (values[1] <= values[0]).all()
             and np.isfinite(priority).all()
             and (priority > 0.0).all()
-            and np.isfinite(_numbers(c.energy_need_wh)).all()
+            and np.isfinite(values[5]).all()
         )
         return bool(numbers_ok) and _all_aware(c)
     except (TypeError, ValueError, OverflowError, AttributeError):
@@ -273,14 +281,30 @@ def _check_lookahead(lookahead: Lookahead) -> None:
         if previous is not None and period.start <= previous:
             raise ProblemError("lookahead", "prices", f"start {period.start} does not increase")
         previous = period.start
-    for base in lookahead.base_import:
-        _check_aware("lookahead", "base_import", base.start)
-        if not math.isfinite(base.power_w):
-            raise ProblemError("lookahead", "base_import", f"not finite: {base.power_w!r}")
+    if not _base_import_passes(lookahead.base_import):
+        for base in lookahead.base_import:
+            _check_aware("lookahead", "base_import", base.start)
+            if not math.isfinite(base.power_w):
+                raise ProblemError("lookahead", "base_import", f"not finite: {base.power_w!r}")
     if not math.isfinite(lookahead.export_price_per_kwh):
         raise ProblemError("lookahead", "export_price_per_kwh", "must be finite")
     _finite_non_negative(lookahead.peak_price_per_kw, "lookahead", "peak_price_per_kw")
     _finite_non_negative(lookahead.peak_so_far_w, "lookahead", "peak_so_far_w")
+
+
+def _base_import_passes(periods: Sequence[PowerPeriod]) -> bool:
+    """True when every period is certainly valid (a fixed-offset start, a finite power);
+    False sends them to the walk one at a time. A look-ahead may carry a day of them."""
+    try:
+        zones = set(map(_ZONE, map(_START, periods)))
+        powers = list(map(_POWER, periods))
+        return (
+            all(type(zone) is timezone for zone in zones)
+            and _plain(powers)
+            and bool(np.isfinite(np.asarray(powers, dtype=np.float64)).all())
+        )
+    except (TypeError, ValueError, OverflowError, AttributeError):
+        return False
 
 
 def _check_horizon(horizon: Horizon) -> None:

@@ -141,7 +141,9 @@ class ControllerStrategy:
         events += self._limit_change(view)
         events.append(Tick(now))
         for event in events:
-            self._apply(self._controller.handle(event, now), now)
+            commands = self._controller.handle(event, now)
+            if commands:
+                self._apply(commands, now)
         self._count_fallback()
         return self._limits(view)
 
@@ -249,16 +251,20 @@ class ControllerStrategy:
         plugged = self._plugged[key]
         self._register_wh[key] = plugged.energy_start_wh + ev.delivered_wh
         used = len(ev.site_phases)
-        # In the charger's own phase order the EV draws on its first `used` phases.
-        current = tuple(ev.measured_a if i < used else 0.0 for i in range(3))
+        measured_a = ev.measured_a
         voltage_v = self._site.limits.voltage_v
         return MeterSample(
             ev.connector.charger_id,
             ev.connector.connector_id,
             now,
             transaction_id=plugged.session_id,
-            current_a=(current[0], current[1], current[2]),
-            power_w=ev.measured_a * used * voltage_v,
+            # in the charger's own phase order the EV draws on its first `used` phases
+            current_a=(
+                measured_a if used > 0 else 0.0,
+                measured_a if used > 1 else 0.0,
+                measured_a if used > 2 else 0.0,
+            ),
+            power_w=measured_a * used * voltage_v,
             energy_wh=self._register_wh[key],
             voltage_v=(voltage_v, voltage_v, voltage_v),
         )
@@ -291,8 +297,10 @@ class ControllerStrategy:
             by_charger.setdefault(connector.charger_id, []).append(connector.key)
         for charger_id, keys in by_charger.items():
             station_a = self._book.station_limit_a(charger_id, now)
+            if station_a is None:
+                continue
             total_a = sum(limits[k] for k in keys)
-            if station_a is not None and total_a > station_a:
+            if total_a > station_a:
                 for k in keys:
                     limits[k] *= station_a / total_a
         return limits

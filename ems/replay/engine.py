@@ -88,7 +88,7 @@ def ev_max_current_a(connector: ConnectorConfig, session: SessionSpec, voltage_v
 class _Plug:
     """A session while plugged in."""
 
-    __slots__ = ("column", "connector", "ev", "measured_a", "phases", "session")
+    __slots__ = ("_seen", "column", "connector", "ev", "measured_a", "phases", "session")
 
     def __init__(
         self,
@@ -111,9 +111,20 @@ class _Plug:
             tapering=tapering,
         )
         self.measured_a = 0.0
+        self._seen: PluggedEv | None = None
 
     def view(self) -> PluggedEv:
-        return PluggedEv(
+        """The EV as a strategy sees it: the last view again while its draw and delivered
+        energy are unchanged (an EV that draws nothing), as all else it shows follows
+        from those."""
+        seen = self._seen
+        if (
+            seen is not None
+            and seen.measured_a == self.measured_a
+            and seen.delivered_wh == self.ev.delivered_wh
+        ):
+            return seen
+        self._seen = PluggedEv(
             session=self.session,
             connector=self.connector,
             site_phases=self.phases,
@@ -122,6 +133,7 @@ class _Plug:
             delivered_wh=self.ev.delivered_wh,
             suspended=self.ev.acceptable_a() <= 0.0,
         )
+        return self._seen
 
 
 def run_replay(
@@ -190,9 +202,12 @@ def run_replay(
         limits = strategy.decide(view)
         decide_ms.append((time.perf_counter() - began) * 1000.0)
 
-        # the step's row summed as Python floats (the same doubles) and stored once: numpy
+        # the step's rows summed as Python floats (the same doubles) and stored once: numpy
         # item by item cost more than the sums
         site_row = site_current[k].tolist()
+        current_row = current[k].tolist()
+        power_row = power[k].tolist()
+        circuit_rows = {c: [0.0, 0.0, 0.0] for c in circuit_current}
         for key, plug in plugged.items():
             allowed_a = limits.get(key, plug.connector.max_current_a)
             column = plug.column
@@ -203,13 +218,17 @@ def run_replay(
             share = min(1.0, (plug.session.departure - now).total_seconds() / dt)
             drawn_a = plug.ev.charge(allowed_a, dt * share) * share
             plug.measured_a = drawn_a
-            current[k, column] = drawn_a
-            power[k, column] = drawn_a * len(plug.phases) * voltage_v
+            current_row[column] = drawn_a
+            power_row[column] = drawn_a * len(plug.phases) * voltage_v
             for phase in plug.phases:
                 site_row[phase] += drawn_a
                 for circuit_id in circuits_of[key]:
-                    circuit_current[circuit_id][k, phase] += drawn_a
+                    circuit_rows[circuit_id][phase] += drawn_a
         site_current[k] = site_row
+        current[k] = current_row
+        power[k] = power_row
+        for circuit_id, row in circuit_rows.items():
+            circuit_current[circuit_id][k] = row
         if progress is not None and (k % report_every == 0 or k == steps - 1):
             progress(k + 1, steps)
 
