@@ -12,6 +12,7 @@ import logging
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import NamedTuple
 
 from ems import planner, rate_limit
 from ems.bottleneck import bottleneck, shared_binding
@@ -57,8 +58,10 @@ class StepResult:
     allocation: Allocation | None
 
 
-@dataclass(frozen=True)
-class _Plan:
+class _Plan(NamedTuple):
+    """A steered connector's limits for this step. A named tuple rather than a frozen
+    dataclass: one is made for every steered connector at every step."""
+
     target_a: float
     later_a: tuple[float, ...]
     decision: Decision

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ems.limit_check import circuit_loads, circuit_path, limits_over, violations
 from ems.phases import ZERO, add, spread
@@ -48,9 +48,10 @@ rounding to the nearest value would put it anyway."""
 _EPS = 1e-9
 
 
-@dataclass(frozen=True)
-class Wanted:
-    """One connector's current as the policy allowed it, before rounding."""
+class Wanted(NamedTuple):
+    """One connector's current as the policy allowed it, before rounding. A named tuple
+    rather than a frozen dataclass: one is made for every steered connector at every
+    step."""
 
     key: str
     config: ConnectorConfig
