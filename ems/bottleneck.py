@@ -10,15 +10,13 @@ from optimizer.problem import Phase
 
 
 def bottleneck(
-    site: SiteConfig,
-    connector: ConnectorConfig,
-    phases: tuple[Phase, ...],
-    binding: Collection[str],
+    connector: ConnectorConfig, binding: Collection[str], shared: str | None
 ) -> str | None:
-    """The tightest binding limit on this connector: its own bound, then the innermost
-    circuit it hangs on, then the site."""
+    """The tightest binding limit on this connector: its own bound, then `shared`, its
+    `shared_binding` (the innermost circuit it hangs on, then the site), which the caller
+    has at hand (the control step reads it for the rate limit too)."""
     own = f"connector-{connector.key}-max"
-    return own if own in binding else shared_binding(site, connector, phases, binding)
+    return own if own in binding else shared
 
 
 def shared_binding(

@@ -581,6 +581,11 @@ def _plan(
     settings: ControlSettings,
     now: datetime,
 ) -> _Plan:
+    scarce = None
+    if allocation is not None:
+        scarce = shared_binding(
+            state.site, runtime.config, runtime.active_phases, allocation.binding
+        )
     if allocation is None or found is None:
         target = round_down(runtime.fallback_a)
         later: tuple[float, ...] = ()
@@ -589,19 +594,12 @@ def _plan(
     else:
         target = round_down(found.now_a) if rounded_a is None else rounded_a
         later = found.current_a[1:]
-        limit_name = bottleneck(
-            state.site, runtime.config, runtime.active_phases, allocation.binding
-        )
+        limit_name = bottleneck(runtime.config, allocation.binding, scarce)
         explanation = _explain(
             runtime, found, target, allocation, capacity, limit_name, settings, now
         )
     if runtime.in_pause_dwell(now, settings.pause_dwell_s):
         target = 0.0
-    scarce = None
-    if allocation is not None:
-        scarce = shared_binding(
-            state.site, runtime.config, runtime.active_phases, allocation.binding
-        )
     decision = rate_limit.decide(runtime, target, now, settings, scarce)
     return _Plan(target, later, decision, explanation, limit_name)
 

@@ -12,7 +12,7 @@ to. A raise that does not fit is held; it goes out once the bounds have come dow
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ems.capacity import Capacity
 from ems.limit_check import check_loads, circuit_path, load_totals
@@ -23,8 +23,10 @@ from optimizer.problem import Phase, PhaseTriple
 Loads = Mapping[str, tuple[ConnectorConfig, PhaseTriple]]
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
+    """Whether a raise fits. A named tuple rather than a frozen dataclass: one is made
+    for every raise tried at every step."""
+
     fits: bool
     broken: tuple[str, ...]
     """The limits the raise would add load to that the proven loads already fill."""

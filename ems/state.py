@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from ems.bounds import (
     NON_COMPLIANT,
@@ -89,9 +90,9 @@ class Sent:
     command: SetLimit
 
 
-@dataclass(frozen=True)
-class Draw:
-    """A connector's measured current, in site phases, and when it was sampled."""
+class Draw(NamedTuple):
+    """A connector's measured current, in site phases, and when it was sampled. A named
+    tuple rather than a frozen dataclass: one is made for every sample."""
 
     current_a: PhaseTriple
     at: datetime
