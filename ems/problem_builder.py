@@ -14,6 +14,7 @@ from datetime import datetime
 
 from ems.capacity import Capacity
 from ems.energy_need import remaining_need_wh
+from ems.forecast_steps import ForecastSteps
 from ems.mode_choice import mode_of
 from ems.modes import SOLAR_MODES, apply_modes, paid_solar
 from ems.net_import import import_besides_ours, load_forecast
@@ -151,38 +152,16 @@ def _base_import(
     net_w = _net_import_w(state, settings, now)
     if net_w is None:
         return ()
-    load = load_forecast(state, now, until)
-    pv = state.site.pv_forecast
-    changes = sorted({p.start for p in (*load, *pv) if p.start > now})
-    load_moved, pv_moved = _moved(load, now, changes), _moved(pv, now, changes)
-    periods = [PowerPeriod(now, net_w)]
-    for start, load_w, pv_w in zip(changes, load_moved, pv_moved, strict=True):
-        periods.append(PowerPeriod(start, net_w + (load_w - pv_w)))
-    return tuple(periods)
+    return _forecast_steps(state, now, until).moved(now, net_w)
 
 
-def _moved(
-    forecast: tuple[PowerPeriod, ...], now: datetime, moments: list[datetime]
-) -> list[float]:
-    """How much `forecast` expects more at each of `moments` (ascending, after `now`) than
-    at `now` (0 without one). One sweep over the forecast reads `now` and the moments."""
-    if not forecast:
-        return [0.0] * len(moments)
-    at_now, *values = _values_at(forecast, [now, *moments])
-    return [value - at_now for value in values]
-
-
-def _values_at(forecast: tuple[PowerPeriod, ...], moments: list[datetime]) -> list[float]:
-    """The forecast's value at each of `moments` (ascending): that of the last period
-    before the first one starting after the moment (the first period's before it). One
-    sweep: the first period starting after a moment only moves on as the moments do."""
-    values: list[float] = []
-    after = 0
-    for moment in moments:
-        while after < len(forecast) and not forecast[after].start > moment:
-            after += 1
-        values.append(forecast[max(after - 1, 0)].power_w)
-    return values
+def _forecast_steps(state: SiteState, now: datetime, until: datetime) -> ForecastSteps:
+    """The load forecast (`load_forecast`) and the PV's on one line: the site's own, drawn
+    once for the site (`SiteConfig.forecast_steps`), where it gives a load forecast."""
+    site = state.site
+    if site.base_forecast:
+        return site.forecast_steps
+    return ForecastSteps.of(load_forecast(state, now, until), site.pv_forecast)
 
 
 def _circuits(state: SiteState, capacity: Capacity) -> tuple[Circuit, ...]:
