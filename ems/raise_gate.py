@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from ems.capacity import Capacity
 from ems.limit_check import check_loads, circuit_path, load_totals
-from ems.phases import ZERO, add, larger
+from ems.phases import PHASES, ZERO, add, larger
 from ems.site import ConnectorConfig, SiteConfig
 from optimizer.problem import Phase, PhaseTriple
 
@@ -34,7 +34,7 @@ class Verdict(NamedTuple):
 
 def touched_limits(site: SiteConfig, config: ConnectorConfig, extra_a: PhaseTriple) -> set[str]:
     """The names of the limits that `extra_a` on `config` adds load to."""
-    phases = [p for p in Phase if extra_a[p] > 0]
+    phases = [p for p in PHASES if extra_a[p] > 0]
     names = {f"site-{p.name}" for p in phases}
     if phases:
         names.add("site-power")

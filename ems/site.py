@@ -154,6 +154,8 @@ class SiteConfig:
 
     def mode_for_token(self, id_token: str | None) -> ChargingMode | None:
         """The configured mode of sessions started with `id_token`, None for none."""
+        if not self.token_modes:  # asked for every session at every step; most sites have none
+            return None
         return next((mode for token, mode in self.token_modes if token == id_token), None)
 
     def connectors(self) -> tuple[ConnectorConfig, ...]:
