@@ -31,7 +31,9 @@ def build_problem(
 ) -> Problem:
     connectors = tuple(_connector(state, c, settings, now) for c in state.connectors.values())
     modes = _modes(state)
-    surplus_w = _surplus_w(state, modes, settings, now)
+    # read once: the surplus and the money plan both start from it
+    net_w = _net_import_w(state, settings, now)
+    surplus_w = _surplus_w(state, modes, net_w)
     voltage_v = state.site.limits.voltage_v
     # Each build is one control step: the surplus hysteresis of the solar sessions steps
     # with it (`ems.solar_gate`), and their gates are kept in the state. A session held
@@ -57,13 +59,14 @@ def build_problem(
         connectors = _out_of_dwell(state, connectors, opened, settings, now)
     connectors = apply_modes(connectors, modes, surplus_w, voltage_v, open_solar)
     base = non_negative(capacity.fixed_load_a)
+    lookahead = _lookahead(state, connectors, net_w, settings, now) if settings.lookahead else None
     return Problem(
         site=state.site.limits,
         connectors=connectors,
         base_load_a=base,
         circuits=_circuits(state, capacity),
         horizon=_horizon(connectors, base, settings, now),
-        lookahead=_lookahead(state, connectors, settings, now) if settings.lookahead else None,
+        lookahead=lookahead,
     )
 
 
@@ -88,11 +91,13 @@ def _out_of_dwell(
 def _lookahead(
     state: SiteState,
     connectors: tuple[Connector, ...],
+    net_w: float | None,
     settings: ControlSettings,
     now: datetime,
 ) -> Lookahead:
     """The look-ahead to the last stated departure, with the tariff's prices over it and
-    its demand charge against the billing period's peak so far."""
+    its demand charge against the billing period's peak so far; `net_w` the site's import
+    besides our chargers now (`_net_import_w`)."""
     tariff = state.site.tariff
     departures = [c.departure for c in connectors if c.departure is not None and c.departure > now]
     if tariff.is_empty or not departures:
@@ -103,7 +108,7 @@ def _lookahead(
         prices=tariff.periods(now, max(departures)),
         peak_price_per_kw=tariff.demand_price_per_kw,
         peak_so_far_w=max(state.demand.peak_w, 0.0),
-        base_import=_base_import(state, settings, now, max(departures)),
+        base_import=_base_import(state, net_w, now, max(departures)),
         export_price_per_kwh=tariff.export_price_per_kwh,
     )
 
@@ -112,13 +117,11 @@ def _modes(state: SiteState) -> dict[str, ChargingMode]:
     return {key: mode_of(state, runtime) for key, runtime in state.connectors.items()}
 
 
-def _surplus_w(
-    state: SiteState, modes: dict[str, ChargingMode], settings: ControlSettings, now: datetime
-) -> float:
+def _surplus_w(state: SiteState, modes: dict[str, ChargingMode], net_w: float | None) -> float:
     """What the site would export now without our chargers that charge from the sun: the
-    net import besides all of them, plus what the others (by `modes`, each connector's
-    mode now) last drew (0 while it imports, or without a fresh reading)."""
-    net_w = _net_import_w(state, settings, now)
+    net import besides all of them (`net_w`, `_net_import_w`), plus what the others (by
+    `modes`, each connector's mode now) last drew (0 while it imports, or without a fresh
+    reading)."""
     if net_w is None:
         return 0.0
     voltage_v = state.site.limits.voltage_v
@@ -140,16 +143,15 @@ def _net_import_w(state: SiteState, settings: ControlSettings, now: datetime) ->
 
 
 def _base_import(
-    state: SiteState, settings: ControlSettings, now: datetime, until: datetime
+    state: SiteState, net_w: float | None, now: datetime, until: datetime
 ) -> tuple[PowerPeriod, ...]:
     """What the site imports besides our chargers (W, negative while PV exports): the
-    last fresh site reading less our chargers behind the meter, held on, and moved along
+    last fresh site reading less our chargers behind the meter (`net_w`), held on, and moved along
     the forecasts of the site's own load and its PV where there are some (the load's, to
     `until`, learned from the site's history when the site gives none:
     `ems.load_history`). Only money is planned with it, never a limit, so it is read even
     off a meter not trusted for the limits (one that reads less than our chargers draw is
     what PV behind the meter looks like); empty without a fresh reading."""
-    net_w = _net_import_w(state, settings, now)
     if net_w is None:
         return ()
     return _forecast_steps(state, now, until).moved(now, net_w)
