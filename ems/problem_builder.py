@@ -223,8 +223,9 @@ def _connector(
 
 
 def _ev_max(stated_a: float | None, taper_a: float | None) -> float | None:
-    bounds = [b for b in (stated_a, taper_a) if b is not None]
-    return min(bounds) if bounds else None
+    if stated_a is None:
+        return taper_a
+    return stated_a if taper_a is None else min(stated_a, taper_a)
 
 
 def _horizon(
