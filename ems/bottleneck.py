@@ -27,7 +27,10 @@ def shared_binding(
 ) -> str | None:
     """The tightest binding limit this connector shares with others (`_shared_limits`), if
     any: there the room it leaves unused is room no session gets."""
-    return next((name for name in _shared_limits(site, connector, phases) if name in binding), None)
+    for name in _shared_limits(site, connector, phases):  # no generator: read every step
+        if name in binding:
+            return name
+    return None
 
 
 def _shared_limits(

@@ -52,7 +52,8 @@ def _observe_ev_phases(
     """Learn which site phases the EV uses (a 1-phase EV on a 3-phase connector)."""
     if connector.session is None:
         return
-    used = tuple(p for p in connector.config.phases if drawn_a[p] >= settings.ev_phase_detect_a)
+    # a list made into a tuple, not a generator: this runs for every sample
+    used = tuple([p for p in connector.config.phases if drawn_a[p] >= settings.ev_phase_detect_a])
     if used:
         connector.session.ev_phases = used
 

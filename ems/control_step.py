@@ -228,11 +228,10 @@ def _commands(
     commands: list[SetLimit] = []
     for runtime in steered:
         plan = plans[runtime.key]
-        runtime.outcome = Outcome(plan.decision.limit_a, plan.reason, plan.bottleneck)
+        reason = plan.reason
+        runtime.outcome = Outcome(plan.decision.limit_a, reason, plan.bottleneck)
         if plan.decision.send:
-            commands.append(
-                _send(state, runtime, plan.limits_a, step_s, plan.reason, settings, now)
-            )
+            commands.append(_send(state, runtime, plan.limits_a, step_s, reason, settings, now))
     return commands
 
 
