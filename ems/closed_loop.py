@@ -33,8 +33,9 @@ def observe_draw(
     _observe_ev_phases(connector, drawn_a, settings)
     if connector.sent_for_session() is None or connector.uncontrolled_reason is not None:
         return False
-    _observe_taper(connector, max(drawn_a), at, settings)
-    return _observe_compliance(connector, max(drawn_a), at, settings, bound_a)
+    peak_a = max(drawn_a)
+    _observe_taper(connector, peak_a, at, settings)
+    return _observe_compliance(connector, peak_a, at, settings, bound_a)
 
 
 def probe(connector: ConnectorRuntime, now: datetime, settings: ControlSettings) -> bool:
