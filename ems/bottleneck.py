@@ -10,15 +10,13 @@ from optimizer.problem import Phase
 
 
 def bottleneck(
-    site: SiteConfig,
-    connector: ConnectorConfig,
-    phases: tuple[Phase, ...],
-    binding: Collection[str],
+    connector: ConnectorConfig, binding: Collection[str], shared: str | None
 ) -> str | None:
-    """The tightest binding limit on this connector: its own bound, then the innermost
-    circuit it hangs on, then the site."""
+    """The tightest binding limit on this connector: its own bound, then `shared`, its
+    `shared_binding` (the innermost circuit it hangs on, then the site), which the caller
+    has at hand (the control step reads it for the rate limit too)."""
     own = f"connector-{connector.key}-max"
-    return own if own in binding else shared_binding(site, connector, phases, binding)
+    return own if own in binding else shared
 
 
 def shared_binding(
@@ -29,7 +27,10 @@ def shared_binding(
 ) -> str | None:
     """The tightest binding limit this connector shares with others (`_shared_limits`), if
     any: there the room it leaves unused is room no session gets."""
-    return next((name for name in _shared_limits(site, connector, phases) if name in binding), None)
+    for name in _shared_limits(site, connector, phases):  # no generator: read every step
+        if name in binding:
+            return name
+    return None
 
 
 def _shared_limits(

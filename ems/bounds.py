@@ -61,9 +61,9 @@ def peak_a(command: SetLimit, now: datetime) -> float | None:
     return current.limit_a if coming is None else max(current.limit_a, coming)
 
 
-@dataclass(frozen=True)
-class Lingering:
-    """A limit the charger replaced by a lower one, still counted until `until`."""
+class Lingering(NamedTuple):
+    """A limit the charger replaced by a lower one, still counted until `until`. A named
+    tuple rather than a frozen dataclass: one is made for every profile accepted."""
 
     limit_a: float
     until: datetime

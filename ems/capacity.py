@@ -158,7 +158,8 @@ def counted_draw(
     if not connector.ev_present:
         return ZERO
     confirmed = state.bound_when_drawn(connector, meter_at, pending=False)
-    allowed = min(connector.limit_a(), confirmed.limit_a)
+    limit_a = connector.fallback_a if sent is None else sent.limit_a  # `limit_a()`
+    allowed = min(limit_a, confirmed.limit_a)
     return clip_min(draw.current_a, spread(connector.active_phases, allowed))
 
 

@@ -33,8 +33,9 @@ def observe_draw(
     _observe_ev_phases(connector, drawn_a, settings)
     if connector.sent_for_session() is None or connector.uncontrolled_reason is not None:
         return False
-    _observe_taper(connector, max(drawn_a), at, settings)
-    return _observe_compliance(connector, max(drawn_a), at, settings, bound_a)
+    peak_a = max(drawn_a)
+    _observe_taper(connector, peak_a, at, settings)
+    return _observe_compliance(connector, peak_a, at, settings, bound_a)
 
 
 def probe(connector: ConnectorRuntime, now: datetime, settings: ControlSettings) -> bool:
@@ -52,7 +53,8 @@ def _observe_ev_phases(
     """Learn which site phases the EV uses (a 1-phase EV on a 3-phase connector)."""
     if connector.session is None:
         return
-    used = tuple(p for p in connector.config.phases if drawn_a[p] >= settings.ev_phase_detect_a)
+    # a list made into a tuple, not a generator: this runs for every sample
+    used = tuple([p for p in connector.config.phases if drawn_a[p] >= settings.ev_phase_detect_a])
     if used:
         connector.session.ev_phases = used
 

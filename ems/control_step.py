@@ -12,10 +12,11 @@ import logging
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import NamedTuple
 
 from ems import planner, rate_limit
 from ems.bottleneck import bottleneck, shared_binding
-from ems.bounds import Bound
+from ems.bounds import MEASURED, Bound
 from ems.capacity import Capacity, arrival_a, assess, capacity_without
 from ems.closed_loop import probe
 from ems.commands import SetLimit
@@ -26,7 +27,7 @@ from ems.mode_choice import mode_of
 from ems.modes import SOLAR_MODES
 from ems.phases import ZERO, non_negative, round_down, spread
 from ems.problem_builder import build_problem
-from ems.raise_gate import Loads, check_raise, raised, room_a
+from ems.raise_gate import Loads, Others, check_raise, others_of, raised, room_a
 from ems.rate_limit import Decision
 from ems.rounding import Wanted, round_jointly
 from ems.site import ConnectorConfig, ControlSettings
@@ -57,8 +58,10 @@ class StepResult:
     allocation: Allocation | None
 
 
-@dataclass(frozen=True)
-class _Plan:
+class _Plan(NamedTuple):
+    """A steered connector's limits for this step. A named tuple rather than a frozen
+    dataclass: one is made for every steered connector at every step."""
+
     target_a: float
     later_a: tuple[float, ...]
     decision: Decision
@@ -225,11 +228,10 @@ def _commands(
     commands: list[SetLimit] = []
     for runtime in steered:
         plan = plans[runtime.key]
-        runtime.outcome = Outcome(plan.decision.limit_a, plan.reason, plan.bottleneck)
+        reason = plan.reason
+        runtime.outcome = Outcome(plan.decision.limit_a, reason, plan.bottleneck)
         if plan.decision.send:
-            commands.append(
-                _send(state, runtime, plan.limits_a, step_s, plan.reason, settings, now)
-            )
+            commands.append(_send(state, runtime, plan.limits_a, step_s, reason, settings, now))
     return commands
 
 
@@ -401,15 +403,17 @@ def _gate_raises(
             continue
         load = spread(runtime.active_phases, peak)
         level = levels[runtime.key]
-        verdict = check_raise(state.site, capacity, loads, runtime.key, load, level)
+        # summed once: a raise that does not fit asks for them again for its part
+        others = others_of(state.site, capacity, loads, runtime.key)
+        verdict = check_raise(state.site, capacity, loads, runtime.key, load, level, others)
         if verdict.fits:
             config, current = loads[runtime.key]
             loads[runtime.key] = (config, raised(current, load))
             continue
         if waiting is None:  # once per step: it looks at every connector
-            waiting = _unconfirmed(state, settings, now, lowering)
+            waiting = _unconfirmed(state, settings, now, lowering, bounds)
         held = _hold(runtime, plan, verdict.broken, waiting, step_s, now)
-        part_a = _part(state, capacity, loads, runtime, level, plan, settings)
+        part_a = _part(state, capacity, loads, others, runtime, level, plan, settings)
         if part_a is not None:
             held = _in_part(plan, held, part_a)
             config, current = loads[runtime.key]
@@ -421,6 +425,7 @@ def _part(
     state: SiteState,
     capacity: Capacity,
     loads: Loads,
+    others: Others,
     runtime: ConnectorRuntime,
     level: PhaseTriple,
     plan: _Plan,
@@ -429,8 +434,8 @@ def _part(
     """The part of a held raise that fits the proven room now (on the 0.1 A grid, and no
     more than the plan wants now), if it is worth sending: enough to charge at and beyond
     the deadband. The EV charges on that at once instead of waiting for the lowerings the
-    whole raise needs."""
-    room = room_a(state.site, capacity, loads, runtime.key, runtime.active_phases)
+    whole raise needs. `others`: every other connector's load in `loads`, summed."""
+    room = room_a(state.site, capacity, loads, runtime.key, runtime.active_phases, others)
     part_a = min(math.floor(room * 10 + 1e-6) / 10, plan.decision.limit_a)
     current_a = max(level)
     if part_a < runtime.config.min_current_a or part_a <= current_a:
@@ -438,7 +443,7 @@ def _part(
     if current_a > 0 and part_a - current_a <= rate_limit.deadband_a(current_a, settings):
         return None
     load = spread(runtime.active_phases, part_a)
-    if not check_raise(state.site, capacity, loads, runtime.key, load, level).fits:
+    if not check_raise(state.site, capacity, loads, runtime.key, load, level, others).fits:
         return None
     return part_a
 
@@ -482,21 +487,41 @@ _NAMED_AT_MOST = 3
 
 
 def _unconfirmed(
-    state: SiteState, settings: ControlSettings, now: datetime, lowering: list[str]
+    state: SiteState,
+    settings: ControlSettings,
+    now: datetime,
+    lowering: list[str],
+    bounds: dict[str, tuple[ConnectorRuntime, Bound]],
 ) -> list[str]:
     """Connectors that may still draw more than the limit set for them: lowered in this
     step, lowered before and not yet accepted, or accepted less than the reaction time
-    ago."""
+    ago. `bounds`: the steered connectors' as `_gate_raises` read them."""
     keys = list(lowering)
     keys += [
         c.key
         for c in state.connectors.values()
         if c.key not in lowering
         and c.ev_present
-        and state.bound(c, now, settings, with_draw=False).limit_a > c.limit_a()
+        and _profiles_a(state, c, bounds, settings, now) > c.limit_a()
     ]
     more = len(keys) - _NAMED_AT_MOST
     return keys[:_NAMED_AT_MOST] + ([f"{more} more"] if more > 0 else [])
+
+
+def _profiles_a(
+    state: SiteState,
+    runtime: ConnectorRuntime,
+    bounds: dict[str, tuple[ConnectorRuntime, Bound]],
+    settings: ControlSettings,
+    now: datetime,
+) -> float:
+    """What the connector's profiles let it draw (`SiteState.bound` without the draw): its
+    bound in `bounds` where no draw raised it (it is then the profiles' alone, and still
+    in force: nothing it reads changes before `_commands` sends), else read again."""
+    found = bounds.get(runtime.key)
+    if found is not None and found[1].source != MEASURED:
+        return found[1].limit_a
+    return state.bound(runtime, now, settings, with_draw=False).limit_a
 
 
 def _solve(state: SiteState, solver: AllocationSolver, problem: Problem) -> Allocation | None:
@@ -578,6 +603,11 @@ def _plan(
     settings: ControlSettings,
     now: datetime,
 ) -> _Plan:
+    scarce = None
+    if allocation is not None:
+        scarce = shared_binding(
+            state.site, runtime.config, runtime.active_phases, allocation.binding
+        )
     if allocation is None or found is None:
         target = round_down(runtime.fallback_a)
         later: tuple[float, ...] = ()
@@ -586,19 +616,12 @@ def _plan(
     else:
         target = round_down(found.now_a) if rounded_a is None else rounded_a
         later = found.current_a[1:]
-        limit_name = bottleneck(
-            state.site, runtime.config, runtime.active_phases, allocation.binding
-        )
+        limit_name = bottleneck(runtime.config, allocation.binding, scarce)
         explanation = _explain(
             runtime, found, target, allocation, capacity, limit_name, settings, now
         )
     if runtime.in_pause_dwell(now, settings.pause_dwell_s):
         target = 0.0
-    scarce = None
-    if allocation is not None:
-        scarce = shared_binding(
-            state.site, runtime.config, runtime.active_phases, allocation.binding
-        )
     decision = rate_limit.decide(runtime, target, now, settings, scarce)
     return _Plan(target, later, decision, explanation, limit_name)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 
-from ems.phases import ZERO, add
+from ems.phases import PHASES, ZERO, add
 from ems.site import ConnectorConfig, SiteConfig
 from optimizer.problem import Phase, PhaseTriple
 
@@ -90,7 +90,7 @@ def violations(
     `circuits` (every circuit when None)."""
     broken: list[str] = []
     limit = site.limits.phase_limit_a
-    for phase in Phase:
+    for phase in PHASES:
         if site_load_a[phase] > limit + TOLERANCE_A:
             broken.append(f"site-{phase.name}")
     power_limit = site.limits.power_limit_w
@@ -102,7 +102,7 @@ def violations(
         if circuits is not None and circuit.id not in circuits:
             continue
         load = circuit_load_a.get(circuit.id, ZERO)
-        for phase in Phase:
+        for phase in PHASES:
             if load[phase] > circuit.limit_a + TOLERANCE_A:
                 broken.append(f"circuit-{circuit.id}-{phase.name}")
     return tuple(broken)

@@ -47,9 +47,10 @@ from enum import Enum
 from ems.capacity import behind_meter_draw
 from ems.events import MeterReading
 from ems.meter_watch import SHORT_READINGS, Agreement, Mode, Step
+from ems.phases import PHASES
 from ems.site import ControlSettings
 from ems.state import ConnectorRuntime, Draw, SiteState
-from optimizer.problem import Phase, PhaseTriple
+from optimizer.problem import PhaseTriple
 
 FOLLOW_SHARE = 0.5
 """The share of our chargers' change the meter must show (the building moves too)."""
@@ -99,7 +100,7 @@ def observe_step(
         before, drawn_before = previous.at, previous.current_a
     if (latest.at - before).total_seconds() > STEP_WINDOWS * settings.meter_follow_s:
         return
-    for phase in Phase:
+    for phase in PHASES:
         change = latest.current_a[phase] - drawn_before[phase]
         if abs(change) < MINOR_A:
             continue
@@ -228,7 +229,7 @@ def _short(
 ) -> str | None:
     tolerance = settings.meter_agree_tolerance_a
     pv = state.site.pv_peak_a
-    short = [p for p in Phase if current[p] < ours[p] - tolerance - pv[p]]
+    short = [p for p in PHASES if current[p] < ours[p] - tolerance - pv[p]]
     if not short:
         state.meter.agreement.short_streak = 0
         return None

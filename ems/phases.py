@@ -14,6 +14,9 @@ from ems.events import PhaseValues
 from optimizer.problem import Phase, PhaseTriple
 
 ZERO: PhaseTriple = (0.0, 0.0, 0.0)
+PHASES: tuple[Phase, ...] = tuple(Phase)
+"""The site phases in order: a tuple is iterated several times faster than the enum, which
+the limit checks and the meter agreement go through several times a step."""
 
 
 def to_site_phases(phases: tuple[Phase, ...], values: PhaseValues) -> PhaseTriple | None:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from ems.capacity import Capacity
 from ems.energy_need import remaining_need_wh
+from ems.forecast_steps import ForecastSteps
 from ems.mode_choice import mode_of
 from ems.modes import SOLAR_MODES, apply_modes, paid_solar
 from ems.net_import import import_besides_ours, load_forecast
@@ -30,7 +31,9 @@ def build_problem(
 ) -> Problem:
     connectors = tuple(_connector(state, c, settings, now) for c in state.connectors.values())
     modes = _modes(state)
-    surplus_w = _surplus_w(state, modes, settings, now)
+    # read once: the surplus and the money plan both start from it
+    net_w = _net_import_w(state, settings, now)
+    surplus_w = _surplus_w(state, modes, net_w)
     voltage_v = state.site.limits.voltage_v
     # Each build is one control step: the surplus hysteresis of the solar sessions steps
     # with it (`ems.solar_gate`), and their gates are kept in the state. A session held
@@ -56,13 +59,14 @@ def build_problem(
         connectors = _out_of_dwell(state, connectors, opened, settings, now)
     connectors = apply_modes(connectors, modes, surplus_w, voltage_v, open_solar)
     base = non_negative(capacity.fixed_load_a)
+    lookahead = _lookahead(state, connectors, net_w, settings, now) if settings.lookahead else None
     return Problem(
         site=state.site.limits,
         connectors=connectors,
         base_load_a=base,
         circuits=_circuits(state, capacity),
         horizon=_horizon(connectors, base, settings, now),
-        lookahead=_lookahead(state, connectors, settings, now) if settings.lookahead else None,
+        lookahead=lookahead,
     )
 
 
@@ -87,11 +91,13 @@ def _out_of_dwell(
 def _lookahead(
     state: SiteState,
     connectors: tuple[Connector, ...],
+    net_w: float | None,
     settings: ControlSettings,
     now: datetime,
 ) -> Lookahead:
     """The look-ahead to the last stated departure, with the tariff's prices over it and
-    its demand charge against the billing period's peak so far."""
+    its demand charge against the billing period's peak so far; `net_w` the site's import
+    besides our chargers now (`_net_import_w`)."""
     tariff = state.site.tariff
     departures = [c.departure for c in connectors if c.departure is not None and c.departure > now]
     if tariff.is_empty or not departures:
@@ -102,7 +108,7 @@ def _lookahead(
         prices=tariff.periods(now, max(departures)),
         peak_price_per_kw=tariff.demand_price_per_kw,
         peak_so_far_w=max(state.demand.peak_w, 0.0),
-        base_import=_base_import(state, settings, now, max(departures)),
+        base_import=_base_import(state, net_w, now, max(departures)),
         export_price_per_kwh=tariff.export_price_per_kwh,
     )
 
@@ -111,13 +117,11 @@ def _modes(state: SiteState) -> dict[str, ChargingMode]:
     return {key: mode_of(state, runtime) for key, runtime in state.connectors.items()}
 
 
-def _surplus_w(
-    state: SiteState, modes: dict[str, ChargingMode], settings: ControlSettings, now: datetime
-) -> float:
+def _surplus_w(state: SiteState, modes: dict[str, ChargingMode], net_w: float | None) -> float:
     """What the site would export now without our chargers that charge from the sun: the
-    net import besides all of them, plus what the others (by `modes`, each connector's
-    mode now) last drew (0 while it imports, or without a fresh reading)."""
-    net_w = _net_import_w(state, settings, now)
+    net import besides all of them (`net_w`, `_net_import_w`), plus what the others (by
+    `modes`, each connector's mode now) last drew (0 while it imports, or without a fresh
+    reading)."""
     if net_w is None:
         return 0.0
     voltage_v = state.site.limits.voltage_v
@@ -139,50 +143,27 @@ def _net_import_w(state: SiteState, settings: ControlSettings, now: datetime) ->
 
 
 def _base_import(
-    state: SiteState, settings: ControlSettings, now: datetime, until: datetime
+    state: SiteState, net_w: float | None, now: datetime, until: datetime
 ) -> tuple[PowerPeriod, ...]:
     """What the site imports besides our chargers (W, negative while PV exports): the
-    last fresh site reading less our chargers behind the meter, held on, and moved along
+    last fresh site reading less our chargers behind the meter (`net_w`), held on, and moved along
     the forecasts of the site's own load and its PV where there are some (the load's, to
     `until`, learned from the site's history when the site gives none:
     `ems.load_history`). Only money is planned with it, never a limit, so it is read even
     off a meter not trusted for the limits (one that reads less than our chargers draw is
     what PV behind the meter looks like); empty without a fresh reading."""
-    net_w = _net_import_w(state, settings, now)
     if net_w is None:
         return ()
-    load = load_forecast(state, now, until)
-    pv = state.site.pv_forecast
-    changes = sorted({p.start for p in (*load, *pv) if p.start > now})
-    load_moved, pv_moved = _moved(load, now, changes), _moved(pv, now, changes)
-    periods = [PowerPeriod(now, net_w)]
-    for start, load_w, pv_w in zip(changes, load_moved, pv_moved, strict=True):
-        periods.append(PowerPeriod(start, net_w + (load_w - pv_w)))
-    return tuple(periods)
+    return _forecast_steps(state, now, until).moved(now, net_w)
 
 
-def _moved(
-    forecast: tuple[PowerPeriod, ...], now: datetime, moments: list[datetime]
-) -> list[float]:
-    """How much `forecast` expects more at each of `moments` (ascending, after `now`) than
-    at `now` (0 without one). One sweep over the forecast reads `now` and the moments."""
-    if not forecast:
-        return [0.0] * len(moments)
-    at_now, *values = _values_at(forecast, [now, *moments])
-    return [value - at_now for value in values]
-
-
-def _values_at(forecast: tuple[PowerPeriod, ...], moments: list[datetime]) -> list[float]:
-    """The forecast's value at each of `moments` (ascending): that of the last period
-    before the first one starting after the moment (the first period's before it). One
-    sweep: the first period starting after a moment only moves on as the moments do."""
-    values: list[float] = []
-    after = 0
-    for moment in moments:
-        while after < len(forecast) and not forecast[after].start > moment:
-            after += 1
-        values.append(forecast[max(after - 1, 0)].power_w)
-    return values
+def _forecast_steps(state: SiteState, now: datetime, until: datetime) -> ForecastSteps:
+    """The load forecast (`load_forecast`) and the PV's on one line: the site's own, drawn
+    once for the site (`SiteConfig.forecast_steps`), where it gives a load forecast."""
+    site = state.site
+    if site.base_forecast:
+        return site.forecast_steps
+    return ForecastSteps.of(load_forecast(state, now, until), site.pv_forecast)
 
 
 def _circuits(state: SiteState, capacity: Capacity) -> tuple[Circuit, ...]:
@@ -242,8 +223,9 @@ def _connector(
 
 
 def _ev_max(stated_a: float | None, taper_a: float | None) -> float | None:
-    bounds = [b for b in (stated_a, taper_a) if b is not None]
-    return min(bounds) if bounds else None
+    if stated_a is None:
+        return taper_a
+    return stated_a if taper_a is None else min(stated_a, taper_a)
 
 
 def _horizon(

@@ -12,19 +12,21 @@ to. A raise that does not fit is held; it goes out once the bounds have come dow
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ems.capacity import Capacity
-from ems.limit_check import check_loads, circuit_path, load_totals
-from ems.phases import ZERO, add, larger
+from ems.limit_check import check_loads, circuit_path, load_totals, violations
+from ems.phases import PHASES, ZERO, add, larger
 from ems.site import ConnectorConfig, SiteConfig
 from optimizer.problem import Phase, PhaseTriple
 
 Loads = Mapping[str, tuple[ConnectorConfig, PhaseTriple]]
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
+    """Whether a raise fits. A named tuple rather than a frozen dataclass: one is made
+    for every raise tried at every step."""
+
     fits: bool
     broken: tuple[str, ...]
     """The limits the raise would add load to that the proven loads already fill."""
@@ -32,13 +34,32 @@ class Verdict:
 
 def touched_limits(site: SiteConfig, config: ConnectorConfig, extra_a: PhaseTriple) -> set[str]:
     """The names of the limits that `extra_a` on `config` adds load to."""
-    phases = [p for p in Phase if extra_a[p] > 0]
+    phases = [p for p in PHASES if extra_a[p] > 0]
     names = {f"site-{p.name}" for p in phases}
     if phases:
         names.add("site-power")
     for circuit_id in circuit_path(site, config.circuit):
         names.update(f"circuit-{circuit_id}-{p.name}" for p in phases)
     return names
+
+
+class Others(NamedTuple):
+    """Every connector's proven load but one's, summed (`others_of`): a raise that does
+    not fit asks for them again to find the part that does (`room_a`, `check_raise`),
+    and they are the same sums."""
+
+    site_a: PhaseTriple
+    """The fixed load and the others' loads on the site."""
+    circuits_a: dict[str, PhaseTriple]
+    """The others' loads on each circuit the connector hangs on (without the reserved)."""
+
+
+def others_of(site: SiteConfig, capacity: Capacity, loads: Loads, key: str) -> Others:
+    """`Others` of `key`, summed in the order of `loads` (`load_totals`)."""
+    config, _ = loads[key]
+    others = [load for k, load in loads.items() if k != key]
+    path = circuit_path(site, config.circuit)
+    return Others(*load_totals(site, capacity.fixed_load_a, others, path))
 
 
 def raised(current_a: PhaseTriple, wanted_a: PhaseTriple) -> PhaseTriple:
@@ -54,9 +75,11 @@ def check_raise(
     key: str,
     wanted_a: PhaseTriple,
     level_a: PhaseTriple,
+    others: Others | None = None,
 ) -> Verdict:
     """Whether `key` may go from `level_a` (what it draws now, as far as known) to
-    `wanted_a`, with every other connector at its proven load.
+    `wanted_a`, with every other connector at its proven load (`others`, if summed
+    already).
 
     The connector itself counts at `wanted_a`: it is what the command lets it draw once
     in force. The limits checked are those it adds load to beyond `level_a`; a connector
@@ -71,11 +94,18 @@ def check_raise(
     )
     if max(extra) <= 1e-9:
         return Verdict(True, ())
-    trial = [load for k, load in loads.items() if k != key]
-    trial.append((config, wanted_a))
-    # only the circuits it hangs on: no other is among the limits it adds load to
+    if others is None:
+        others = others_of(site, capacity, loads, key)
+    # the others' sums, then its own load added last: as `check_loads` would sum them, to
+    # the last bit; only the circuits it hangs on, as no other is among the limits it adds
+    # load to
+    circuit_fixed_a = capacity.circuit_reserved_a
+    circuits = {
+        cid: add(add(load, wanted_a), circuit_fixed_a.get(cid, ZERO))
+        for cid, load in others.circuits_a.items()
+    }
     path = circuit_path(site, config.circuit)
-    broken = check_loads(site, capacity.fixed_load_a, capacity.circuit_reserved_a, trial, path)
+    broken = violations(site, add(others.site_a, wanted_a), circuits, path)
     hit = tuple(sorted(set(broken) & touched_limits(site, config, extra)))
     return Verdict(not hit, hit)
 
@@ -106,17 +136,18 @@ def room_a(
     loads: Loads,
     key: str,
     phases: Iterable[Phase],
+    others: Others | None = None,
 ) -> float:
     """The most `key` may draw on each of `phases` with every other connector at its
-    proven load: the least room any limit it hangs on leaves (a site phase, each circuit on
-    its path, the site's power cap shared over its phases). Zero where one is full."""
+    proven load (`others`, if summed already): the least room any limit it hangs on leaves
+    (a site phase, each circuit on its path, the site's power cap shared over its phases).
+    Zero where one is full."""
     config, _ = loads[key]
     phases = tuple(phases)
     if not phases:
         return 0.0
-    others = [load for k, load in loads.items() if k != key]
     path = circuit_path(site, config.circuit)
-    total, per_circuit = load_totals(site, capacity.fixed_load_a, others, path)
+    total, per_circuit = others if others is not None else others_of(site, capacity, loads, key)
     limits = site.limits
     room = min(limits.phase_limit_a - total[p] for p in phases)
     if limits.power_limit_w is not None:

@@ -15,15 +15,17 @@ holding never lets the site exceed what the allocation fits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import NamedTuple
 
 from ems.site import ControlSettings
 from ems.state import ConnectorRuntime
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
+    """What the step does with a connector's limit. A named tuple rather than a frozen
+    dataclass: one is made for every steered connector at every step."""
+
     send: bool
     limit_a: float
     """The limit in force after this step: the one sent, or the one held."""
@@ -97,4 +99,4 @@ def _raised(resuming: bool, beyond: bool, scarce: str | None) -> str:
 
 def release(decision: Decision, target_a: float, why: str) -> Decision:
     """Send a held lowering now, because holding it would break a limit."""
-    return replace(decision, send=True, limit_a=target_a, why=why, held_lowering=False)
+    return decision._replace(send=True, limit_a=target_a, why=why, held_lowering=False)

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from ems.limit_check import circuit_loads, circuit_path, limits_over, violations
+from ems.limit_check import circuit_path, limits_over, load_totals, violations
 from ems.phases import ZERO, add, spread
 from ems.site import ConnectorConfig, SiteConfig
 from optimizer.problem import Phase, PhaseTriple
@@ -48,9 +48,10 @@ rounding to the nearest value would put it anyway."""
 _EPS = 1e-9
 
 
-@dataclass(frozen=True)
-class Wanted:
-    """One connector's current as the policy allowed it, before rounding."""
+class Wanted(NamedTuple):
+    """One connector's current as the policy allowed it, before rounding. A named tuple
+    rather than a frozen dataclass: one is made for every steered connector at every
+    step."""
 
     key: str
     config: ConnectorConfig
@@ -88,10 +89,7 @@ def round_jointly(
     wanted = list(wanted)
     steps = {w.key: floor_steps(w.current_a) for w in wanted}
     loads = [(w.config, spread(w.phases, steps[w.key] / _STEPS_PER_A)) for w in wanted]
-    site_total = fixed_a
-    for _, load in loads:
-        site_total = add(site_total, load)
-    per_circuit = circuit_loads(site, loads)
+    site_total, per_circuit = load_totals(site, fixed_a, loads)
     circuit_total = {
         cid: add(load, circuit_fixed_a.get(cid, ZERO)) for cid, load in per_circuit.items()
     }
@@ -114,10 +112,11 @@ def _candidates(wanted: list[Wanted], steps: Mapping[str, int]) -> list[Wanted]:
     """Connectors whose value is off the grid and whose next step is allowed to them."""
     found = []
     for w in wanted:
+        if not w.current_a - steps[w.key] / _STEPS_PER_A > _EPS:
+            continue  # on the grid already (most are): its ceiling need not be worked out
         up_a = (steps[w.key] + 1) / _STEPS_PER_A
-        off_grid = w.current_a - steps[w.key] / _STEPS_PER_A > _EPS
         ceiling_a = min(_grid_ceiling(w.cap_a), w.config.max_current_a)
-        if off_grid and up_a <= ceiling_a + _EPS and up_a >= w.min_a - _EPS and w.phases:
+        if up_a <= ceiling_a + _EPS and up_a >= w.min_a - _EPS and w.phases:
             found.append(w)
     return found
 

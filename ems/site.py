@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 
+from ems.forecast_steps import ForecastSteps
 from ems.grid_cap import GridCap
 from ems.tariff import Tariff
 from optimizer.problem import (
@@ -145,8 +146,16 @@ class SiteConfig:
             paths[circuit.id] = tuple(path)
         return paths
 
+    @cached_property
+    def forecast_steps(self) -> ForecastSteps:
+        """`base_forecast` and `pv_forecast` on one line: drawn once, as the money plan
+        moves the present import along them at every step (`ems.forecast_steps`)."""
+        return ForecastSteps.of(self.base_forecast, self.pv_forecast)
+
     def mode_for_token(self, id_token: str | None) -> ChargingMode | None:
         """The configured mode of sessions started with `id_token`, None for none."""
+        if not self.token_modes:  # asked for every session at every step; most sites have none
+            return None
         return next((mode for token, mode in self.token_modes if token == id_token), None)
 
     def connectors(self) -> tuple[ConnectorConfig, ...]:

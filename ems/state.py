@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from ems.bounds import (
     NON_COMPLIANT,
@@ -89,9 +90,9 @@ class Sent:
     command: SetLimit
 
 
-@dataclass(frozen=True)
-class Draw:
-    """A connector's measured current, in site phases, and when it was sampled."""
+class Draw(NamedTuple):
+    """A connector's measured current, in site phases, and when it was sampled. A named
+    tuple rather than a frozen dataclass: one is made for every sample."""
 
     current_a: PhaseTriple
     at: datetime
@@ -329,7 +330,10 @@ class SiteState:
         tx = None if session is None else session.transaction_id
         bound = profile_bound(proof, connector.config.max_current_a, tx, now)
         draw = connector.drawn
-        if not with_draw or draw is None:
+        # a draw within the bound leaves it as it is, fresh or not: asked first, as most
+        # are (an EV draws at most its limit), so their age and the profiles' settling
+        # need not be worked out
+        if not with_draw or draw is None or max(draw.current_a) <= bound.limit_a:
             return bound
         fresh = (now - draw.at).total_seconds() <= settings.sample_stale_s
         settled = proof.settled_at(tx)

@@ -93,7 +93,12 @@ class Tariff:
 
     def price_at(self, moment: datetime) -> float | None:
         """The import price per kWh at `moment` (aware), None if the tariff has none."""
-        end = self._series_end()
+        return self._price_at(moment, self._series_end())
+
+    def _price_at(self, moment: datetime, end: datetime | None) -> float | None:
+        """`price_at`, the series ending at `end` (`_series_end`): worked out once by
+        `periods`, which asks the price at every change to the last departure at every
+        step."""
         if end is not None and self.series[0].start <= moment < end:
             return _series_price(self.series, moment)
         local = moment.astimezone(self.timezone)
@@ -112,8 +117,9 @@ class Tariff:
         if not self.has_import_price:
             return ()
         periods: list[PricePeriod] = []
+        series_end = self._series_end()
         for moment in self._changes(start, end):
-            price = self.price_at(moment)
+            price = self._price_at(moment, series_end)
             if price is None:
                 continue
             if not periods or periods[-1].price_per_kwh != price:
